@@ -1,0 +1,93 @@
+"""The errors lester raises.
+
+Every error names what is at fault (the operation, column, file, line or function) so that a
+user can fix it without reading a traceback. All derive from :class:`LesterError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+class LesterError(Exception):
+    """Base class of every error lester raises on purpose."""
+
+
+class ColumnNotFoundError(LesterError, KeyError):
+    """An operation named a column its input does not have.
+
+    Example message::
+
+        filter(year(mail_dat) >= 2022): unknown column 'mail_dat'; the input has columns
+        ['mail_id', 'mail_date', 'mail_text']
+    """
+
+    def __init__(self, operation: str, missing: Sequence[str], available: Sequence[str]):
+        self.operation = operation
+        self.missing = list(missing)
+        self.available = list(available)
+        names = ", ".join(repr(m) for m in self.missing)
+        plural = "s" if len(self.missing) > 1 else ""
+        super().__init__(
+            f"{operation}: unknown column{plural} {names}; "
+            f"the input has columns {self.available}"
+        )
+
+    def __str__(self) -> str:  # KeyError would quote the whole message otherwise
+        return self.args[0]
+
+
+class PlanError(LesterError, ValueError):
+    """An operation was given arguments that cannot form a valid plan."""
+
+
+class SqlExpressionError(LesterError, ValueError):
+    """A SQL expression could not be parsed or evaluated."""
+
+    def __init__(self, operation: str, expression: str, detail: str):
+        self.operation = operation
+        self.expression = expression
+        self.detail = detail
+        super().__init__(f"{operation}: invalid SQL expression {expression!r}: {detail}")
+
+
+class UserFunctionError(LesterError, RuntimeError):
+    """A user-supplied Python function raised on a row.
+
+    ``row_id`` maps each source occurrence to the provenance id of the failing row, so the
+    offending input row can be found with ``lester trace`` or by its key.
+    """
+
+    def __init__(
+        self,
+        operation: str,
+        function: str,
+        row_id: Mapping[str, Any] | None,
+        arguments: Mapping[str, Any] | None,
+        cause: BaseException,
+    ):
+        self.operation = operation
+        self.function = function
+        self.row_id = dict(row_id) if row_id is not None else None
+        self.arguments = dict(arguments) if arguments is not None else None
+        where = f" on the row with provenance {self.row_id}" if self.row_id is not None else ""
+        args = f" (arguments {self.arguments})" if self.arguments is not None else ""
+        super().__init__(
+            f"{operation}: function {function}() raised {type(cause).__name__}: {cause}{where}{args}"
+        )
+
+
+class SourceError(LesterError, ValueError):
+    """A data source could not be read: missing file, malformed line, bad key column."""
+
+    def __init__(self, path: str, detail: str, line: int | None = None):
+        self.path = path
+        self.line = line
+        self.detail = detail
+        where = f"{path}, line {line}" if line is not None else path
+        super().__init__(f"{where}: {detail}")
+
+
+class ExecutionError(LesterError, RuntimeError):
+    """An engine failed to execute an operation (for example a type mismatch in a join)."""

@@ -1,0 +1,195 @@
+"""The reference engine: plain pandas, written for obviousness rather than speed.
+
+Tests run random plans on both engines and compare, so this engine implements every
+operation independently of the DuckDB one (joins with ``merge``, aggregates group by group).
+Only scalar SQL expressions are delegated to DuckDB, because SQL is their definition.
+Row order follows pandas: inputs' order is kept where pandas keeps it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from lester.errors import ExecutionError, SqlExpressionError
+from lester.frame import plan as p
+from lester.frame.engines.base import output_columns, row_provenance
+from lester.frame.expressions import PyFunc, SqlExpr
+from lester.frame.plan import provenance_column
+from lester.frame.python_functions import as_column, as_mask, evaluate
+
+
+class PandasEngine:
+    """Executes a plan with pandas; the result holds data and provenance columns."""
+
+    name = "pandas"
+
+    def execute(self, node: p.Node) -> pd.DataFrame:
+        result = self._run(node)
+        return result[output_columns(node)].reset_index(drop=True)
+
+    def _run(self, node: p.Node) -> pd.DataFrame:
+        method = getattr(self, "_" + type(node).__name__.lower())
+        return method(node).reset_index(drop=True)
+
+    # -- expressions ----------------------------------------------------------------------
+    def _evaluate(self, node: p.Node, expression: Any, frame: pd.DataFrame, operation: str):
+        if isinstance(expression, PyFunc):
+            columns = {c: frame[c] for c in expression.columns}
+            return evaluate(
+                expression, columns, operation, lambda i: row_provenance(node, frame, i)
+            )
+        assert isinstance(expression, SqlExpr)
+        con = duckdb.connect()
+        try:
+            con.register("__t", frame[list(expression.columns)] if expression.columns else
+                         pd.DataFrame(index=frame.index))
+            table = con.sql(f"SELECT ({expression.text}) AS v FROM __t").arrow().read_all()
+        except duckdb.Error as exc:
+            raise SqlExpressionError(operation, expression.text, str(exc)) from None
+        finally:
+            con.close()
+        values = table.column("v").to_pandas()
+        if len(values) != len(frame):  # an expression over zero columns: broadcast
+            values = pd.Series([values.iloc[0] if len(values) else None] * len(frame))
+        return values
+
+    # -- operations -----------------------------------------------------------------------
+    def _scan(self, node: p.Scan) -> pd.DataFrame:
+        data = node.source.load()
+        frame = data.copy()
+        ids = node.source.ids(data)
+        # nullable integers, so ids stay integers when a union or left join adds nulls
+        frame[provenance_column(node.source.label)] = (
+            pd.array(ids, dtype="Int64") if ids.dtype.kind in "iu" else ids
+        )
+        return frame
+
+    def _filter(self, node: p.Filter) -> pd.DataFrame:
+        frame = self._run(node.children[0])
+        values = self._evaluate(node, node.predicate, frame, node.describe())
+        if isinstance(node.predicate, SqlExpr):
+            mask = pd.Series(values).astype("boolean").fillna(False).to_numpy(dtype=bool)
+        else:
+            mask = as_mask(values, node.describe(), node.predicate.name)
+        return frame[mask]
+
+    def _project(self, node: p.Project) -> pd.DataFrame:
+        frame = self._run(node.children[0])
+        values = self._evaluate(node, node.expression, frame, node.describe())
+        frame = frame.copy()
+        column = as_column(values)
+        column.index = frame.index
+        frame[node.output] = column
+        return frame
+
+    def _select(self, node: p.Select) -> pd.DataFrame:
+        return self._run(node.children[0])[output_columns(node)]
+
+    def _rename(self, node: p.Rename) -> pd.DataFrame:
+        return self._run(node.children[0]).rename(columns=node.mapping)
+
+    def _join(self, node: p.Join) -> pd.DataFrame:
+        left = self._run(node.children[0])
+        right = self._run(node.children[1])
+        left_keys = [f"__key{i}" for i in range(len(node.left_on))]
+        left_out = {c.column: c.name for c in node.output if c.side == "left"}
+        right_out = {c.column: c.name for c in node.output if c.side == "right"}
+        left = left.assign(**{k: left[c] for k, c in zip(left_keys, node.left_on)})
+        right = right.assign(**{k: right[c] for k, c in zip(left_keys, node.right_on)})
+        # SQL semantics: a null key matches nothing (pandas would match NaN with NaN).
+        right = right[right[left_keys].notna().all(axis=1)]
+        left = left.rename(columns=left_out)
+        right = right[list(right_out) + left_keys + [provenance_column(label) for label in node.children[1].provenance]]
+        right = right.rename(columns=right_out).rename(
+            columns={provenance_column(a): provenance_column(b) for a, b in node.right_provenance.items()}
+        )
+        try:
+            merged = left.merge(right, on=left_keys, how=node.how, sort=False)
+        except (ValueError, TypeError) as exc:
+            raise ExecutionError(f"{node.describe()}: {exc}") from None
+        return merged.drop(columns=left_keys)
+
+    def _union(self, node: p.Union) -> pd.DataFrame:
+        parts = []
+        for child in node.children:
+            frame = self._run(child)
+            for label in node.provenance:
+                column = provenance_column(label)
+                if column not in frame.columns:
+                    frame[column] = None
+            parts.append(frame[output_columns(node)])
+        non_empty = [part for part in parts if len(part)] or parts[:1]
+        return pd.concat(non_empty, ignore_index=True)
+
+    def _explode(self, node: p.Explode) -> pd.DataFrame:
+        frame = self._run(node.children[0])
+        lengths = frame[node.column].map(lambda v: len(v) if isinstance(v, (list, tuple, np.ndarray)) else 0)
+        frame = frame[lengths.to_numpy() > 0]
+        return frame.explode(node.column)
+
+    def _aggregate(self, node: p.Aggregate) -> pd.DataFrame:
+        frame = self._run(node.children[0])
+        if node.keys:
+            codes = frame.groupby(list(node.keys), dropna=False, sort=False).ngroup().to_numpy()
+            groups = [np.flatnonzero(codes == g) for g in range(codes.max() + 1 if len(codes) else 0)]
+        else:
+            groups = [np.arange(len(frame))]
+        child = node.children[0]
+        rows = []
+        for positions in groups:
+            part = frame.iloc[positions]
+            row: dict[str, Any] = {k: part[k].iloc[0] for k in node.keys}
+            for agg in node.aggregations:
+                row[agg.output] = _aggregate_values(part, agg)
+            for label, kind in child.provenance.items():
+                ids = part[provenance_column(label)].tolist()
+                if kind == "list":
+                    ids = [i for group in ids if isinstance(group, (list, np.ndarray)) for i in group]
+                row[provenance_column(label)] = [i for i in ids if not _is_missing(i)]
+            rows.append(row)
+        return pd.DataFrame(rows, columns=output_columns(node))
+
+    def _distinct(self, node: p.Distinct) -> pd.DataFrame:
+        return self._aggregate(node)
+
+    def _sort(self, node: p.Sort) -> pd.DataFrame:
+        frame = self._run(node.children[0])
+        tiebreak = [provenance_column(label) for label in node.tiebreak]
+        return frame.sort_values(
+            list(node.by) + tiebreak,
+            ascending=list(node.ascending) + [True] * len(tiebreak),
+            na_position="last",
+            kind="mergesort",
+        )
+
+    def _limit(self, node: p.Limit) -> pd.DataFrame:
+        return self._run(node.children[0]).head(node.n)
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def _aggregate_values(part: pd.DataFrame, agg: p.Aggregation) -> Any:
+    if agg.column is None:
+        return len(part)
+    values = part[agg.column]
+    present = values[values.notna()]
+    if agg.function == "count":
+        return len(present)
+    if agg.function == "list":
+        return [None if v is None or (isinstance(v, float) and v != v) else v for v in values.tolist()]
+    if len(present) == 0:
+        return None
+    if agg.function == "sum":
+        return present.sum()
+    if agg.function == "mean":
+        return float(present.astype(float).mean())
+    if agg.function == "min":
+        return present.min()
+    return present.max()
+

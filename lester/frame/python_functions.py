@@ -1,0 +1,97 @@
+"""Running users' Python functions over columns, shared by every engine.
+
+Row-wise functions run through ``map`` over plain Python lists (no ``iterrows``, no per-row
+pandas objects). When a function raises, the row is located by re-running row by row, so
+the error can name the provenance id of the row that failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lester.errors import UserFunctionError
+from lester.frame.expressions import PyFunc
+
+
+def python_values(series: pd.Series) -> list[Any]:
+    """The column as Python objects, missing values as ``None``."""
+    values = series.tolist()
+    if series.hasnans:
+        missing = series.isna().tolist()
+        values = [None if m else v for v, m in zip(values, missing)]
+    return values
+
+
+def evaluate(
+    expression: PyFunc,
+    columns: Mapping[str, pd.Series],
+    operation: str,
+    row_id: Callable[[int], Mapping[str, Any]],
+) -> pd.Series | np.ndarray | list[Any]:
+    """Evaluate ``expression`` on the given columns; one result per row.
+
+    ``row_id(i)`` returns the provenance ids of row ``i`` for error messages.
+    """
+    inputs = [columns[c] for c in expression.columns]
+    n = len(inputs[0]) if inputs else 0
+    if expression.vectorized:
+        try:
+            result = expression.func(*inputs)
+        except Exception as exc:
+            raise UserFunctionError(operation, expression.name, None, None, exc) from exc
+        if np.ndim(result) == 0 or len(result) != n:
+            raise UserFunctionError(
+                operation,
+                expression.name,
+                None,
+                None,
+                ValueError(f"a vectorized function must return {n} values, one per row"),
+            )
+        return result.to_numpy() if isinstance(result, pd.Series) else result
+    values = [python_values(s) for s in inputs]
+    try:
+        return list(map(expression.func, *values))
+    except Exception as first:  # noqa: BLE001 - re-raised below with the failing row named
+        for i, args in enumerate(zip(*values)):
+            try:
+                expression.func(*args)
+            except Exception as exc:  # noqa: BLE001
+                arguments = dict(zip(expression.columns, args))
+                raise UserFunctionError(
+                    operation, expression.name, row_id(i), arguments, exc
+                ) from exc
+        raise UserFunctionError(operation, expression.name, None, None, first) from first
+
+
+def as_mask(values: Any, operation: str, function: str) -> np.ndarray:
+    """A filter result as a boolean mask; ``None`` counts as false, like SQL's NULL."""
+    if isinstance(values, np.ndarray) and values.dtype == bool:
+        return values
+    try:
+        return np.fromiter((bool(v) if v is not None and v == v else False for v in values), bool)
+    except Exception as exc:  # noqa: BLE001
+        raise UserFunctionError(
+            operation, function, None, None, TypeError(f"the predicate must return booleans ({exc})")
+        ) from exc
+
+
+def as_column(values: Any) -> pd.Series:
+    """A project result as a pandas column with an inferred dtype."""
+    if isinstance(values, pd.Series):
+        return values.reset_index(drop=True)
+    if isinstance(values, np.ndarray):
+        return pd.Series(values)
+    return pd.Series(values, dtype=_infer_dtype(values))
+
+
+def _infer_dtype(values: list[Any]) -> Any:
+    # Lists and dicts must stay objects; everything else pandas infers (ints with None become
+    # floats, as pandas does everywhere).
+    for v in values:
+        if v is not None:
+            return object if isinstance(v, (list, tuple, dict, set)) else None
+    return object

@@ -141,7 +141,7 @@ class PyFunc:
 
     @property
     def name(self) -> str:
-        return getattr(self.func, "__qualname__", None) or repr(self.func)
+        return getattr(self.func, "__name__", None) or repr(self.func)
 
     def describe(self) -> str:
         return f"{self.name}({', '.join(self.columns)})"

@@ -179,8 +179,13 @@ def _read_csv_checked(path: str, options: dict[str, Any]) -> pd.DataFrame:
         detail = str(exc).replace("Error tokenizing data. C error: ", "")
         raise SourceError(path, f"malformed CSV: {detail}", line) from None
     except UnicodeDecodeError as exc:
-        with open(path, "rb") as handle:
-            line = handle.read(exc.start).count(b"\n") + 1
+        # pandas reports the offset within its read buffer; decode the file to find the line
+        data = Path(path).read_bytes()
+        try:
+            data.decode(options.get("encoding") or "utf-8")
+            line = None
+        except UnicodeDecodeError as located:
+            line = data[: located.start].count(b"\n") + 1
         raise SourceError(path, f"cannot decode as {exc.encoding}: {exc.reason}", line) from None
     except (ValueError, TypeError) as exc:
         located = _locate_bad_value(path, options)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 
 import click
+from rich.console import Console
+from rich.table import Table
 
 from lester import __version__
 
@@ -31,6 +33,151 @@ def demo(customers: int, workdir: str | None) -> None:
     from lester.demo import run_demo
 
     sys.exit(run_demo(customers=customers, workdir=workdir))
+
+
+def _key_values(pairs: tuple[str, ...], option: str) -> dict[str, str]:
+    parsed = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise click.BadParameter(f"expected NAME=PATH, got {pair!r}", param_hint=option)
+        parsed[name.strip()] = value.strip()
+    return parsed
+
+
+def _fail(error: Exception) -> None:
+    Console(stderr=True).print(f"[red]error:[/] {error}", markup=True, highlight=False)
+    sys.exit(2)
+
+
+@main.command("run")
+@click.argument("pipeline", required=False, type=click.Path(dir_okay=False))
+@click.option("--source", "sources", multiple=True, metavar="NAME=PATH",
+              help="Path for a dataprep() source; overrides lester.toml and the defaults.")
+@click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
+              help="Run configuration (default: ./lester.toml when it exists).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a configuration value, e.g. --set model.C=0.5 (repeatable).")
+@click.option("--store", default=".lester", show_default=True, type=click.Path(file_okay=False),
+              help="Artifact store folder.")
+@click.option("--no-cache", is_flag=True, help="Recompute every stage.")
+def run_command(pipeline, sources, config, overrides, store, no_cache) -> None:
+    """Run a pipeline module: prepare data with provenance, split, encode, train,
+    evaluate, and store every artifact and its provenance as a new run."""
+    import os
+
+    from lester.errors import LesterError
+    from lester.pipeline.runner import run
+
+    if config is None and os.path.exists("lester.toml"):
+        config = "lester.toml"
+    console = Console()
+    try:
+        with console.status("running the pipeline") as status:
+            def progress(stage: str, message: str) -> None:
+                console.print(f"[bold]{stage:<16}[/] {message}", highlight=False)
+                status.update(f"after {stage}")
+
+            result = run(pipeline, sources=_key_values(sources, "--source"), config=config,
+                         overrides=overrides, store=store, cache=not no_cache, progress=progress)
+    except LesterError as error:
+        _fail(error)
+    console.print(f"[green]run {result.run_id}[/] stored in {result.folder}")
+
+
+@main.command("runs")
+@click.option("--store", default=".lester", show_default=True, type=click.Path(file_okay=False))
+def runs_command(store) -> None:
+    """List the stored runs, newest first."""
+    from lester.pipeline.store import ArtifactStore
+
+    table = Table("run", "created", "model", "train", "test", "test metrics", "parent")
+    for row in ArtifactStore(store).catalog.runs().itertuples():
+        metrics = "\n".join(row.test_metrics) if row.test_metrics is not None else ""
+        table.add_row(row.run_id, f"{row.created:%Y-%m-%d %H:%M:%S}", row.model,
+                      str(row.train_rows), str(row.test_rows), metrics, row.parent_run or "")
+    Console().print(table)
+
+
+@main.command("show")
+@click.argument("run_id")
+@click.option("--store", default=".lester", show_default=True, type=click.Path(file_okay=False))
+def show_command(run_id, store) -> None:
+    """Show one run: its configuration, sources, metrics and provenance summary."""
+    from lester.errors import LesterError
+    from lester.pipeline.store import ArtifactStore
+
+    catalog = ArtifactStore(store).catalog
+    try:
+        record = catalog.run(run_id)
+    except LesterError as error:
+        _fail(error)
+    console = Console()
+    console.print(f"[bold]run {record['run_id']}[/]  {record['pipeline']}  model {record['model']}")
+    console.print(f"created {record['created']}, {record['train_rows']} train / "
+                  f"{record['test_rows']} test rows, folder {record['folder']}")
+    sources = Table("source", "path", "rows", "key", "fingerprint", title="sources")
+    for row in record["sources"].itertuples():
+        sources.add_row(row.label, str(row.path), str(row.rows), str(row.key_column or "(position)"),
+                        row.fingerprint[:12])
+    console.print(sources)
+    metrics = Table("split", "metric", "value", title="metrics")
+    for row in record["metrics"].itertuples():
+        metrics.add_row(row.split, row.name, f"{row.value:.4f}")
+    console.print(metrics)
+    features = catalog.query(
+        "SELECT prepared_column, count(*) AS n, min(matrix_column) AS first, max(matrix_column) AS last "
+        "FROM matrix_provenance WHERE run_id = ? GROUP BY ALL ORDER BY first", [record["run_id"]])
+    matrix = Table("prepared column", "feature columns", title="feature matrix provenance")
+    for row in features.itertuples():
+        matrix.add_row(str(row.prepared_column), f"{row.n} (columns {row.first}..{row.last})")
+    console.print(matrix)
+
+
+@main.command("trace")
+@click.option("--source", help="Source name, with --id: where did this source row go?")
+@click.option("--id", "source_id", help="The source row's id (its key value, or its position).")
+@click.option("--run", "run_id", help="Run id (or a unique prefix), with --train-row or --test-row.")
+@click.option("--train-row", type=int, help="Row number in the run's training data.")
+@click.option("--test-row", type=int, help="Row number in the run's test data.")
+@click.option("--store", default=".lester", show_default=True, type=click.Path(file_okay=False))
+def trace_command(source, source_id, run_id, train_row, test_row, store) -> None:
+    """Trace provenance both ways.
+
+    \b
+    lester trace --source customers --id 17     every run, train/test row, feature row and
+                                                model that used this source row
+    lester trace --run RUN --train-row 5        the source rows this training row came from
+    """
+    from lester.errors import LesterError
+    from lester.pipeline.store import ArtifactStore
+
+    catalog = ArtifactStore(store).catalog
+    console = Console()
+    try:
+        if source is not None and source_id is not None:
+            hits = catalog.trace_source_row(source, source_id)
+            if hits.empty:
+                console.print(f"no stored run used {source} row {source_id}")
+                return
+            table = Table("run", "split", "row (= feature-matrix row)", "model", title=f"{source} id {source_id}")
+            for row in hits.itertuples():
+                table.add_row(row.run_id, row.split, str(row.row), row.model)
+            console.print(table)
+        elif run_id is not None and (train_row is None) != (test_row is None):
+            split, row = ("train", train_row) if train_row is not None else ("test", test_row)
+            origins = catalog.trace_run_row(run_id, split, row)
+            if origins.empty:
+                console.print(f"run {run_id} has no {split} row {row}")
+                return
+            table = Table("source", "id", "path", "fingerprint", title=f"{split} row {row}")
+            for hit in origins.itertuples():
+                table.add_row(hit.source, hit.source_id, str(hit.path), str(hit.fingerprint)[:12])
+            console.print(table)
+        else:
+            raise click.UsageError("give --source and --id, or --run with --train-row or --test-row")
+    except LesterError as error:
+        _fail(error)
 
 
 if __name__ == "__main__":  # pragma: no cover

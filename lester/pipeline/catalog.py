@@ -1,0 +1,149 @@
+"""The DuckDB catalog of runs: what ran, on which data, and where every row came from.
+
+Tables (all keyed by ``run_id``):
+
+* ``runs``: one row per run (pipeline, created, folder, resolved config, parent run);
+* ``sources``: the sources a run read (label, path, content fingerprint, rows, key column);
+* ``row_provenance``: for every train/test row, the source ids it was derived from;
+* ``column_provenance``: for every prepared column, the source columns it was computed from;
+* ``matrix_provenance``: for every feature-matrix column, the prepared columns it encodes;
+* ``metrics``: evaluation metrics per split;
+* ``audit_log``: deletions and redactions applied to runs.
+
+Source ids are stored as text so that integer and string keys share one column.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from lester.errors import LesterError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id VARCHAR PRIMARY KEY, created TIMESTAMP, pipeline VARCHAR, folder VARCHAR,
+    config JSON, parent_run VARCHAR, model VARCHAR, train_rows BIGINT, test_rows BIGINT,
+    seconds DOUBLE
+);
+CREATE TABLE IF NOT EXISTS sources (
+    run_id VARCHAR, label VARCHAR, name VARCHAR, path VARCHAR, fingerprint VARCHAR,
+    rows BIGINT, key_column VARCHAR
+);
+CREATE TABLE IF NOT EXISTS row_provenance (
+    run_id VARCHAR, split VARCHAR, row BIGINT, source VARCHAR, source_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS column_provenance (
+    run_id VARCHAR, "column" VARCHAR, source VARCHAR, source_column VARCHAR
+);
+CREATE TABLE IF NOT EXISTS matrix_provenance (
+    run_id VARCHAR, matrix_column BIGINT, feature VARCHAR, transformer VARCHAR,
+    prepared_column VARCHAR
+);
+CREATE TABLE IF NOT EXISTS metrics (run_id VARCHAR, split VARCHAR, name VARCHAR, value DOUBLE);
+CREATE TABLE IF NOT EXISTS audit_log (
+    entry_id VARCHAR, created TIMESTAMP, action VARCHAR, request JSON, run_id VARCHAR,
+    new_run_id VARCHAR, rows_removed BIGINT, strategy VARCHAR, seconds DOUBLE
+);
+"""
+
+
+class CatalogError(LesterError, LookupError):
+    """A catalog lookup found nothing (an unknown run, say)."""
+
+
+class Catalog:
+    """The catalog database ``<store>/catalog.duckdb``; opened per call, never held open,
+    so that several processes can take turns on one store."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as con:
+            con.execute(_SCHEMA)
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(str(self.path))
+
+    def register(self, run: dict[str, Any], tables: dict[str, pd.DataFrame]) -> None:
+        """Insert a run and its provenance tables in one transaction: all or nothing."""
+        with self._connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute(
+                    "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [run["run_id"], run["created"], run["pipeline"], run["folder"],
+                     json.dumps(run["config"]), run.get("parent_run"), run["model"],
+                     run["train_rows"], run["test_rows"], run["seconds"]],
+                )
+                for table, frame in tables.items():
+                    if len(frame):
+                        con.register("__incoming", frame)
+                        columns = ", ".join(f'"{c}"' for c in frame.columns)
+                        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM __incoming")
+                        con.unregister("__incoming")
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    def query(self, sql: str, parameters: Sequence[Any] = ()) -> pd.DataFrame:
+        """Run a read query against the catalog and return the result."""
+        with self._connect() as con:
+            return con.execute(sql, list(parameters)).df()
+
+    def runs(self) -> pd.DataFrame:
+        """All runs, newest first, with their headline metrics."""
+        return self.query(
+            """
+            SELECT r.run_id, r.created, r.pipeline, r.model, r.train_rows, r.test_rows,
+                   r.seconds, r.parent_run,
+                   (SELECT list(m.name || '=' || round(m.value, 4) ORDER BY m.name)
+                      FROM metrics m WHERE m.run_id = r.run_id AND m.split = 'test') AS test_metrics
+            FROM runs r ORDER BY r.created DESC, r.run_id DESC
+            """
+        )
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        """One run's record, with its sources and metrics; ``run_id`` may be a unique prefix."""
+        matches = self.query("SELECT * FROM runs WHERE starts_with(run_id, ?)", [run_id])
+        if len(matches) != 1:
+            known = self.query("SELECT run_id FROM runs ORDER BY created DESC LIMIT 5")["run_id"].tolist()
+            what = "no run" if len(matches) == 0 else f"{len(matches)} runs"
+            raise CatalogError(f"{what} matches {run_id!r}; recent runs: {known}")
+        record = matches.iloc[0].to_dict()
+        record["config"] = json.loads(record["config"]) if record["config"] else {}
+        rid = record["run_id"]
+        record["sources"] = self.query("SELECT * EXCLUDE (run_id) FROM sources WHERE run_id = ?", [rid])
+        record["metrics"] = self.query("SELECT * EXCLUDE (run_id) FROM metrics WHERE run_id = ?", [rid])
+        return record
+
+    def trace_source_row(self, source: str, source_id: Any) -> pd.DataFrame:
+        """Every run, split and row derived from one source row."""
+        return self.query(
+            """
+            SELECT p.run_id, p.split, p.row, r.model, r.folder
+            FROM row_provenance p JOIN runs r USING (run_id)
+            WHERE p.source = ? AND p.source_id = ?
+            ORDER BY r.created, p.run_id, p.split, p.row
+            """,
+            [source, str(source_id)],
+        )
+
+    def trace_run_row(self, run_id: str, split: str, row: int) -> pd.DataFrame:
+        """The source rows one train/test row was derived from."""
+        rid = self.run(run_id)["run_id"]
+        return self.query(
+            """
+            SELECT p.source, p.source_id, s.path, s.fingerprint
+            FROM row_provenance p LEFT JOIN sources s ON s.run_id = p.run_id AND s.label = p.source
+            WHERE p.run_id = ? AND p.split = ? AND p.row = ?
+            ORDER BY p.source, p.source_id
+            """,
+            [rid, split, int(row)],
+        )

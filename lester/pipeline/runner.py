@@ -1,0 +1,394 @@
+"""The runner: data preparation with provenance, split, encode, train, evaluate, store.
+
+Each stage is cached under a key made of its code (the stage function and the module helpers
+it calls), its parameters and the keys or content fingerprints of its inputs, so a re-run
+recomputes exactly what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone, is_classifier
+from sklearn.metrics import (
+    accuracy_score,
+    f1_score,
+    mean_absolute_error,
+    mean_squared_error,
+    r2_score,
+    roc_auc_score,
+)
+
+from lester.errors import LesterError
+from lester.frame import Frame
+from lester.pipeline.config import RunConfig, load_config
+from lester.pipeline.definition import Pipeline, load_pipeline
+from lester.pipeline.matrix_provenance import matrix_column_provenance
+from lester.pipeline.split import split_mask
+from lester.pipeline.store import (
+    PROVENANCE_COLUMN_PREFIX,
+    ArtifactStore,
+    save_json,
+    save_matrix,
+    save_pickle,
+)
+
+Progress = Callable[[str, str], None]
+
+
+class PipelineRunError(LesterError, RuntimeError):
+    """A stage of the pipeline failed or returned something the next stage cannot use."""
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced. ``run_id`` and ``folder`` are None without capture."""
+
+    run_id: str | None
+    folder: Path | None
+    train: pd.DataFrame
+    test: pd.DataFrame
+    X_train: Any
+    X_test: Any
+    y_train: np.ndarray
+    y_test: np.ndarray
+    predictions: np.ndarray
+    encoder: Any
+    model: Any
+    metrics: dict[str, dict[str, float]]
+    seconds: dict[str, float] = field(default_factory=dict)
+    cached: dict[str, bool] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        metrics = ", ".join(f"{k}={v:.4f}" for k, v in self.metrics.get("test", {}).items())
+        return (
+            f"<RunResult {self.run_id or '(not stored)'}: {len(self.train)} train / "
+            f"{len(self.test)} test rows, {type(self.model).__name__}, test {metrics}>"
+        )
+
+
+def _hash(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def _path_fingerprint(path: str | os.PathLike) -> str:
+    """Content hash of a file, or of every file under a folder (partitioned inputs)."""
+    digest = hashlib.sha256()
+    path = Path(path)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode())
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def _resolve_sources(pipeline: Pipeline, configured: Mapping[str, Any]) -> dict[str, str]:
+    defaults = pipeline.source_defaults()
+    unknown = sorted(set(configured) - set(defaults))
+    if unknown:
+        raise PipelineRunError(
+            f"sources {unknown} are not parameters of dataprep(); it takes {sorted(defaults)}"
+        )
+    paths = {name: configured.get(name, default) for name, default in defaults.items()}
+    missing = sorted(name for name, value in paths.items() if value is None)
+    if missing:
+        raise PipelineRunError(
+            f"no path for the sources {missing}: give --source NAME=PATH or set [sources] in lester.toml"
+        )
+    for name, value in paths.items():
+        if not Path(value).exists():
+            raise PipelineRunError(f"source {name!r}: {value}: no such file or folder")
+    return {name: os.fspath(value) for name, value in paths.items()}
+
+
+def _call_stage(stage: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    try:
+        return func(*args, **kwargs)
+    except LesterError:
+        raise
+    except Exception as exc:
+        raise PipelineRunError(f"{stage}() raised {type(exc).__name__}: {exc}") from exc
+
+
+def _ordered(prepared: pd.DataFrame, provenance: Sequence[str]) -> pd.DataFrame:
+    """Rows in provenance order, so runs are reproducible whatever the engine's order."""
+    keys = prepared[list(provenance)].astype(str) if provenance else prepared.astype(str)
+    order = np.lexsort([keys[c].to_numpy() for c in reversed(keys.columns)]) if len(keys.columns) else np.arange(len(prepared))
+    return prepared.iloc[order].reset_index(drop=True)
+
+
+def _metrics(model: Any, X: Any, y: np.ndarray, predictions: np.ndarray) -> dict[str, float]:
+    if len(y) == 0:
+        return {}
+    if is_classifier(model):
+        scores = {
+            "accuracy": float(accuracy_score(y, predictions)),
+            "f1_macro": float(f1_score(y, predictions, average="macro")),
+        }
+        if hasattr(model, "predict_proba") and len(np.unique(y)) == 2:
+            scores["roc_auc"] = float(roc_auc_score(y, model.predict_proba(X)[:, 1]))
+        return scores
+    return {
+        "r2": float(r2_score(y, predictions)),
+        "mae": float(mean_absolute_error(y, predictions)),
+        "rmse": float(np.sqrt(mean_squared_error(y, predictions))),
+    }
+
+
+def run(
+    pipeline: str | os.PathLike | Pipeline | None = None,
+    *,
+    sources: Mapping[str, str] | None = None,
+    config: str | os.PathLike | RunConfig | None = None,
+    overrides: Sequence[str] = (),
+    store: str | os.PathLike | ArtifactStore = ".lester",
+    cache: bool = True,
+    capture: bool = True,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Run a pipeline end to end and store its artifacts and provenance.
+
+    ``pipeline`` is a pipeline file (or a loaded :class:`Pipeline`); it may instead come from
+    the configuration's ``pipeline`` key. ``sources`` maps ``dataprep`` parameters to paths
+    and overrides the configuration, which overrides ``dataprep``'s defaults. ``overrides``
+    are ``section.key=value`` strings applied last. With ``capture=False`` nothing is stored.
+
+    Example:
+        >>> result = lt.run("pipeline.py", sources={"customers": "data/customers.csv"})  # doctest: +SKIP
+        >>> result.metrics["test"]                                                      # doctest: +SKIP
+        {'accuracy': 0.91, 'f1_macro': 0.88, 'roc_auc': 0.95}
+    """
+    say = progress or (lambda stage, message: None)
+    started = time.perf_counter()
+    seconds: dict[str, float] = {}
+    cached: dict[str, bool] = {}
+
+    if isinstance(config, RunConfig):
+        resolved = config
+    else:
+        base = {"sources": dict(sources)} if sources else None
+        resolved = load_config(config, overrides, base=base)
+    if pipeline is None:
+        pipeline = resolved.pipeline
+    if pipeline is None:
+        raise PipelineRunError("no pipeline file: pass one, or set pipeline = \"...\" in lester.toml")
+    definition = pipeline if isinstance(pipeline, Pipeline) else load_pipeline(pipeline)
+    artifacts = store if isinstance(store, ArtifactStore) else (
+        ArtifactStore(store) if (capture or cache) else None
+    )
+    use_cache = cache and artifacts is not None
+
+    def cached_stage(stage: str, key: str, compute: Callable[[], Any]) -> Any:
+        t0 = time.perf_counter()
+        value = artifacts.cache_get(key) if use_cache else None
+        cached[stage] = value is not None
+        if value is None:
+            value = compute()
+            if use_cache:
+                artifacts.cache_put(key, value)
+        seconds[stage] = time.perf_counter() - t0
+        say(stage, f"{'cached' if cached[stage] else 'done'} in {seconds[stage]:.2f} s")
+        return value
+
+    # 1. data preparation, with provenance
+    paths = _resolve_sources(definition, resolved.sources)
+    fingerprints = {name: _path_fingerprint(path) for name, path in paths.items()}
+    prep_key = _hash("dataprep", definition.stage_code("dataprep"), paths, fingerprints)
+
+    def prepare() -> dict[str, Any]:
+        frame = _call_stage("dataprep", definition.dataprep, **paths)
+        if not isinstance(frame, Frame):
+            raise PipelineRunError(
+                f"dataprep() must return a lester Frame, got {type(frame).__name__}"
+            )
+        prepared = frame.to_pandas(provenance=True)
+        labels = list(frame.plan.provenance)
+        prov_columns = [f"{PROVENANCE_COLUMN_PREFIX}{label}" for label in labels]
+        source_rows = [
+            {
+                "label": label,
+                "name": source.name,
+                "path": source.path,
+                "fingerprint": source.fingerprint(),
+                "rows": len(source.load()),
+                "key_column": source.key,
+            }
+            for label, source in frame.sources.items()
+        ]
+        return {
+            "prepared": _ordered(prepared, prov_columns),
+            "columns": frame.columns,
+            "provenance": prov_columns,
+            "kinds": dict(frame.plan.provenance),
+            "sources": source_rows,
+            "lineage": frame.column_provenance(),
+        }
+
+    prep = cached_stage("dataprep", prep_key, prepare)
+    prepared: pd.DataFrame = prep["prepared"]
+    data_columns: list[str] = prep["columns"]
+
+    # 2. split (cheap, never cached: it is a pure function of the rows and the settings)
+    t0 = time.perf_counter()
+    settings = resolved.split
+    is_test = split_mask(
+        prepared, prep["provenance"], kind=settings.kind, test_size=settings.test_size,
+        seed=settings.seed, group=settings.group, time_column=settings.time_column,
+    )
+    train = prepared[~is_test].reset_index(drop=True)
+    test = prepared[is_test].reset_index(drop=True)
+    if len(train) == 0:
+        raise PipelineRunError(f"the split left no training rows out of {len(prepared)} prepared rows")
+    seconds["split"] = time.perf_counter() - t0
+    say("split", f"{len(train)} train / {len(test)} test rows")
+
+    # 3. feature encoding, fitted on train only
+    split_key = _hash(prep_key, settings.kind, settings.test_size, settings.seed, settings.group, settings.time_column)
+    encode_key = _hash("encode", split_key, definition.stage_code("encode_features"), resolved.features)
+
+    def encode() -> dict[str, Any]:
+        encoder = _call_stage("encode_features", definition.encode_features, **resolved.features)
+        X_train = _call_stage("encode_features (fit)", encoder.fit_transform, train[data_columns])
+        X_test = encoder.transform(test[data_columns]) if len(test) else X_train[:0]
+        return {"encoder": encoder, "X_train": X_train, "X_test": X_test,
+                "matrix": matrix_column_provenance(encoder)}
+
+    encoded = cached_stage("encode_features", encode_key, encode)
+
+    # 4. labels
+    t0 = time.perf_counter()
+    y_train = np.asarray(_call_stage("extract_label", definition.extract_label, train[data_columns]))
+    y_test = np.asarray(_call_stage("extract_label", definition.extract_label, test[data_columns])) if len(test) else y_train[:0]
+    for name, y, rows in (("train", y_train, train), ("test", y_test, test)):
+        if len(y) != len(rows):
+            raise PipelineRunError(f"extract_label() returned {len(y)} labels for {len(rows)} {name} rows")
+    seconds["extract_label"] = time.perf_counter() - t0
+
+    # 5. model
+    model_key = _hash("model", encode_key, definition.stage_code("extract_label"),
+                      definition.stage_code("make_model"), resolved.model)
+
+    def train_model() -> Any:
+        model = _call_stage("make_model", definition.make_model, **resolved.model)
+        return _call_stage("make_model (fit)", clone(model).fit, encoded["X_train"], y_train)
+
+    model = cached_stage("make_model", model_key, train_model)
+    t0 = time.perf_counter()
+    predictions = model.predict(encoded["X_test"]) if len(test) else y_train[:0]
+    metrics = {
+        "train": _metrics(model, encoded["X_train"], y_train, model.predict(encoded["X_train"])),
+        "test": _metrics(model, encoded["X_test"], y_test, predictions),
+    }
+    seconds["evaluate"] = time.perf_counter() - t0
+    say("evaluate", ", ".join(f"{k}={v:.4f}" for k, v in metrics["test"].items()))
+
+    result = RunResult(
+        None, None, train, test, encoded["X_train"], encoded["X_test"], y_train, y_test,
+        np.asarray(predictions), encoded["encoder"], model, metrics, seconds, cached,
+    )
+    if capture:
+        t0 = time.perf_counter()
+        _capture(artifacts, result, definition, resolved, prep, encoded["matrix"], started)
+        seconds["store"] = time.perf_counter() - t0
+        say("store", f"run {result.run_id} in {result.folder}")
+    return result
+
+
+def _capture(
+    store: ArtifactStore,
+    result: RunResult,
+    definition: Pipeline,
+    config: RunConfig,
+    prep: dict[str, Any],
+    matrix: list[Any],
+    started: float,
+) -> None:
+    created = datetime.now(timezone.utc).replace(tzinfo=None)
+    run_id = f"{created:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+    kinds = prep["kinds"]
+
+    def write(folder: Path) -> None:
+        result.train.to_parquet(folder / "train.parquet", index=False)
+        result.test.to_parquet(folder / "test.parquet", index=False)
+        save_matrix(folder, "X_train", result.X_train)
+        save_matrix(folder, "X_test", result.X_test)
+        np.save(folder / "y_train.npy", result.y_train, allow_pickle=False)
+        np.save(folder / "y_test.npy", result.y_test, allow_pickle=False)
+        np.save(folder / "predictions.npy", result.predictions, allow_pickle=False)
+        save_pickle(folder / "encoder.pkl", result.encoder)
+        save_pickle(folder / "model.pkl", result.model)
+        (folder / "config.toml").write_text(config.to_toml())
+        save_json(folder / "run.json", {
+            "run_id": run_id, "pipeline": str(definition.path), "metrics": result.metrics,
+            "seconds": result.seconds, "provenance_columns": prep["provenance"],
+            "data_columns": prep["columns"],
+        })
+
+    tables = {
+        "sources": pd.DataFrame([{**s, "run_id": run_id} for s in prep["sources"]]),
+        "row_provenance": pd.concat(
+            [_row_provenance(run_id, "train", result.train, kinds),
+             _row_provenance(run_id, "test", result.test, kinds)],
+            ignore_index=True,
+        ),
+        "column_provenance": pd.DataFrame(
+            [
+                {"run_id": run_id, "column": column, "source": origin.split(".", 1)[0],
+                 "source_column": origin.split(".", 1)[1]}
+                for column, origins in prep["lineage"].items() for origin in origins
+            ],
+            columns=["run_id", "column", "source", "source_column"],
+        ),
+        "matrix_provenance": pd.DataFrame(
+            [
+                {"run_id": run_id, "matrix_column": m.index, "feature": m.feature_name,
+                 "transformer": m.transformer, "prepared_column": column}
+                for m in matrix for column in (m.input_columns or (None,))
+            ],
+            columns=["run_id", "matrix_column", "feature", "transformer", "prepared_column"],
+        ),
+        "metrics": pd.DataFrame(
+            [{"run_id": run_id, "split": split, "name": name, "value": value}
+             for split, scores in result.metrics.items() for name, value in scores.items()],
+            columns=["run_id", "split", "name", "value"],
+        ),
+    }
+    record = {
+        "run_id": run_id, "created": created, "pipeline": str(definition.path),
+        "config": config.to_dict(), "model": type(result.model).__name__,
+        "train_rows": len(result.train), "test_rows": len(result.test),
+        "seconds": time.perf_counter() - started,
+    }
+    result.folder = store.write_run(run_id, write, record, tables)
+    result.run_id = run_id
+
+
+def _row_provenance(run_id: str, split: str, rows: pd.DataFrame, kinds: Mapping[str, str]) -> pd.DataFrame:
+    """Long format: one line per (row, source, id); aggregated rows list several ids."""
+    parts = []
+    for label, kind in kinds.items():
+        ids = rows[f"{PROVENANCE_COLUMN_PREFIX}{label}"]
+        frame = pd.DataFrame({"row": np.arange(len(rows)), "source_id": ids})
+        if kind == "list":
+            frame = frame.explode("source_id")
+        frame = frame[frame["source_id"].notna()]
+        frame["source_id"] = frame["source_id"].astype(str)
+        frame["source"] = label
+        parts.append(frame)
+    long = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["row", "source_id", "source"])
+    long["run_id"], long["split"] = run_id, split
+    return long[["run_id", "split", "row", "source", "source_id"]]
+

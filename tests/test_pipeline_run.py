@@ -1,0 +1,235 @@
+"""The runner end to end: artifacts, the catalog's provenance, caching, atomicity."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lester as lt
+from lester.pipeline.catalog import Catalog
+from lester.pipeline.runner import PipelineRunError, run
+
+PIPELINE = Path(__file__).parent / "data" / "mails_pipeline.py"
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    customers = pd.DataFrame({
+        "customer_id": [1, 2, 3, 4, 5, 6],
+        "customer_email": [f"c{i}@x.org" for i in range(1, 7)],
+        "country": ["DE", "FR", "DE", "NL", "FR", "DE"],
+        "is_premium": [True, False, True, False, True, False],
+    })
+    texts = ["thanks great", "broken", "love it thanks", "slow", "great", "meh", "thanks", "no"]
+    mails = pd.DataFrame({
+        "mail_id": range(100, 124),
+        "email": [f"c{1 + i % 6}@x.org" for i in range(24)],
+        "mail_date": ["2021-06-01" if i % 5 == 0 else "2022-06-01" for i in range(24)],
+        "mail_text": [texts[i % 8] for i in range(24)],
+    })
+    customers.to_csv(tmp_path / "customers.csv", index=False)
+    mails.to_csv(tmp_path / "mails.csv", index=False)
+    shutil.copy(PIPELINE, tmp_path / "pipeline.py")
+    return tmp_path
+
+
+def test_run_stores_artifacts_and_exact_provenance(workdir):
+    store = workdir / ".lester"
+    result = run(workdir / "pipeline.py", sources={"customers": workdir / "customers.csv",
+                                                   "mails": workdir / "mails.csv"}, store=store)
+    folder = result.folder
+    for name in ("train.parquet", "test.parquet", "X_train.npy", "X_test.npy", "y_train.npy",
+                 "y_test.npy", "predictions.npy", "encoder.pkl", "model.pkl", "config.toml", "run.json"):
+        assert (folder / name).exists(), name
+
+    # the expected rows, computed independently of lester: mails from 2022 joined to customers
+    mails = pd.read_csv(workdir / "mails.csv")
+    customers = pd.read_csv(workdir / "customers.csv")
+    recent = mails[mails["mail_date"] >= "2022-01-01"]
+    expected = recent.merge(customers, left_on="email", right_on="customer_email")
+    expected_pairs = set(zip(expected["mail_id"].astype(str), expected["customer_id"].astype(str)))
+
+    catalog = Catalog(store / "catalog.duckdb")
+    rows = catalog.query(
+        "SELECT split, row, list(source ORDER BY source) AS s, list(source_id ORDER BY source) AS ids "
+        "FROM row_provenance WHERE run_id = ? GROUP BY split, row", [result.run_id])
+    assert len(rows) == len(expected) == len(result.train) + len(result.test)
+    pairs = {(ids[1], ids[0]) for ids in rows["ids"]}  # sources sorted: customers, mails
+    assert pairs == expected_pairs
+    # each stored row's provenance matches the row stored in the split's parquet file
+    train = pd.read_parquet(folder / "train.parquet")
+    for split, row, _, ids in rows[rows["split"] == "train"].itertuples(index=False):
+        assert str(train["prov:mails"].iloc[row]) == ids[1]
+        assert str(train["customer_id"].iloc[row]) == ids[0]
+
+    lineage = catalog.query("SELECT \"column\", source || '.' || source_column AS origin "
+                            "FROM column_provenance WHERE run_id = ? ORDER BY 1, 2", [result.run_id])
+    assert dict(zip(lineage["column"], lineage["origin"])) == {
+        "country": "customers.country", "customer_id": "customers.customer_id",
+        "is_premium": "customers.is_premium", "sentiment": "mails.mail_text",
+        "text_length": "mails.mail_text",
+    }
+    matrix = catalog.query("SELECT matrix_column, prepared_column FROM matrix_provenance "
+                           "WHERE run_id = ? ORDER BY 1", [result.run_id])
+    assert matrix["prepared_column"].tolist() == ["country"] * 3 + ["sentiment", "text_length"]
+    sources = catalog.query("SELECT label, rows, key_column FROM sources WHERE run_id = ? ORDER BY 1",
+                            [result.run_id])
+    assert sources.values.tolist() == [["customers", 6, "customer_id"], ["mails", 24, "mail_id"]]
+    metrics = catalog.query("SELECT split, name FROM metrics WHERE run_id = ?", [result.run_id])
+    assert {"accuracy", "f1_macro"} <= set(metrics["name"])
+    assert np.load(folder / "X_train.npy").shape == (len(result.train), 5)
+
+
+def test_trace_both_ways(workdir):
+    store = workdir / ".lester"
+    result = run(workdir / "pipeline.py", sources={"customers": workdir / "customers.csv",
+                                                   "mails": workdir / "mails.csv"}, store=store)
+    catalog = Catalog(store / "catalog.duckdb")
+    hits = catalog.trace_source_row("customers", 1)
+    prepared = pd.concat([result.train.assign(split="train"), result.test.assign(split="test")])
+    assert len(hits) == int((prepared["customer_id"] == 1).sum()) > 0
+    first = hits.iloc[0]
+    origins = catalog.trace_run_row(result.run_id, first["split"], first["row"])
+    assert set(zip(origins["source"], origins["source_id"])) >= {("customers", "1")}
+
+
+def test_split_never_moves_rows_when_others_are_deleted(workdir):
+    store = workdir / ".lester"
+    sources = {"customers": workdir / "customers.csv", "mails": workdir / "mails.csv"}
+    full = run(workdir / "pipeline.py", sources=sources, store=store, capture=False)
+    customers = pd.read_csv(workdir / "customers.csv")
+    customers[customers["customer_id"] != 3].to_csv(workdir / "customers.csv", index=False)
+    reduced = run(workdir / "pipeline.py", sources=sources, store=store, capture=False)
+    before = set(full.test["prov:mails"]) - set(full.train["prov:mails"][full.train["customer_id"] == 3])
+    after = set(reduced.test["prov:mails"])
+    assert after == {m for m in before if m in set(reduced.test["prov:mails"]) | set(reduced.train["prov:mails"])}
+
+
+def test_group_split_keeps_a_customer_on_one_side(workdir):
+    result = run(workdir / "pipeline.py", store=workdir / ".lester", capture=False,
+                 sources={"customers": workdir / "customers.csv", "mails": workdir / "mails.csv"},
+                 overrides=["split.kind=group", "split.group=customer_id", "split.test_size=0.4"])
+    assert not set(result.train["customer_id"]) & set(result.test["customer_id"])
+
+
+def test_cache_skips_unchanged_stages_and_notices_changes(workdir):
+    store = workdir / ".lester"
+    sources = {"customers": workdir / "customers.csv", "mails": workdir / "mails.csv"}
+    first = run(workdir / "pipeline.py", sources=sources, store=store)
+    assert not any(first.cached.values())
+    second = run(workdir / "pipeline.py", sources=sources, store=store)
+    assert second.cached == {"dataprep": True, "encode_features": True, "make_model": True}
+    np.testing.assert_allclose(first.predictions, second.predictions)
+
+    # a changed parameter recomputes the model only
+    third = run(workdir / "pipeline.py", sources=sources, store=store, overrides=["model.C=0.1"])
+    assert third.cached == {"dataprep": True, "encode_features": True, "make_model": False}
+
+    # a changed helper body recomputes data preparation and everything after it
+    code = (workdir / "pipeline.py").read_text()
+    (workdir / "pipeline.py").write_text(code.replace('("thanks", "great", "love")', '("thanks",)'))
+    fourth = run(workdir / "pipeline.py", sources=sources, store=store)
+    assert fourth.cached["dataprep"] is False
+
+    # a changed input file too
+    with open(workdir / "mails.csv", "a") as handle:
+        handle.write("999,c1@x.org,2023-01-01,great thanks\n")
+    fifth = run(workdir / "pipeline.py", sources=sources, store=store)
+    assert fifth.cached["dataprep"] is False and len(fifth.train) + len(fifth.test) == len(fourth.train) + len(fourth.test) + 1
+
+    uncached = run(workdir / "pipeline.py", sources=sources, store=store, cache=False)
+    assert not any(uncached.cached.values())
+
+
+def test_a_failed_registration_leaves_no_run(workdir, monkeypatch):
+    store = workdir / ".lester"
+    sources = {"customers": workdir / "customers.csv", "mails": workdir / "mails.csv"}
+    run(workdir / "pipeline.py", sources=sources, store=store)
+    catalog = Catalog(store / "catalog.duckdb")
+    before = catalog.query("SELECT count(*) AS n FROM row_provenance")["n"].iloc[0]
+
+    original = pd.DataFrame.__len__
+    calls = {"n": 0}
+
+    def interrupt_midway(frame):  # raise while the catalog transaction is inserting tables
+        if "source_id" in frame.columns:
+            calls["n"] += 1
+            raise KeyboardInterrupt
+        return original(frame)
+
+    monkeypatch.setattr(pd.DataFrame, "__len__", interrupt_midway)
+    with pytest.raises(KeyboardInterrupt):
+        run(workdir / "pipeline.py", sources=sources, store=store, cache=False)
+    monkeypatch.undo()
+    assert calls["n"] == 1
+    assert len(catalog.runs()) == 1
+    assert catalog.query("SELECT count(*) AS n FROM row_provenance")["n"].iloc[0] == before
+    assert sorted(p.name for p in (store / "runs").iterdir()) == catalog.runs()["run_id"].tolist()
+
+
+def test_a_killed_run_registers_nothing(workdir):
+    script = textwrap.dedent(f"""
+        import os, signal
+        import lester.pipeline.store as store
+        real = store.save_pickle
+        def die(path, value):
+            real(path, value)
+            if path.name == "model.pkl":
+                os.kill(os.getpid(), signal.SIGKILL)   # mid-write of the run folder
+        store.save_pickle = die
+        from lester.pipeline.runner import run
+        run({str(workdir / 'pipeline.py')!r}, store={str(workdir / '.lester')!r},
+            sources={{"customers": {str(workdir / 'customers.csv')!r}, "mails": {str(workdir / 'mails.csv')!r}}})
+    """)
+    process = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert process.returncode == -9, process.stderr
+    catalog = Catalog(workdir / ".lester" / "catalog.duckdb")
+    assert catalog.runs().empty
+    assert not [p for p in (workdir / ".lester" / "runs").iterdir() if not p.name.startswith(".incomplete-")]
+
+
+def test_clear_errors(workdir):
+    with pytest.raises(PipelineRunError, match=r"sources \['orders'\] are not parameters of dataprep"):
+        run(workdir / "pipeline.py", sources={"orders": "x.csv"}, capture=False, cache=False)
+    with pytest.raises(PipelineRunError, match="mails.*no such file"):
+        run(workdir / "pipeline.py", sources={"mails": workdir / "nope.csv",
+                                              "customers": workdir / "customers.csv"},
+            capture=False, cache=False)
+    (workdir / "broken.py").write_text("def dataprep(:\n")
+    with pytest.raises(lt.LesterError, match=r"broken.py, line 1"):
+        run(workdir / "broken.py", capture=False, cache=False)
+    (workdir / "partial.py").write_text("def dataprep():\n    pass\n")
+    with pytest.raises(lt.LesterError, match=r"missing \['encode_features', 'extract_label', 'make_model'\]"):
+        run(workdir / "partial.py", capture=False, cache=False)
+
+
+def test_cli_run_runs_show_trace(workdir, monkeypatch):
+    from click.testing import CliRunner
+
+    from lester.cli import main
+
+    monkeypatch.chdir(workdir)
+    monkeypatch.setenv("COLUMNS", "200")  # rich wraps tables to the terminal width
+    (workdir / "lester.toml").write_text('pipeline = "pipeline.py"\n[split]\nseed = 3\n')
+    runner = CliRunner()
+    result = runner.invoke(main, ["run", "--set", "model.C=0.5"])
+    assert result.exit_code == 0, result.output
+    assert "dataprep" in result.output and "stored in" in result.output
+    runs = runner.invoke(main, ["runs"])
+    assert runs.exit_code == 0 and "LogisticRegression" in runs.output
+    run_id = Catalog(workdir / ".lester" / "catalog.duckdb").runs()["run_id"].iloc[0]
+    shown = runner.invoke(main, ["show", run_id[:12]])
+    assert shown.exit_code == 0 and "customers" in shown.output and "country" in shown.output
+    traced = runner.invoke(main, ["trace", "--source", "customers", "--id", "1"])
+    assert traced.exit_code == 0 and run_id in " ".join(traced.output.split())
+    back = runner.invoke(main, ["trace", "--run", run_id, "--train-row", "0"])
+    assert back.exit_code == 0 and "mails" in back.output
+    missing = runner.invoke(main, ["show", "nope"])
+    assert missing.exit_code == 2 and "no run matches 'nope'" in missing.output

@@ -12,13 +12,23 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from lester.errors import UserFunctionError
 from lester.frame.expressions import PyFunc
 
 
-def python_values(series: pd.Series) -> list[Any]:
+def python_values(series: pd.Series | pa.ChunkedArray | pa.Array) -> list[Any]:
     """The column as Python objects, missing values as ``None``."""
+    if isinstance(series, (pa.ChunkedArray, pa.Array)):
+        kind = series.type
+        plain = pa.types.is_string(kind) or pa.types.is_large_string(kind) or (
+            (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind))
+            and series.null_count == 0
+        )
+        if plain:  # the fast path; nulls in strings come out as None already
+            return series.to_numpy(zero_copy_only=False).tolist()
+        series = series.to_pandas()
     values = series.tolist()
     if series.hasnans:
         missing = series.isna().tolist()
@@ -39,6 +49,7 @@ def evaluate(
     inputs = [columns[c] for c in expression.columns]
     n = len(inputs[0]) if inputs else 0
     if expression.vectorized:
+        inputs = [c.to_pandas() if isinstance(c, (pa.ChunkedArray, pa.Array)) else c for c in inputs]
         try:
             result = expression.func(*inputs)
         except Exception as exc:

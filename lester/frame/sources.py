@@ -145,6 +145,9 @@ def _check_key(frame: pd.DataFrame, key: str | None, where: str) -> None:
     if values.isna().any():
         position = int(np.flatnonzero(values.isna().to_numpy())[0])
         raise SourceError(where, f"key column {key!r} is empty in row {position}")
+    numbers = values.to_numpy()
+    if numbers.dtype.kind in "iu" and (len(numbers) < 2 or (numbers[1:] > numbers[:-1]).all()):
+        return  # strictly increasing integers, the common case, are unique: skip hashing
     duplicated = values.duplicated(keep=False)
     if duplicated.any():
         examples = sorted(set(values[duplicated].tolist()), key=str)[:5]

@@ -158,8 +158,8 @@ def test_a_failed_registration_leaves_no_run(workdir, monkeypatch):
     original = pd.DataFrame.__len__
     calls = {"n": 0}
 
-    def interrupt_midway(frame):  # raise while the catalog transaction is inserting tables
-        if "source_id" in frame.columns:
+    def interrupt_midway(frame):  # raise while the catalog transaction inserts matrix provenance
+        if "prepared_column" in frame.columns:
             calls["n"] += 1
             raise KeyboardInterrupt
         return original(frame)

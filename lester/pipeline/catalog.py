@@ -4,7 +4,11 @@ Tables (all keyed by ``run_id``):
 
 * ``runs``: one row per run (pipeline, created, folder, resolved config, parent run);
 * ``sources``: the sources a run read (label, path, content fingerprint, rows, key column);
-* ``row_provenance``: for every train/test row, the source ids it was derived from;
+* ``row_provenance``: for every train/test row, the source ids it was derived from. It is
+  the largest table by far, so each run keeps it as ``row_provenance.parquet`` in its own
+  folder (written with the run, before registration) and the catalog exposes the files of
+  registered runs as a view: capturing a run then costs one small transaction, not a bulk
+  insert and a checkpoint;
 * ``column_provenance``: for every prepared column, the source columns it was computed from;
 * ``matrix_provenance``: for every feature-matrix column, the prepared columns it encodes;
 * ``metrics``: evaluation metrics per split;
@@ -35,9 +39,6 @@ CREATE TABLE IF NOT EXISTS sources (
     run_id VARCHAR, label VARCHAR, name VARCHAR, path VARCHAR, fingerprint VARCHAR,
     rows BIGINT, key_column VARCHAR
 );
-CREATE TABLE IF NOT EXISTS row_provenance (
-    run_id VARCHAR, split VARCHAR, row BIGINT, source VARCHAR, source_id VARCHAR
-);
 CREATE TABLE IF NOT EXISTS column_provenance (
     run_id VARCHAR, "column" VARCHAR, source VARCHAR, source_column VARCHAR
 );
@@ -57,18 +58,41 @@ class CatalogError(LesterError, LookupError):
     """A catalog lookup found nothing (an unknown run, say)."""
 
 
+_EMPTY_ROW_PROVENANCE = (
+    "SELECT NULL::VARCHAR AS run_id, NULL::VARCHAR AS split, NULL::BIGINT AS row, "
+    "NULL::VARCHAR AS source, NULL::VARCHAR AS source_id WHERE false"
+)
+
+
 class Catalog:
     """The catalog database ``<store>/catalog.duckdb``; opened per call, never held open,
-    so that several processes can take turns on one store."""
+    so that several processes can take turns on one store.
 
-    def __init__(self, path: str | Path):
+    ``runs_dir`` is the folder of run folders whose ``row_provenance.parquet`` files back the
+    ``row_provenance`` view (default: ``runs`` beside the database).
+    """
+
+    def __init__(self, path: str | Path, runs_dir: str | Path | None = None):
         self.path = Path(path)
+        self.runs_dir = Path(runs_dir) if runs_dir is not None else self.path.parent / "runs"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as con:
-            con.execute(_SCHEMA)
+        self._schema_ready = False
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
-        return duckdb.connect(str(self.path))
+        con = duckdb.connect(str(self.path))
+        if not self._schema_ready:
+            con.execute(_SCHEMA)
+            self._schema_ready = True
+        pattern = self.runs_dir / "*" / "row_provenance.parquet"
+        if any(self.runs_dir.glob("*/row_provenance.parquet")):
+            source = (
+                f"SELECT p.* FROM read_parquet('{_sql_string(pattern)}') AS p "
+                "WHERE p.run_id IN (SELECT run_id FROM runs)"  # registered runs only
+            )
+        else:
+            source = _EMPTY_ROW_PROVENANCE
+        con.execute(f"CREATE OR REPLACE TEMP VIEW row_provenance AS {source}")
+        return con
 
     def register(self, run: dict[str, Any], tables: dict[str, pd.DataFrame]) -> None:
         """Insert a run and its provenance tables in one transaction: all or nothing."""
@@ -147,3 +171,7 @@ class Catalog:
             """,
             [rid, split, int(row)],
         )
+
+
+def _sql_string(value: Any) -> str:
+    return str(value).replace("'", "''")

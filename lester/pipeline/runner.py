@@ -328,6 +328,11 @@ def _capture(
         np.save(folder / "y_train.npy", result.y_train, allow_pickle=False)
         np.save(folder / "y_test.npy", result.y_test, allow_pickle=False)
         np.save(folder / "predictions.npy", result.predictions, allow_pickle=False)
+        pd.concat(
+            [_row_provenance(run_id, "train", result.train, kinds),
+             _row_provenance(run_id, "test", result.test, kinds)],
+            ignore_index=True,
+        ).to_parquet(folder / "row_provenance.parquet", index=False)
         save_pickle(folder / "encoder.pkl", result.encoder)
         save_pickle(folder / "model.pkl", result.model)
         (folder / "config.toml").write_text(config.to_toml())
@@ -339,11 +344,6 @@ def _capture(
 
     tables = {
         "sources": pd.DataFrame([{**s, "run_id": run_id} for s in prep["sources"]]),
-        "row_provenance": pd.concat(
-            [_row_provenance(run_id, "train", result.train, kinds),
-             _row_provenance(run_id, "test", result.test, kinds)],
-            ignore_index=True,
-        ),
         "column_provenance": pd.DataFrame(
             [
                 {"run_id": run_id, "column": column, "source": origin.split(".", 1)[0],

@@ -3,6 +3,7 @@
 A run folder holds ``train.parquet`` and ``test.parquet`` (prepared rows with their
 provenance columns ``prov:<source>``), ``X_train.npy``/``X_test.npy`` (``.npz`` when sparse),
 ``y_train.npy``, ``y_test.npy``, ``predictions.npy``, ``encoder.pkl``, ``model.pkl``,
+``row_provenance.parquet`` (the source ids of every train/test row, in long form),
 ``config.toml`` and ``run.json``.
 
 A run is written into a hidden staging folder, moved into place with one rename, and only
@@ -37,7 +38,7 @@ class ArtifactStore:
         self.runs_dir = self.root / "runs"
         self.cache_dir = self.root / "cache"
         self.runs_dir.mkdir(parents=True, exist_ok=True)
-        self.catalog = Catalog(self.root / "catalog.duckdb")
+        self.catalog = Catalog(self.root / "catalog.duckdb", self.runs_dir)
 
     def run_folder(self, run_id: str) -> Path:
         return self.runs_dir / run_id

@@ -18,6 +18,7 @@ from lester.errors import (
     UserFunctionError,
 )
 from lester.frame import Frame, from_pandas, join, read_csv, read_parquet, union
+from lester.pipeline import run, runs, show, trace
 
 __version__ = "0.1.0"
 
@@ -34,5 +35,9 @@ __all__ = [
     "join",
     "read_csv",
     "read_parquet",
+    "run",
+    "runs",
+    "show",
+    "trace",
     "union",
 ]

@@ -98,6 +98,12 @@ def test_trace_both_ways(workdir):
     first = hits.iloc[0]
     origins = catalog.trace_run_row(result.run_id, first["split"], first["row"])
     assert set(zip(origins["source"], origins["source_id"])) >= {("customers", "1")}
+    # the same from the top-level Python API
+    assert len(lt.trace("customers", 1, store=store)) == len(hits)
+    back = lt.trace(run=result.run_id, **{f"{first['split']}_row": int(first["row"])}, store=store)
+    assert back.equals(origins)
+    assert lt.runs(store)["run_id"].tolist() == [result.run_id]
+    assert lt.show(result.run_id[:10], store)["run_id"] == result.run_id
 
 
 def test_split_never_moves_rows_when_others_are_deleted(workdir):

@@ -1,4 +1,4 @@
-"""Declarative ML pipelines: matrix-column provenance for fitted feature encoders."""
+"""Declarative ML pipelines: the runner, artifact store, catalog and provenance queries."""
 
 from lester.pipeline.matrix_provenance import (
     MatrixColumn,
@@ -6,8 +6,15 @@ from lester.pipeline.matrix_provenance import (
     matrix_column_provenance,
     matrix_ranges_by_input_column,
 )
+from lester.pipeline.queries import runs, show, trace
+from lester.pipeline.runner import RunResult, run
 
 __all__ = [
+    "RunResult",
+    "run",
+    "runs",
+    "show",
+    "trace",
     "MatrixColumn",
     "MatrixProvenanceError",
     "matrix_column_provenance",

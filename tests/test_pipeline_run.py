@@ -183,15 +183,14 @@ def test_a_failed_registration_leaves_no_run(workdir, monkeypatch):
 def test_a_killed_run_registers_nothing(workdir):
     script = textwrap.dedent(f"""
         import os, signal
-        import lester.pipeline.store as store
-        real = store.save_pickle
+        import lester.pipeline.runner as runner
+        real = runner.save_pickle
         def die(path, value):
             real(path, value)
             if path.name == "model.pkl":
                 os.kill(os.getpid(), signal.SIGKILL)   # mid-write of the run folder
-        store.save_pickle = die
-        from lester.pipeline.runner import run
-        run({str(workdir / 'pipeline.py')!r}, store={str(workdir / '.lester')!r},
+        runner.save_pickle = die
+        runner.run({str(workdir / 'pipeline.py')!r}, store={str(workdir / '.lester')!r},
             sources={{"customers": {str(workdir / 'customers.csv')!r}, "mails": {str(workdir / 'mails.csv')!r}}})
     """)
     process = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)

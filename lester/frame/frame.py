@@ -18,7 +18,13 @@ from lester.frame import plan as p
 from lester.frame.engines import get_engine
 from lester.frame.expressions import PyFunc, SqlExpr
 from lester.frame.plan import provenance_column
-from lester.frame.sources import PROVENANCE_PREFIX, Source, csv_source, pandas_source, parquet_source
+from lester.frame.sources import (
+    PROVENANCE_PREFIX,
+    Source,
+    csv_source,
+    pandas_source,
+    parquet_source,
+)
 
 DEFAULT_ENGINE = "duckdb"
 

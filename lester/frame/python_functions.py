@@ -66,11 +66,11 @@ def evaluate(
     values = [python_values(s) for s in inputs]
     try:
         return list(map(expression.func, *values))
-    except Exception as first:  # noqa: BLE001 - re-raised below with the failing row named
+    except Exception as first:
         for i, args in enumerate(zip(*values)):
             try:
                 expression.func(*args)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 arguments = dict(zip(expression.columns, args))
                 raise UserFunctionError(
                     operation, expression.name, row_id(i), arguments, exc
@@ -84,7 +84,7 @@ def as_mask(values: Any, operation: str, function: str) -> np.ndarray:
         return values
     try:
         return np.fromiter((bool(v) if v is not None and v == v else False for v in values), bool)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise UserFunctionError(
             operation, function, None, None, TypeError(f"the predicate must return booleans ({exc})")
         ) from exc

@@ -10,13 +10,13 @@ from lester.pipeline.queries import runs, show, trace
 from lester.pipeline.runner import RunResult, run
 
 __all__ = [
+    "MatrixColumn",
+    "MatrixProvenanceError",
     "RunResult",
+    "matrix_column_provenance",
+    "matrix_ranges_by_input_column",
     "run",
     "runs",
     "show",
     "trace",
-    "MatrixColumn",
-    "MatrixProvenanceError",
-    "matrix_column_provenance",
-    "matrix_ranges_by_input_column",
 ]

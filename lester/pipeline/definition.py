@@ -127,9 +127,7 @@ def _hash_function(func: Any, digest: Any, seen: set[int]) -> None:
     # body must invalidate the cache just as a changed stage body does.
     for name in _names(code):
         value = module_globals.get(name)
-        if inspect.isfunction(value) and value.__module__ == func.__module__:
-            _hash_function(value, digest, seen)
-        elif inspect.isclass(value) and value.__module__ == func.__module__:
+        if inspect.isfunction(value) and value.__module__ == func.__module__ or inspect.isclass(value) and value.__module__ == func.__module__:
             _hash_function(value, digest, seen)
         elif value is not None and isinstance(value, (int, float, str, bool, tuple)):
             digest.update(f"{name}={value!r}".encode())

@@ -22,7 +22,7 @@ def show(run_id: str, store: str | os.PathLike = ".lester") -> dict[str, Any]:
 
 def trace(
     source: str | None = None,
-    id: Any = None,  # noqa: A002 - mirrors the command line's --id
+    id: Any = None,
     *,
     run: str | None = None,
     train_row: int | None = None,

@@ -1,9 +1,10 @@
 """A realistic two-source pipeline, as a rewrite would produce it (used by the tests)."""
 
-import lester as lt
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+import lester as lt
 
 GOOD_WORDS = ("thanks", "great", "love")
 

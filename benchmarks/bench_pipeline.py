@@ -203,16 +203,16 @@ class TimedArtifactStore(ArtifactStore):
         self.timings: dict[str, float] = {"open_store": time.perf_counter() - started}
         register = self.catalog.register
 
-        def timed_register(record: dict[str, Any], tables: dict[str, pd.DataFrame]) -> None:
+        def timed_register(record: dict[str, Any]) -> None:
             t0 = time.perf_counter()
-            register(record, tables)
+            register(record)
             self.timings["catalog_register"] = time.perf_counter() - t0
-            self.timings["catalog_rows"] = float(sum(len(t) for t in tables.values()) + 1)
 
         self.catalog.register = timed_register  # type: ignore[method-assign]
 
     def write_run(self, run_id, write_files, record, tables):  # type: ignore[override]
         self.timings["build_tables"] = time.perf_counter() - self._store_started
+        self.timings["catalog_rows"] = float(sum(len(t) for t in tables.values()) + 1)
         started = time.perf_counter()
 
         def timed_write(folder: Path) -> None:

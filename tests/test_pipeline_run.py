@@ -154,30 +154,27 @@ def test_cache_skips_unchanged_stages_and_notices_changes(workdir):
     assert not any(uncached.cached.values())
 
 
-def test_a_failed_registration_leaves_no_run(workdir, monkeypatch):
+@pytest.mark.parametrize("where", ["writing the run folder", "registering the run"])
+def test_an_interrupted_run_leaves_no_trace(workdir, monkeypatch, where):
     store = workdir / ".lester"
     sources = {"customers": workdir / "customers.csv", "mails": workdir / "mails.csv"}
-    run(workdir / "pipeline.py", sources=sources, store=store)
+    first = run(workdir / "pipeline.py", sources=sources, store=store)
     catalog = Catalog(store / "catalog.duckdb")
     before = catalog.query("SELECT count(*) AS n FROM row_provenance")["n"].iloc[0]
 
-    original = pd.DataFrame.__len__
-    calls = {"n": 0}
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
 
-    def interrupt_midway(frame):  # raise while the catalog transaction inserts matrix provenance
-        if "prepared_column" in frame.columns:
-            calls["n"] += 1
-            raise KeyboardInterrupt
-        return original(frame)
-
-    monkeypatch.setattr(pd.DataFrame, "__len__", interrupt_midway)
+    if where == "writing the run folder":
+        monkeypatch.setattr("lester.pipeline.store.write_run_table", interrupt)
+    else:
+        monkeypatch.setattr(Catalog, "register", interrupt)
     with pytest.raises(KeyboardInterrupt):
         run(workdir / "pipeline.py", sources=sources, store=store, cache=False)
     monkeypatch.undo()
-    assert calls["n"] == 1
-    assert len(catalog.runs()) == 1
+    assert catalog.runs()["run_id"].tolist() == [first.run_id]
     assert catalog.query("SELECT count(*) AS n FROM row_provenance")["n"].iloc[0] == before
-    assert sorted(p.name for p in (store / "runs").iterdir()) == catalog.runs()["run_id"].tolist()
+    assert [p.name for p in (store / "runs").iterdir()] == [first.run_id]
 
 
 def test_a_killed_run_registers_nothing(workdir):

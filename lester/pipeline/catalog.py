@@ -4,15 +4,17 @@ Tables (all keyed by ``run_id``):
 
 * ``runs``: one row per run (pipeline, created, folder, resolved config, parent run);
 * ``sources``: the sources a run read (label, path, content fingerprint, rows, key column);
-* ``row_provenance``: for every train/test row, the source ids it was derived from. It is
-  the largest table by far, so each run keeps it as ``row_provenance.parquet`` in its own
-  folder (written with the run, before registration) and the catalog exposes the files of
-  registered runs as a view: capturing a run then costs one small transaction, not a bulk
-  insert and a checkpoint;
+* ``row_provenance``: for every train/test row, the source ids it was derived from;
 * ``column_provenance``: for every prepared column, the source columns it was computed from;
 * ``matrix_provenance``: for every feature-matrix column, the prepared columns it encodes;
 * ``metrics``: evaluation metrics per split;
 * ``audit_log``: deletions and redactions applied to runs.
+
+``runs`` and ``audit_log`` are tables in ``catalog.duckdb``. The per-run tables live as
+``<table>.parquet`` in each run's own folder, written before the run is registered, and every
+catalog connection sees them as views over the folders of registered runs. Registering a run
+is then one row in one small transaction, not bulk inserts and a checkpoint of ~100k
+provenance rows, and a run folder is self-describing.
 
 Source ids are stored as text so that integer and string keys share one column.
 """
@@ -35,41 +37,49 @@ CREATE TABLE IF NOT EXISTS runs (
     config JSON, parent_run VARCHAR, model VARCHAR, train_rows BIGINT, test_rows BIGINT,
     seconds DOUBLE
 );
-CREATE TABLE IF NOT EXISTS sources (
-    run_id VARCHAR, label VARCHAR, name VARCHAR, path VARCHAR, fingerprint VARCHAR,
-    rows BIGINT, key_column VARCHAR
-);
-CREATE TABLE IF NOT EXISTS column_provenance (
-    run_id VARCHAR, "column" VARCHAR, source VARCHAR, source_column VARCHAR
-);
-CREATE TABLE IF NOT EXISTS matrix_provenance (
-    run_id VARCHAR, matrix_column BIGINT, feature VARCHAR, transformer VARCHAR,
-    prepared_column VARCHAR
-);
-CREATE TABLE IF NOT EXISTS metrics (run_id VARCHAR, split VARCHAR, name VARCHAR, value DOUBLE);
 CREATE TABLE IF NOT EXISTS audit_log (
     entry_id VARCHAR, created TIMESTAMP, action VARCHAR, request JSON, run_id VARCHAR,
     new_run_id VARCHAR, rows_removed BIGINT, strategy VARCHAR, seconds DOUBLE
 );
 """
 
+# The per-run tables, stored as Parquet in each run folder: name -> (column, DuckDB type).
+RUN_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "sources": (("run_id", "VARCHAR"), ("label", "VARCHAR"), ("name", "VARCHAR"),
+                ("path", "VARCHAR"), ("fingerprint", "VARCHAR"), ("rows", "BIGINT"),
+                ("key_column", "VARCHAR")),
+    "row_provenance": (("run_id", "VARCHAR"), ("split", "VARCHAR"), ("row", "BIGINT"),
+                       ("source", "VARCHAR"), ("source_id", "VARCHAR")),
+    "column_provenance": (("run_id", "VARCHAR"), ("column", "VARCHAR"), ("source", "VARCHAR"),
+                          ("source_column", "VARCHAR")),
+    "matrix_provenance": (("run_id", "VARCHAR"), ("matrix_column", "BIGINT"),
+                          ("feature", "VARCHAR"), ("transformer", "VARCHAR"),
+                          ("prepared_column", "VARCHAR")),
+    "metrics": (("run_id", "VARCHAR"), ("split", "VARCHAR"), ("name", "VARCHAR"),
+                ("value", "DOUBLE")),
+}
+
+
+def write_run_table(folder: Path, name: str, frame: pd.DataFrame) -> None:
+    """Write one per-run table into a run folder, in the catalog's column order."""
+    columns = [column for column, _ in RUN_TABLES[name]]
+    frame.reindex(columns=columns).to_parquet(folder / f"{name}.parquet", index=False)
+
 
 class CatalogError(LesterError, LookupError):
     """A catalog lookup found nothing (an unknown run, say)."""
 
 
-_EMPTY_ROW_PROVENANCE = (
-    "SELECT NULL::VARCHAR AS run_id, NULL::VARCHAR AS split, NULL::BIGINT AS row, "
-    "NULL::VARCHAR AS source, NULL::VARCHAR AS source_id WHERE false"
-)
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 class Catalog:
     """The catalog database ``<store>/catalog.duckdb``; opened per call, never held open,
     so that several processes can take turns on one store.
 
-    ``runs_dir`` is the folder of run folders whose ``row_provenance.parquet`` files back the
-    ``row_provenance`` view (default: ``runs`` beside the database).
+    ``runs_dir`` is the folder of run folders whose Parquet files back the per-run tables
+    (default: ``runs`` beside the database).
     """
 
     def __init__(self, path: str | Path, runs_dir: str | Path | None = None):
@@ -78,43 +88,32 @@ class Catalog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._schema_ready = False
 
-    def _connect(self) -> duckdb.DuckDBPyConnection:
+    def _connect(self, views: bool = True) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(str(self.path))
         if not self._schema_ready:
             con.execute(_SCHEMA)
             self._schema_ready = True
-        pattern = self.runs_dir / "*" / "row_provenance.parquet"
-        if any(self.runs_dir.glob("*/row_provenance.parquet")):
-            source = (
-                f"SELECT p.* FROM read_parquet('{_sql_string(pattern)}') AS p "
-                "WHERE p.run_id IN (SELECT run_id FROM runs)"  # registered runs only
-            )
-        else:
-            source = _EMPTY_ROW_PROVENANCE
-        con.execute(f"CREATE OR REPLACE TEMP VIEW row_provenance AS {source}")
+        if views:
+            for name, columns in RUN_TABLES.items():
+                select = ", ".join(f"CAST({_quote(c)} AS {t}) AS {_quote(c)}" for c, t in columns)
+                if any(self.runs_dir.glob(f"*/{name}.parquet")):
+                    pattern = _sql_string(self.runs_dir / "*" / f"{name}.parquet")
+                    body = (f"SELECT {select} FROM read_parquet('{pattern}', union_by_name=true) "
+                            "WHERE run_id IN (SELECT run_id FROM runs)")  # registered runs only
+                else:
+                    body = f"SELECT {select} FROM (SELECT {', '.join(f'NULL AS {_quote(c)}' for c, _ in columns)}) WHERE false"
+                con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {body}")
         return con
 
-    def register(self, run: dict[str, Any], tables: dict[str, pd.DataFrame]) -> None:
-        """Insert a run and its provenance tables in one transaction: all or nothing."""
-        with self._connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                con.execute(
-                    "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [run["run_id"], run["created"], run["pipeline"], run["folder"],
-                     json.dumps(run["config"]), run.get("parent_run"), run["model"],
-                     run["train_rows"], run["test_rows"], run["seconds"]],
-                )
-                for table, frame in tables.items():
-                    if len(frame):
-                        con.register("__incoming", frame)
-                        columns = ", ".join(f'"{c}"' for c in frame.columns)
-                        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM __incoming")
-                        con.unregister("__incoming")
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+    def register(self, run: dict[str, Any]) -> None:
+        """Register a run whose folder (with its per-run tables) is already in place."""
+        with self._connect(views=False) as con:
+            con.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [run["run_id"], run["created"], run["pipeline"], run["folder"],
+                 json.dumps(run["config"]), run.get("parent_run"), run["model"],
+                 run["train_rows"], run["test_rows"], run["seconds"]],
+            )
 
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> pd.DataFrame:
         """Run a read query against the catalog and return the result."""

@@ -328,11 +328,6 @@ def _capture(
         np.save(folder / "y_train.npy", result.y_train, allow_pickle=False)
         np.save(folder / "y_test.npy", result.y_test, allow_pickle=False)
         np.save(folder / "predictions.npy", result.predictions, allow_pickle=False)
-        pd.concat(
-            [_row_provenance(run_id, "train", result.train, kinds),
-             _row_provenance(run_id, "test", result.test, kinds)],
-            ignore_index=True,
-        ).to_parquet(folder / "row_provenance.parquet", index=False)
         save_pickle(folder / "encoder.pkl", result.encoder)
         save_pickle(folder / "model.pkl", result.model)
         (folder / "config.toml").write_text(config.to_toml())
@@ -343,6 +338,11 @@ def _capture(
         })
 
     tables = {
+        "row_provenance": pd.concat(
+            [_row_provenance(run_id, "train", result.train, kinds),
+             _row_provenance(run_id, "test", result.test, kinds)],
+            ignore_index=True,
+        ),
         "sources": pd.DataFrame([{**s, "run_id": run_id} for s in prep["sources"]]),
         "column_provenance": pd.DataFrame(
             [

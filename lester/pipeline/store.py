@@ -3,12 +3,12 @@
 A run folder holds ``train.parquet`` and ``test.parquet`` (prepared rows with their
 provenance columns ``prov:<source>``), ``X_train.npy``/``X_test.npy`` (``.npz`` when sparse),
 ``y_train.npy``, ``y_test.npy``, ``predictions.npy``, ``encoder.pkl``, ``model.pkl``,
-``row_provenance.parquet`` (the source ids of every train/test row, in long form),
-``config.toml`` and ``run.json``.
+``config.toml``, ``run.json``, and the run's catalog tables as Parquet (``sources``,
+``row_provenance``, ``column_provenance``, ``matrix_provenance``, ``metrics``).
 
 A run is written into a hidden staging folder, moved into place with one rename, and only
-then registered in the catalog in one transaction: an interrupted run leaves nothing
-registered, and nothing that was there before is touched.
+then registered in the catalog with one row: an interrupted run leaves nothing registered,
+and nothing that was there before is touched.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from lester.pipeline.catalog import Catalog
+from lester.pipeline.catalog import Catalog, write_run_table
 
 PROVENANCE_COLUMN_PREFIX = "prov:"
 
@@ -50,7 +50,8 @@ class ArtifactStore:
         record: dict[str, Any],
         tables: dict[str, pd.DataFrame],
     ) -> Path:
-        """Write a run's files with ``write_files(folder)`` and register it, atomically."""
+        """Write a run's files with ``write_files(folder)`` and its catalog ``tables``, then
+        register it; the run appears in the catalog whole or not at all."""
         staging = self.runs_dir / f".incomplete-{run_id}"
         final = self.run_folder(run_id)
         if final.exists():
@@ -58,12 +59,14 @@ class ArtifactStore:
         staging.mkdir(parents=True)
         try:
             write_files(staging)
+            for name, frame in tables.items():
+                write_run_table(staging, name, frame)
             os.replace(staging, final)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         try:
-            self.catalog.register({**record, "folder": str(final)}, tables)
+            self.catalog.register({**record, "folder": str(final)})
         except BaseException:
             shutil.rmtree(final, ignore_errors=True)
             raise

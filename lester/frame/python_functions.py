@@ -28,6 +28,8 @@ def python_values(series: pd.Series | pa.ChunkedArray | pa.Array) -> list[Any]:
         )
         if plain:  # the fast path; nulls in strings come out as None already
             return series.to_numpy(zero_copy_only=False).tolist()
+        if pa.types.is_integer(kind) or pa.types.is_boolean(kind):
+            return series.to_pylist()  # stay ints/bools next to nulls, as on the pandas engine
         series = series.to_pandas()
     values = series.tolist()
     if series.hasnans:
@@ -49,7 +51,8 @@ def evaluate(
     inputs = [columns[c] for c in expression.columns]
     n = len(inputs[0]) if inputs else 0
     if expression.vectorized:
-        inputs = [c.to_pandas() if isinstance(c, (pa.ChunkedArray, pa.Array)) else c for c in inputs]
+        inputs = [arrow_to_series(c) if isinstance(c, (pa.ChunkedArray, pa.Array)) else c
+                  for c in inputs]
         try:
             result = expression.func(*inputs)
         except Exception as exc:
@@ -62,7 +65,7 @@ def evaluate(
                 None,
                 ValueError(f"a vectorized function must return {n} values, one per row"),
             )
-        return result.to_numpy() if isinstance(result, pd.Series) else result
+        return result
     values = [python_values(s) for s in inputs]
     try:
         return list(map(expression.func, *values))
@@ -78,10 +81,20 @@ def evaluate(
         raise UserFunctionError(operation, expression.name, None, None, first) from first
 
 
+_NULLABLE = {pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int32Dtype(), pa.bool_(): pd.BooleanDtype()}
+
+
+def arrow_to_series(column: pa.ChunkedArray | pa.Array) -> pd.Series:
+    """An Arrow column as pandas, integers and booleans nullable (as on the pandas engine)."""
+    return pa.table({"c": column}).to_pandas(types_mapper=_NULLABLE.get)["c"]
+
+
 def as_mask(values: Any, operation: str, function: str) -> np.ndarray:
     """A filter result as a boolean mask; ``None`` counts as false, like SQL's NULL."""
     if isinstance(values, np.ndarray) and values.dtype == bool:
         return values
+    if isinstance(values, (pd.Series, pd.api.extensions.ExtensionArray)) and pd.api.types.is_bool_dtype(values):
+        return pd.Series(values).fillna(False).to_numpy(dtype=bool)
     try:
         return np.fromiter((bool(v) if v is not None and v == v else False for v in values), bool)
     except Exception as exc:

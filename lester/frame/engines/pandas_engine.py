@@ -19,7 +19,7 @@ from lester.frame import plan as p
 from lester.frame.engines.base import output_columns, row_provenance
 from lester.frame.expressions import PyFunc, SqlExpr
 from lester.frame.plan import provenance_column
-from lester.frame.python_functions import as_column, as_mask, evaluate
+from lester.frame.python_functions import arrow_to_series, as_column, as_mask, evaluate
 
 
 class PandasEngine:
@@ -45,16 +45,19 @@ class PandasEngine:
         assert isinstance(expression, SqlExpr)
         con = duckdb.connect()
         try:
-            con.register("__t", frame[list(expression.columns)] if expression.columns else
-                         pd.DataFrame(index=frame.index))
-            table = con.sql(f"SELECT ({expression.text}) AS v FROM __t").arrow().read_all()
+            if expression.columns:
+                con.register("__t", frame[list(expression.columns)])
+                query = f"SELECT ({expression.text}) AS v FROM __t"
+            else:  # a constant: evaluate once, then repeat it for every row
+                query = f"SELECT ({expression.text}) AS v"
+            table = con.sql(query).arrow().read_all()
         except duckdb.Error as exc:
             raise SqlExpressionError(operation, expression.text, str(exc)) from None
         finally:
             con.close()
-        values = table.column("v").to_pandas()
-        if len(values) != len(frame):  # an expression over zero columns: broadcast
-            values = pd.Series([values.iloc[0] if len(values) else None] * len(frame))
+        values = arrow_to_series(table.column("v"))
+        if len(values) != len(frame):
+            values = pd.Series([values.iloc[0] if len(values) else None] * len(frame), dtype=values.dtype)
         return values
 
     # -- operations -----------------------------------------------------------------------
@@ -128,13 +131,17 @@ class PandasEngine:
     def _explode(self, node: p.Explode) -> pd.DataFrame:
         frame = self._run(node.children[0])
         lengths = frame[node.column].map(lambda v: len(v) if isinstance(v, (list, tuple, np.ndarray)) else 0)
-        frame = frame[lengths.to_numpy() > 0]
-        return frame.explode(node.column)
+        frame = frame[lengths.to_numpy() > 0].explode(node.column)
+        frame[node.column] = frame[node.column].infer_objects()  # elements keep their type
+        return frame
 
     def _aggregate(self, node: p.Aggregate) -> pd.DataFrame:
         frame = self._run(node.children[0])
         if node.keys:
-            codes = frame.groupby(list(node.keys), dropna=False, sort=False).ngroup().to_numpy()
+            # lists are unhashable in pandas but group fine in SQL: group by their tuples
+            keys = pd.DataFrame({k: frame[k].map(_hashable) if frame[k].dtype == object else frame[k]
+                                 for k in node.keys})
+            codes = keys.groupby(list(node.keys), dropna=False, sort=False).ngroup().to_numpy()
             groups = [np.flatnonzero(codes == g) for g in range(codes.max() + 1 if len(codes) else 0)]
         else:
             groups = [np.arange(len(frame))]
@@ -151,7 +158,11 @@ class PandasEngine:
                     ids = [i for group in ids if isinstance(group, (list, np.ndarray)) for i in group]
                 row[provenance_column(label)] = [i for i in ids if not _is_missing(i)]
             rows.append(row)
-        return pd.DataFrame(rows, columns=output_columns(node))
+        columns = {}
+        for name in output_columns(node):
+            values = [row[name] for row in rows]
+            columns[name] = _typed(values, _source_dtype(node, frame, name))
+        return pd.DataFrame(columns, columns=output_columns(node))
 
     def _distinct(self, node: p.Distinct) -> pd.DataFrame:
         return self._aggregate(node)
@@ -170,6 +181,40 @@ class PandasEngine:
         return self._run(node.children[0]).head(node.n)
 
 
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, (list, np.ndarray)) else value
+
+
+def _source_dtype(node: p.Aggregate, frame: pd.DataFrame, name: str) -> Any:
+    """The dtype an aggregate output column keeps from its input (None: infer it)."""
+    if name in node.keys:
+        return frame[name].dtype
+    for agg in node.aggregations:
+        if agg.output == name:
+            if agg.function == "count":
+                return np.dtype("int64")
+            if agg.function == "mean":
+                return np.dtype("float64")
+            if agg.function in ("min", "max", "sum") and agg.column is not None:
+                return frame[agg.column].dtype
+    return None
+
+
+def _typed(values: list[Any], dtype: Any) -> pd.Series:
+    """A column of aggregate results in its input's dtype, nullable where nulls appeared."""
+    if dtype is not None and dtype != object:
+        try:
+            return pd.Series(values, dtype=dtype)
+        except (TypeError, ValueError):
+            pass
+    if not values or any(isinstance(v, (list, tuple, np.ndarray)) for v in values):
+        return pd.Series(values, dtype=object)
+    try:
+        return pd.Series(pd.array(values))
+    except (TypeError, ValueError):
+        return pd.Series(values, dtype=object)
+
+
 def _is_missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
@@ -182,6 +227,8 @@ def _aggregate_values(part: pd.DataFrame, agg: p.Aggregation) -> Any:
     if agg.function == "count":
         return len(present)
     if agg.function == "list":
+        if len(values) == 0:
+            return None  # as SQL's list() over no rows
         return [None if v is None or (isinstance(v, float) and v != v) else v for v in values.tolist()]
     if len(present) == 0:
         return None

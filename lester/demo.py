@@ -130,8 +130,52 @@ def run_demo(customers: int = 1000, workdir: str | None = None) -> int:
             f"5. Customer {someone} asked what we hold about them: {theirs} prepared row(s) "
             f"derive from their record, found through provenance, not by re-running anything."
         )
+        pipeline_file = folder / "pipeline.py"
+        pipeline_file.write_text(_PIPELINE_MODULE)
+        console.print(f"6. Training a model as a stored pipeline run ({pipeline_file}):")
+        result = lt.run(
+            pipeline_file,
+            sources={"customers": customers_csv, "mails": mails_csv},
+            store=folder / ".lester",
+            progress=lambda stage, message: console.print(f"   {stage:<16} {message}", highlight=False),
+        )
+        hits = lt.trace("customers", someone, store=folder / ".lester")
+        console.print(
+            f"7. lester trace --source customers --id {someone}: used by {len(hits)} row(s) of run "
+            f"{result.run_id} ({', '.join(f'{h.split} row {h.row}' for h in hits.itertuples())}); "
+            "the same row numbers index the stored feature matrices."
+        )
     console.print(
-        "[yellow]Not built yet:[/] rewriting a messy script, running the ML pipeline and "
-        "forgetting a customer join this demo as those parts of lester land."
+        "[yellow]Not built yet:[/] rewriting a messy script and forgetting a customer join this "
+        "demo as those parts of lester land."
     )
     return 0
+
+
+_PIPELINE_MODULE = '''"""The demo's pipeline module, in the shape `lester rewrite` produces."""
+
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from lester.demo import build_pipeline
+
+
+def dataprep(customers="customers.csv", mails="mails.csv"):
+    return build_pipeline(customers, mails)
+
+
+def encode_features():
+    return ColumnTransformer([
+        ("country", OneHotEncoder(handle_unknown="ignore"), ["country"]),
+        ("sentiment", StandardScaler(), ["sentiment"]),
+    ])
+
+
+def extract_label(prepared):
+    return prepared["is_premium"].astype(int).to_numpy()
+
+
+def make_model(C=1.0):
+    return LogisticRegression(C=C)
+'''

@@ -24,6 +24,8 @@ def test_demo_runs_offline_and_answers_a_provenance_question(tmp_path):
     assert "prepared rows" in text
     assert "mails.mail_subject" in text  # column provenance of the title
     assert "derive from their record" in text
+    assert "lester trace --source customers" in text and "row(s) of run" in text
+    assert (tmp_path / ".lester" / "catalog.duckdb").exists()
 
 
 def test_console_script_is_installed():

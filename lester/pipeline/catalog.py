@@ -28,6 +28,8 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from lester.errors import LesterError
 
@@ -60,10 +62,13 @@ RUN_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
-def write_run_table(folder: Path, name: str, frame: pd.DataFrame) -> None:
+def write_run_table(folder: Path, name: str, frame: pd.DataFrame | pa.Table) -> None:
     """Write one per-run table into a run folder, in the catalog's column order."""
     columns = [column for column, _ in RUN_TABLES[name]]
-    frame.reindex(columns=columns).to_parquet(folder / f"{name}.parquet", index=False)
+    if isinstance(frame, pa.Table):
+        pq.write_table(frame.select(columns), folder / f"{name}.parquet")
+    else:
+        frame.reindex(columns=columns).to_parquet(folder / f"{name}.parquet", index=False)
 
 
 class CatalogError(LesterError, LookupError):

@@ -48,6 +48,15 @@ class Frame:
     """
 
     def __init__(self, node: p.Node):
+        lowered: dict[str, str] = {}
+        for column in node.columns:
+            other = lowered.setdefault(column.lower(), column)
+            if other != column:
+                # SQL identifiers are case-insensitive: DuckDB could not tell them apart
+                raise PlanError(
+                    f"{node.describe()}: columns {other!r} and {column!r} differ only in case; "
+                    "rename one of them"
+                )
         self._node = node
         self._cache: dict[str, tuple[tuple, pd.DataFrame]] = {}
 

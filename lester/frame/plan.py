@@ -300,6 +300,9 @@ class Aggregate(Node):
                 raise PlanError(f"{operation}: {agg.function} needs a column for {agg.output!r}")
             if agg.column is not None:
                 _require([agg.column], child.columns, operation)
+        reserved = [a.output for a in aggregations if a.output.startswith(PROVENANCE_PREFIX)]
+        if reserved:
+            raise PlanError(f"{operation}: column names may not start with {PROVENANCE_PREFIX!r}: {reserved}")
         self.children = (child,)
         self.keys = keys
         self.aggregations = tuple(aggregations)

@@ -110,6 +110,9 @@ class PandasEngine:
         right = right.rename(columns=right_out).rename(
             columns={provenance_column(a): provenance_column(b) for a, b in node.right_provenance.items()}
         )
+        if node.how == "left":  # unmatched rows get nulls: keep integers integers, as SQL does
+            right = right.astype({c: "Int64" for c in right.columns if right[c].dtype.kind in "iu"})
+            right = right.astype({c: "boolean" for c in right.columns if right[c].dtype.kind == "b"})
         try:
             merged = left.merge(right, on=left_keys, how=node.how, sort=False)
         except (ValueError, TypeError) as exc:

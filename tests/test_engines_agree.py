@@ -34,15 +34,15 @@ from lester.frame import plan as p
 GENERATE_CONSTANT_PROJECT = True  # test_constant_sql_project
 GENERATE_GROUP_BY_LIST = True  # test_distinct_over_list_column / test_group_by_list_column
 GENERATE_LIST_AGG_WITHOUT_KEYS = True  # test_list_aggregate_of_empty_input_without_keys
-GENERATE_TYPE_SENSITIVE_UDFS = False  # test_left_join_keeps_integer_columns
+GENERATE_TYPE_SENSITIVE_UDFS = True  # test_left_join_keeps_integer_columns
 GENERATE_NA_VECTORIZED_MASK = True  # test_vectorized_filter_over_nullable_ints
-GENERATE_TYPE_SENSITIVE_SQL = False  # test_left_join_keeps_integer_columns
+GENERATE_TYPE_SENSITIVE_SQL = True  # test_left_join_keeps_integer_columns
 # Columns produced by the pandas engine's aggregate can have object dtype (see
 # test_aggregate_*_dtype); such columns are marked "fragile" (kind + "~") and, while this is
 # False, only row-wise Python functions, sorts, selects... touch them: no SQL, no vectorized
 # function, no join key.
 GENERATE_TYPED_USE_OF_AGGREGATE_OUTPUTS = True
-GENERATE_CASE_CLASHES = False  # test_column_names_differing_only_in_case
+GENERATE_CASE_CLASHES = True  # test_column_names_differing_only_in_case
 
 MAX_EXAMPLES = 300
 
@@ -1006,7 +1006,6 @@ def _consistent(frame: lt.Frame) -> None:
         _agree(frame)
 
 
-@bug
 def test_python_function_returning_mixed_types():
     # DuckDB engine: ExecutionError "returned values of mixed or unsupported types" (Arrow
     # cannot hold 'x' and 2 in one column); pandas engine: an object column ['x', 2].

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from lester.errors import UserFunctionError
+from lester.errors import ExecutionError, UserFunctionError
 from lester.frame.expressions import PyFunc
 
 
@@ -119,3 +119,26 @@ def _infer_dtype(values: list[Any]) -> Any:
         if v is not None:
             return object if isinstance(v, (list, tuple, dict, set)) else None
     return object
+
+
+def as_arrow_column(values: Any, operation: str, function: str) -> pa.Array:
+    """A project result as an Arrow column, typed as pandas would type it.
+
+    Both engines call this, so a function whose results cannot form one column (``"x"``
+    next to ``2``, say) fails the same way everywhere, naming the step and the function.
+    """
+    try:
+        if isinstance(values, list):
+            try:
+                array = pa.array(values)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                array = None
+            # pandas turns integers next to None into floats; do the same so engines agree
+            if array is not None and not (pa.types.is_integer(array.type) and array.null_count):
+                return array
+        return pa.Array.from_pandas(as_column(values))
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise ExecutionError(
+            f"{operation}: function {function}() returned values of mixed or unsupported "
+            f"types ({exc})"
+        ) from None

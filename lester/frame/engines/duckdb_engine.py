@@ -21,7 +21,7 @@ from lester.frame import plan as p
 from lester.frame.engines.base import output_columns
 from lester.frame.expressions import PyFunc, SqlExpr, quote
 from lester.frame.plan import provenance_column
-from lester.frame.python_functions import as_column, as_mask, evaluate
+from lester.frame.python_functions import as_arrow_column, as_mask, evaluate
 from lester.frame.sources import PROVENANCE_PREFIX
 
 _INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT",
@@ -75,19 +75,6 @@ def _to_pandas(table: pa.Table) -> pd.DataFrame:
     for name in lists:
         frame[name] = pd.Series(table.column(name).to_pylist(), dtype=object)
     return frame[table.column_names]
-
-
-def _arrow_column(values: Any) -> pa.Array:
-    """A Python step's results as an Arrow column, typed as pandas would type them."""
-    if isinstance(values, list):
-        try:
-            array = pa.array(values)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            array = None
-        # pandas turns integers next to None into floats; do the same so engines agree
-        if array is not None and not (pa.types.is_integer(array.type) and array.null_count):
-            return array
-    return pa.Array.from_pandas(as_column(values))
 
 
 def _columns_sql(columns: list[str]) -> str:
@@ -183,13 +170,7 @@ class _Compilation:
             items += _provenance_sql(node)
             return self._view(f"SELECT {', '.join(items)} FROM {child}", node)
         table, values = self._python(node, child, node.expression)
-        try:
-            array = _arrow_column(values)
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            raise ExecutionError(
-                f"{node.describe()}: function {node.expression.name}() returned values of mixed "
-                f"or unsupported types ({exc})"
-            ) from None
+        array = as_arrow_column(values, node.describe(), node.expression.name)
         if node.output in table.column_names:
             table = table.set_column(table.column_names.index(node.output), node.output, array)
         else:

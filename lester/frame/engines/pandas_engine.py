@@ -19,7 +19,13 @@ from lester.frame import plan as p
 from lester.frame.engines.base import output_columns, row_provenance
 from lester.frame.expressions import PyFunc, SqlExpr
 from lester.frame.plan import provenance_column
-from lester.frame.python_functions import arrow_to_series, as_column, as_mask, evaluate
+from lester.frame.python_functions import (
+    arrow_to_series,
+    as_arrow_column,
+    as_column,
+    as_mask,
+    evaluate,
+)
 
 
 class PandasEngine:
@@ -83,6 +89,8 @@ class PandasEngine:
     def _project(self, node: p.Project) -> pd.DataFrame:
         frame = self._run(node.children[0])
         values = self._evaluate(node, node.expression, frame, node.describe())
+        if isinstance(node.expression, PyFunc):  # the same check as the DuckDB engine's
+            as_arrow_column(values, node.describe(), node.expression.name)
         frame = frame.copy()
         column = as_column(values)
         column.index = frame.index

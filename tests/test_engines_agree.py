@@ -12,6 +12,7 @@ The deterministic tests at the end pin engine disagreements found this way.
 from __future__ import annotations
 
 import math
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -28,23 +29,24 @@ import lester as lt
 from lester.errors import PlanError
 from lester.frame import plan as p
 
-# Constructs that currently trigger known engine disagreements (see the xfail tests at the
-# bottom). The random plans steer around them so that the property test keeps finding *new*
-# problems; flip a flag to True once the corresponding bug is fixed in lester/.
+# Switches for constructs that once made the engines disagree (each names its regression test
+# below). All are fixed and on; should one regress, set its switch to False so the random plans
+# steer around it (and keep finding *other* problems) until it is fixed again.
 GENERATE_CONSTANT_PROJECT = True  # test_constant_sql_project
 GENERATE_GROUP_BY_LIST = True  # test_distinct_over_list_column / test_group_by_list_column
 GENERATE_LIST_AGG_WITHOUT_KEYS = True  # test_list_aggregate_of_empty_input_without_keys
-GENERATE_TYPE_SENSITIVE_UDFS = True  # test_left_join_keeps_integer_columns
+GENERATE_TYPE_SENSITIVE_UDFS = True  # test_python_function_sees_ints_..., test_left_join_...
 GENERATE_NA_VECTORIZED_MASK = True  # test_vectorized_filter_over_nullable_ints
-GENERATE_TYPE_SENSITIVE_SQL = True  # test_left_join_keeps_integer_columns
-# Columns produced by the pandas engine's aggregate can have object dtype (see
-# test_aggregate_*_dtype); such columns are marked "fragile" (kind + "~") and, while this is
-# False, only row-wise Python functions, sorts, selects... touch them: no SQL, no vectorized
+GENERATE_TYPE_SENSITIVE_SQL = True  # test_sql_project_keeps_integers_..., test_left_join_...
+# Columns that the pandas engine's aggregate/explode used to leave with object dtype
+# (test_aggregate_*_dtype, test_explode_dtype) are marked "fragile" (kind + "~"); with this
+# False only row-wise Python functions, sorts, selects... touch them: no SQL, no vectorized
 # function, no join key.
 GENERATE_TYPED_USE_OF_AGGREGATE_OUTPUTS = True
-GENERATE_CASE_CLASHES = True  # test_column_names_differing_only_in_case
+GENERATE_CASE_CLASHES = True  # test_column_names_differing_only_in_case (refused at plan time)
 
-MAX_EXAMPLES = 300
+# ~30 s on two cores; set LESTER_ENGINE_EXAMPLES=5000 (say) for a deeper local search
+MAX_EXAMPLES = int(os.environ.get("LESTER_ENGINE_EXAMPLES", "250"))
 
 # -------------------------------------------------------------------------------------------
 # Normalisation and comparison
@@ -135,27 +137,27 @@ def _column(draw, kind: str, n: int, values: list[Any] | None = None) -> tuple[A
         data = draw(st.lists(st.sampled_from(domain) | nulls, min_size=n, max_size=n))
         style = draw(st.sampled_from(["Int64", "float", "int64"]))
         if style == "int64" and None not in data:
-            return np.array(data, dtype=np.int64), "np.array({!r}, dtype=np.int64)".format(data)
+            return np.array(data, dtype=np.int64), f"np.array({data!r}, dtype=np.int64)"
         if style == "float":
-            return pd.array(data, dtype="float64"), "pd.array({!r}, dtype='float64')".format(data)
-        return pd.array(data, dtype="Int64"), "pd.array({!r}, dtype='Int64')".format(data)
+            return pd.array(data, dtype="float64"), f"pd.array({data!r}, dtype='float64')"
+        return pd.array(data, dtype="Int64"), f"pd.array({data!r}, dtype='Int64')"
     if kind == "float":
         data = draw(st.lists(st.sampled_from(FLOATS) | nulls, min_size=n, max_size=n))
-        return pd.array(data, dtype="float64"), "pd.array({!r}, dtype='float64')".format(data)
+        return pd.array(data, dtype="float64"), f"pd.array({data!r}, dtype='float64')"
     if kind == "str":
         domain = values if values is not None else STRINGS
         data = draw(st.lists(st.sampled_from(domain) | nulls, min_size=n, max_size=n))
         dtype = draw(st.sampled_from(["str", "object"]))
-        return pd.Series(data, dtype=dtype), "pd.Series({!r}, dtype={!r})".format(data, dtype)
+        return pd.Series(data, dtype=dtype), f"pd.Series({data!r}, dtype={dtype!r})"
     if kind == "ts":
         data = draw(st.lists(st.sampled_from(DATES) | nulls, min_size=n, max_size=n))
         values = pd.to_datetime(pd.Series(data, dtype=object), format="ISO8601")
-        return values, "pd.to_datetime(pd.Series({!r}, dtype=object), format='ISO8601')".format(data)
+        return values, f"pd.to_datetime(pd.Series({data!r}, dtype=object), format='ISO8601')"
     if kind == "bool":
         data = draw(st.lists(st.booleans() | nulls, min_size=n, max_size=n))
         if None in data or draw(st.booleans()):
-            return pd.array(data, dtype="boolean"), "pd.array({!r}, dtype='boolean')".format(data)
-        return np.array(data, dtype=bool), "np.array({!r}, dtype=bool)".format(data)
+            return pd.array(data, dtype="boolean"), f"pd.array({data!r}, dtype='boolean')"
+        return np.array(data, dtype=bool), f"np.array({data!r}, dtype=bool)"
     raise AssertionError(kind)
 
 
@@ -232,7 +234,7 @@ class Udf:
     vectorized: bool = False
 
     def __post_init__(self):
-        self.func = eval(self.source)  # noqa: S307 - our own constant snippets
+        self.func = eval(self.source)  # our own snippets, kept as text for reproductions
 
 
 @dataclass
@@ -755,7 +757,7 @@ def check_engines_agree(
     for engine in ("duckdb", "pandas"):
         try:
             results[engine] = frame.to_pandas(provenance=True, engine=engine)
-        except Exception as exc:  # noqa: BLE001 - report which engine, with the reproduction
+        except Exception as exc:
             raise AssertionError(f"engine {engine} raised {type(exc).__name__}: {exc}\n\n{code}") from exc
     duck, pand = results["duckdb"], results["pandas"]
     for engine, result in results.items():

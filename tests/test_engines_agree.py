@@ -1022,3 +1022,11 @@ def test_sql_runtime_error_is_the_same_error_on_both_engines():
     # fetch time) raises ExecutionError "executing the plan ending in <last step>".
     t = lt.from_pandas(pd.DataFrame({"s": ["1", "x"]}), name="t")
     _consistent(t.project("m", 'CAST("s" AS INTEGER)').filter('"m" > 0'))
+
+
+def test_union_of_float_and_int_columns_when_one_side_is_empty():
+    # DuckDB: UNION ALL makes the column DOUBLE, so CAST gives '7.0'. pandas engine: _union()
+    # drops empty inputs before concat, so the column keeps the int dtype of the other side: '7'.
+    a = lt.from_pandas(pd.DataFrame({"x": [1.5]}), name="a")
+    b = lt.from_pandas(pd.DataFrame({"x": np.array([7])}), name="b")
+    _agree(a.filter('"x" > 5').union(b).project("r", 'CAST("x" AS VARCHAR)'))

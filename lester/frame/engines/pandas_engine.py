@@ -137,7 +137,14 @@ class PandasEngine:
                     frame[column] = None
             parts.append(frame[output_columns(node)])
         non_empty = [part for part in parts if len(part)] or parts[:1]
-        return pd.concat(non_empty, ignore_index=True)
+        result = pd.concat(non_empty, ignore_index=True)
+        for column in node.columns:
+            # SQL's UNION ALL types a column from both inputs, even an empty one: int + float
+            # is float. pandas ignores empty inputs, so widen by hand.
+            kinds = {part[column].dtype.kind for part in parts}
+            if "f" in kinds and result[column].dtype.kind in "iu":
+                result[column] = result[column].astype("float64")
+        return result
 
     def _explode(self, node: p.Explode) -> pd.DataFrame:
         frame = self._run(node.children[0])

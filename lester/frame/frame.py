@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from lester.errors import PlanError
+from lester.errors import ColumnNotFoundError, PlanError
 from lester.frame import plan as p
 from lester.frame.engines import get_engine
 from lester.frame.expressions import PyFunc, SqlExpr
@@ -204,8 +204,6 @@ class Frame:
         columns = [columns] if isinstance(columns, str) else list(columns)
         missing = [c for c in columns if c not in self.columns]
         if missing:
-            from lester.errors import ColumnNotFoundError
-
             raise ColumnNotFoundError(f"drop({columns})", missing, self.columns)
         keep = [c for c in self.columns if c not in columns]
         return Frame(p.Select(self._node, keep, operation="drop"))

@@ -27,6 +27,8 @@ from lester.frame.sources import (
 )
 
 DEFAULT_ENGINE = "duckdb"
+# How provenance columns are named in ``to_pandas(provenance=True)`` and in stored runs.
+PROVENANCE_COLUMN_PREFIX = "prov:"
 
 
 class Frame:
@@ -264,7 +266,8 @@ class Frame:
         result = self._execute(engine)
         if provenance:
             return result.rename(
-                columns={provenance_column(label): f"prov:{label}" for label in self._node.provenance}
+                columns={provenance_column(label): PROVENANCE_COLUMN_PREFIX + label
+                         for label in self._node.provenance}
             )
         return result[self.columns]
 

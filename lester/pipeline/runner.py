@@ -34,12 +34,12 @@ from sklearn.metrics import (
 
 from lester.errors import LesterError
 from lester.frame import Frame
+from lester.frame.frame import PROVENANCE_COLUMN_PREFIX
 from lester.pipeline.config import RunConfig, load_config
 from lester.pipeline.definition import Pipeline, load_pipeline
 from lester.pipeline.matrix_provenance import matrix_column_provenance
 from lester.pipeline.split import split_mask
 from lester.pipeline.store import (
-    PROVENANCE_COLUMN_PREFIX,
     ArtifactStore,
     save_json,
     save_matrix,

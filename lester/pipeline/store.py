@@ -27,8 +27,6 @@ import scipy.sparse as sp
 
 from lester.pipeline.catalog import Catalog, write_run_table
 
-PROVENANCE_COLUMN_PREFIX = "prov:"
-
 
 class ArtifactStore:
     """A folder (default ``.lester``) of run folders, a stage cache and ``catalog.duckdb``."""

@@ -68,6 +68,7 @@ def run_command(pipeline, sources, config, overrides, store, no_cache) -> None:
 
     from lester.errors import LesterError
     from lester.pipeline.runner import run
+    from lester.pipeline.store import ArtifactStore
 
     if config is None and os.path.exists("lester.toml"):
         config = "lester.toml"
@@ -82,6 +83,9 @@ def run_command(pipeline, sources, config, overrides, store, no_cache) -> None:
                          overrides=overrides, store=store, cache=not no_cache, progress=progress)
     except LesterError as error:
         _fail(error)
+    # The run is registered by its folder; bring the database index up to date now so that
+    # tools reading catalog.duckdb directly see it too.
+    ArtifactStore(store).catalog.sync()
     console.print(f"[green]run {result.run_id}[/] stored in {result.folder}")
 
 

@@ -154,7 +154,7 @@ def test_cache_skips_unchanged_stages_and_notices_changes(workdir):
     assert not any(uncached.cached.values())
 
 
-@pytest.mark.parametrize("where", ["writing the run folder", "registering the run"])
+@pytest.mark.parametrize("where", ["writing the row provenance", "writing the catalog record"])
 def test_an_interrupted_run_leaves_no_trace(workdir, monkeypatch, where):
     store = workdir / ".lester"
     sources = {"customers": workdir / "customers.csv", "mails": workdir / "mails.csv"}
@@ -165,16 +165,63 @@ def test_an_interrupted_run_leaves_no_trace(workdir, monkeypatch, where):
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    if where == "writing the run folder":
-        monkeypatch.setattr("lester.pipeline.store.write_run_table", interrupt)
+    if where == "writing the row provenance":
+        monkeypatch.setattr("lester.pipeline.store.write_row_provenance", interrupt)
     else:
-        monkeypatch.setattr(Catalog, "register", interrupt)
+        monkeypatch.setattr("lester.pipeline.store.write_record", interrupt)
     with pytest.raises(KeyboardInterrupt):
         run(workdir / "pipeline.py", sources=sources, store=store, cache=False)
     monkeypatch.undo()
     assert catalog.runs()["run_id"].tolist() == [first.run_id]
     assert catalog.query("SELECT count(*) AS n FROM row_provenance")["n"].iloc[0] == before
     assert [p.name for p in (store / "runs").iterdir()] == [first.run_id]
+
+
+def test_an_interrupted_catalog_sync_changes_nothing_and_is_completed_later(workdir, monkeypatch):
+    store = workdir / ".lester"
+    sources = {"customers": workdir / "customers.csv", "mails": workdir / "mails.csv"}
+    first = run(workdir / "pipeline.py", sources=sources, store=store)
+    second = run(workdir / "pipeline.py", sources=sources, store=store, overrides=["model.C=0.5"])
+    # runs are registered by their folders; the database index is built on first open
+    assert not (store / "catalog.duckdb").exists()
+    real = Catalog._insert_run
+    calls = []
+
+    def fail_on_second(self, con, run_id):
+        calls.append(run_id)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        real(self, con, run_id)
+
+    monkeypatch.setattr(Catalog, "_insert_run", fail_on_second)
+    catalog = Catalog(store / "catalog.duckdb")
+    with pytest.raises(KeyboardInterrupt):
+        catalog.runs()
+    monkeypatch.undo()
+    import duckdb
+
+    with duckdb.connect(str(store / "catalog.duckdb")) as con:  # raw: no sync on open
+        assert con.execute("SELECT count(*) FROM runs").fetchall() == [(0,)]
+        assert con.execute("SELECT count(*) FROM metrics").fetchall() == [(0,)]
+    assert sorted(catalog.runs()["run_id"]) == sorted([first.run_id, second.run_id])
+    shown = catalog.run(second.run_id)
+    assert shown["config"]["model"] == {"C": 0.5}
+    assert len(catalog.trace_source_row("customers", 1)) > 0
+
+
+def test_a_deleted_run_folder_leaves_the_catalog(workdir):
+    import shutil
+
+    store = workdir / ".lester"
+    sources = {"customers": workdir / "customers.csv", "mails": workdir / "mails.csv"}
+    first = run(workdir / "pipeline.py", sources=sources, store=store)
+    second = run(workdir / "pipeline.py", sources=sources, store=store, cache=False)
+    catalog = Catalog(store / "catalog.duckdb")
+    assert len(catalog.runs()) == 2
+    shutil.rmtree(first.folder)
+    assert catalog.runs()["run_id"].tolist() == [second.run_id]
+    assert catalog.query("SELECT DISTINCT run_id FROM metrics")["run_id"].tolist() == [second.run_id]
+    assert set(catalog.trace_source_row("customers", 1)["run_id"]) == {second.run_id}
 
 
 def test_a_killed_run_registers_nothing(workdir):

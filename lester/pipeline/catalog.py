@@ -10,11 +10,13 @@ Tables (all keyed by ``run_id``):
 * ``metrics``: evaluation metrics per split;
 * ``audit_log``: deletions and redactions applied to runs.
 
-``runs`` and ``audit_log`` are tables in ``catalog.duckdb``. The per-run tables live as
-``<table>.parquet`` in each run's own folder, written before the run is registered, and every
-catalog connection sees them as views over the folders of registered runs. Registering a run
-is then one row in one small transaction, not bulk inserts and a checkpoint of ~100k
-provenance rows, and a run folder is self-describing.
+A run folder is the unit of registration. The store writes everything of a run into a hidden
+staging folder, including ``catalog.json`` (the run's record, its small catalog tables and any
+audit entries) and ``row_provenance.parquet``, then renames the folder into ``runs/``: a run
+is registered exactly when its folder is there, whole or not at all, and capturing a run costs
+no database transaction. ``catalog.duckdb`` is an index over the folders, brought up to date in
+one transaction whenever it is opened (:meth:`Catalog.sync`); ``row_provenance``, the one large
+table, stays in the run folders and is read through a view.
 
 Source ids are stored as text so that integer and string keys share one column.
 """
@@ -22,6 +24,7 @@ Source ids are stored as text so that integer and string keys share one column.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -33,25 +36,19 @@ import pyarrow.parquet as pq
 
 from lester.errors import LesterError
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    run_id VARCHAR PRIMARY KEY, created TIMESTAMP, pipeline VARCHAR, folder VARCHAR,
-    config JSON, parent_run VARCHAR, model VARCHAR, train_rows BIGINT, test_rows BIGINT,
-    seconds DOUBLE
-);
-CREATE TABLE IF NOT EXISTS audit_log (
-    entry_id VARCHAR, created TIMESTAMP, action VARCHAR, request JSON, run_id VARCHAR,
-    new_run_id VARCHAR, rows_removed BIGINT, strategy VARCHAR, seconds DOUBLE
-);
-"""
+# The record file that makes a folder under runs/ a registered run.
+RECORD_FILE = "catalog.json"
 
-# The per-run tables, stored as Parquet in each run folder: name -> (column, DuckDB type).
-RUN_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
+# Catalog tables: name -> (column, DuckDB type). All but row_provenance are stored in the
+# database; row_provenance is a view over the run folders' Parquet files.
+TABLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "runs": (("run_id", "VARCHAR"), ("created", "TIMESTAMP"), ("pipeline", "VARCHAR"),
+             ("folder", "VARCHAR"), ("config", "JSON"), ("parent_run", "VARCHAR"),
+             ("model", "VARCHAR"), ("train_rows", "BIGINT"), ("test_rows", "BIGINT"),
+             ("seconds", "DOUBLE")),
     "sources": (("run_id", "VARCHAR"), ("label", "VARCHAR"), ("name", "VARCHAR"),
                 ("path", "VARCHAR"), ("fingerprint", "VARCHAR"), ("rows", "BIGINT"),
                 ("key_column", "VARCHAR")),
-    "row_provenance": (("run_id", "VARCHAR"), ("split", "VARCHAR"), ("row", "BIGINT"),
-                       ("source", "VARCHAR"), ("source_id", "VARCHAR")),
     "column_provenance": (("run_id", "VARCHAR"), ("column", "VARCHAR"), ("source", "VARCHAR"),
                           ("source_column", "VARCHAR")),
     "matrix_provenance": (("run_id", "VARCHAR"), ("matrix_column", "BIGINT"),
@@ -59,16 +56,49 @@ RUN_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
                           ("prepared_column", "VARCHAR")),
     "metrics": (("run_id", "VARCHAR"), ("split", "VARCHAR"), ("name", "VARCHAR"),
                 ("value", "DOUBLE")),
+    "audit_log": (("entry_id", "VARCHAR"), ("created", "TIMESTAMP"), ("action", "VARCHAR"),
+                  ("request", "JSON"), ("run_id", "VARCHAR"), ("new_run_id", "VARCHAR"),
+                  ("rows_removed", "BIGINT"), ("strategy", "VARCHAR"), ("seconds", "DOUBLE")),
 }
+ROW_PROVENANCE: tuple[tuple[str, str], ...] = (
+    ("run_id", "VARCHAR"), ("split", "VARCHAR"), ("row", "BIGINT"), ("source", "VARCHAR"),
+    ("source_id", "VARCHAR"),
+)
+# Tables a run brings in its catalog.json (runs and audit_log rows come from its record).
+RUN_TABLES = ("sources", "column_provenance", "matrix_provenance", "metrics")
 
 
-def write_run_table(folder: Path, name: str, frame: pd.DataFrame | pa.Table) -> None:
-    """Write one per-run table into a run folder, in the catalog's column order."""
-    columns = [column for column, _ in RUN_TABLES[name]]
-    if isinstance(frame, pa.Table):
-        pq.write_table(frame.select(columns), folder / f"{name}.parquet")
+def write_row_provenance(folder: Path, table: pd.DataFrame | pa.Table) -> None:
+    """Write a run's row provenance into its (staging) folder, in the catalog's column order."""
+    columns = [column for column, _ in ROW_PROVENANCE]
+    if isinstance(table, pa.Table):
+        pq.write_table(table.select(columns), folder / "row_provenance.parquet")
     else:
-        frame.reindex(columns=columns).to_parquet(folder / f"{name}.parquet", index=False)
+        table.reindex(columns=columns).to_parquet(folder / "row_provenance.parquet", index=False)
+
+
+def write_record(folder: Path, record: dict[str, Any], tables: dict[str, Sequence[dict[str, Any]]],
+                 audit: Sequence[dict[str, Any]] = ()) -> None:
+    """Write ``catalog.json``: the run's ``runs`` row, its small tables (lists of row dicts)
+    and audit entries."""
+    unknown = set(tables) - set(RUN_TABLES)
+    if unknown:
+        raise ValueError(f"unknown catalog tables {sorted(unknown)}; expected {list(RUN_TABLES)}")
+    payload = {
+        "run": {column: record.get(column) for column, _ in TABLES["runs"] if column != "folder"},
+        "tables": {
+            name: [[row.get(column) for column, _ in TABLES[name][1:]] for row in tables[name]]
+            for name in RUN_TABLES if name in tables
+        },
+        "audit": [{column: entry.get(column) for column, _ in TABLES["audit_log"]} for entry in audit],
+    }
+    (folder / RECORD_FILE).write_text(json.dumps(payload, default=_json_value))
+
+
+def _json_value(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return str(value)
 
 
 class CatalogError(LesterError, LookupError):
@@ -83,42 +113,87 @@ class Catalog:
     """The catalog database ``<store>/catalog.duckdb``; opened per call, never held open,
     so that several processes can take turns on one store.
 
-    ``runs_dir`` is the folder of run folders whose Parquet files back the per-run tables
-    (default: ``runs`` beside the database).
+    ``runs_dir`` is the folder of run folders the catalog indexes (default: ``runs`` beside
+    the database).
     """
 
     def __init__(self, path: str | Path, runs_dir: str | Path | None = None):
         self.path = Path(path)
         self.runs_dir = Path(runs_dir) if runs_dir is not None else self.path.parent / "runs"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._schema_ready = False
 
-    def _connect(self, views: bool = True) -> duckdb.DuckDBPyConnection:
+    def _connect(self) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(str(self.path))
-        if not self._schema_ready:
-            con.execute(_SCHEMA)
-            self._schema_ready = True
-        if views:
-            for name, columns in RUN_TABLES.items():
-                select = ", ".join(f"CAST({_quote(c)} AS {t}) AS {_quote(c)}" for c, t in columns)
-                if any(self.runs_dir.glob(f"*/{name}.parquet")):
-                    pattern = _sql_string(self.runs_dir / "*" / f"{name}.parquet")
-                    body = (f"SELECT {select} FROM read_parquet('{pattern}', union_by_name=true) "
-                            "WHERE run_id IN (SELECT run_id FROM runs)")  # registered runs only
-                else:
-                    body = f"SELECT {select} FROM (SELECT {', '.join(f'NULL AS {_quote(c)}' for c, _ in columns)}) WHERE false"
-                con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {body}")
+        try:
+            for name, columns in TABLES.items():
+                body = ", ".join(f"{_quote(c)} {t}" for c, t in columns)
+                con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({body})")
+            self._sync(con)
+            select = ", ".join(f"CAST({_quote(c)} AS {t}) AS {_quote(c)}" for c, t in ROW_PROVENANCE)
+            files = [str(self.runs_dir / run_id / "row_provenance.parquet") for (run_id,) in
+                     con.execute("SELECT run_id FROM runs ORDER BY run_id").fetchall()]
+            files = [f for f in files if os.path.exists(f)]
+            if files:
+                listed = ", ".join(f"'{_sql_string(f)}'" for f in files)
+                body = f"SELECT {select} FROM read_parquet([{listed}], union_by_name=true)"
+            else:
+                nulls = ", ".join(f"NULL AS {_quote(c)}" for c, _ in ROW_PROVENANCE)
+                body = f"SELECT {select} FROM (SELECT {nulls}) WHERE false"
+            con.execute(f"CREATE OR REPLACE TEMP VIEW row_provenance AS {body}")
+        except BaseException:
+            con.close()
+            raise
         return con
 
-    def register(self, run: dict[str, Any]) -> None:
-        """Register a run whose folder (with its per-run tables) is already in place."""
-        with self._connect(views=False) as con:
-            con.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [run["run_id"], run["created"], run["pipeline"], run["folder"],
-                 json.dumps(run["config"]), run.get("parent_run"), run["model"],
-                 run["train_rows"], run["test_rows"], run["seconds"]],
-            )
+    def sync(self) -> None:
+        """Bring the database up to date with the run folders (done on every open)."""
+        with self._connect():
+            pass
+
+    def _sync(self, con: duckdb.DuckDBPyConnection) -> None:
+        # Registered runs are the folders with a record; staging folders start with a dot.
+        on_disk = {
+            entry.name for entry in os.scandir(self.runs_dir)
+            if entry.is_dir() and not entry.name.startswith(".")
+            and os.path.exists(os.path.join(entry.path, RECORD_FILE))
+        } if self.runs_dir.is_dir() else set()
+        known = {run_id for (run_id,) in con.execute("SELECT run_id FROM runs").fetchall()}
+        added, removed = sorted(on_disk - known), sorted(known - on_disk)
+        if not added and not removed:
+            return
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for run_id in removed:  # a run folder deleted by hand leaves the index too
+                for name in ("runs", *RUN_TABLES):
+                    con.execute(f"DELETE FROM {name} WHERE run_id = ?", [run_id])
+            for run_id in added:
+                self._insert_run(con, run_id)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    def _insert_run(self, con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+        folder = self.runs_dir / run_id
+        try:
+            payload = json.loads((folder / RECORD_FILE).read_text())
+        except (OSError, ValueError) as error:
+            raise CatalogError(f"{folder / RECORD_FILE}: unreadable run record ({error})") from error
+        run = {**payload["run"], "run_id": run_id, "folder": str(folder)}
+        columns = [c for c, _ in TABLES["runs"]]
+        run["config"] = json.dumps(run.get("config") or {})
+        con.execute(f"INSERT INTO runs VALUES ({', '.join('?' * len(columns))})",
+                    [run.get(c) for c in columns])
+        for name, rows in payload.get("tables", {}).items():
+            if rows:
+                width = len(TABLES[name])
+                con.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * width)})",
+                                [[run_id, *row] for row in rows])
+        for entry in payload.get("audit", []):
+            entry = {**entry, "request": json.dumps(entry.get("request"))}
+            columns = [c for c, _ in TABLES["audit_log"]]
+            con.execute(f"INSERT INTO audit_log VALUES ({', '.join('?' * len(columns))})",
+                        [entry.get(c) for c in columns])
 
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> pd.DataFrame:
         """Run a read query against the catalog and return the result."""

@@ -41,6 +41,7 @@ from lester.pipeline.matrix_provenance import matrix_column_provenance
 from lester.pipeline.split import split_mask
 from lester.pipeline.store import (
     ArtifactStore,
+    save_frame,
     save_json,
     save_matrix,
     save_pickle,
@@ -323,8 +324,8 @@ def _capture(
     kinds = prep["kinds"]
 
     def write(folder: Path) -> None:
-        result.train.to_parquet(folder / "train.parquet", index=False)
-        result.test.to_parquet(folder / "test.parquet", index=False)
+        save_frame(folder / "train.parquet", result.train)
+        save_frame(folder / "test.parquet", result.test)
         save_matrix(folder, "X_train", result.X_train)
         save_matrix(folder, "X_test", result.X_test)
         np.save(folder / "y_train.npy", result.y_train, allow_pickle=False)
@@ -345,28 +346,20 @@ def _capture(
              _row_provenance(run_id, "test", result.test, kinds)],
             promote_options="permissive",
         ),
-        "sources": pd.DataFrame([{**s, "run_id": run_id} for s in prep["sources"]]),
-        "column_provenance": pd.DataFrame(
-            [
-                {"run_id": run_id, "column": column, "source": origin.split(".", 1)[0],
-                 "source_column": origin.split(".", 1)[1]}
-                for column, origins in prep["lineage"].items() for origin in origins
-            ],
-            columns=["run_id", "column", "source", "source_column"],
-        ),
-        "matrix_provenance": pd.DataFrame(
-            [
-                {"run_id": run_id, "matrix_column": m.index, "feature": m.feature_name,
-                 "transformer": m.transformer, "prepared_column": column}
-                for m in matrix for column in (m.input_columns or (None,))
-            ],
-            columns=["run_id", "matrix_column", "feature", "transformer", "prepared_column"],
-        ),
-        "metrics": pd.DataFrame(
-            [{"run_id": run_id, "split": split, "name": name, "value": value}
-             for split, scores in result.metrics.items() for name, value in scores.items()],
-            columns=["run_id", "split", "name", "value"],
-        ),
+        "sources": prep["sources"],
+        "column_provenance": [
+            {"column": column, "source": origin.split(".", 1)[0], "source_column": origin.split(".", 1)[1]}
+            for column, origins in prep["lineage"].items() for origin in origins
+        ],
+        "matrix_provenance": [
+            {"matrix_column": m.index, "feature": m.feature_name, "transformer": m.transformer,
+             "prepared_column": column}
+            for m in matrix for column in (m.input_columns or (None,))
+        ],
+        "metrics": [
+            {"split": split, "name": name, "value": value}
+            for split, scores in result.metrics.items() for name, value in scores.items()
+        ],
     }
     record = {
         "run_id": run_id, "created": created, "pipeline": str(definition.path),
@@ -408,4 +401,4 @@ def _row_provenance(run_id: str, split: str, rows: pd.DataFrame, kinds: Mapping[
 
 
 def _constant(value: str, n: int) -> pa.Array:
-    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value]))
+    return pa.repeat(value, n)

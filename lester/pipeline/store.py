@@ -3,12 +3,12 @@
 A run folder holds ``train.parquet`` and ``test.parquet`` (prepared rows with their
 provenance columns ``prov:<source>``), ``X_train.npy``/``X_test.npy`` (``.npz`` when sparse),
 ``y_train.npy``, ``y_test.npy``, ``predictions.npy``, ``encoder.pkl``, ``model.pkl``,
-``config.toml``, ``run.json``, and the run's catalog tables as Parquet (``sources``,
-``row_provenance``, ``column_provenance``, ``matrix_provenance``, ``metrics``).
+``config.toml``, ``run.json``, ``row_provenance.parquet`` and ``catalog.json`` (the run's
+catalog record: see :mod:`lester.pipeline.catalog`).
 
-A run is written into a hidden staging folder, moved into place with one rename, and only
-then registered in the catalog with one row: an interrupted run leaves nothing registered,
-and nothing that was there before is touched.
+A run is written into a hidden staging folder and moved into place with one rename, which is
+what registers it: an interrupted run leaves nothing registered, and nothing that was there
+before is touched.
 """
 
 from __future__ import annotations
@@ -17,15 +17,17 @@ import json
 import os
 import pickle
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import scipy.sparse as sp
 
-from lester.pipeline.catalog import Catalog, write_run_table
+from lester.pipeline.catalog import Catalog, write_record, write_row_provenance
 
 
 class ArtifactStore:
@@ -46,10 +48,12 @@ class ArtifactStore:
         run_id: str,
         write_files: Callable[[Path], None],
         record: dict[str, Any],
-        tables: dict[str, pd.DataFrame],
+        tables: dict[str, Any],
+        audit: Sequence[dict[str, Any]] = (),
     ) -> Path:
-        """Write a run's files with ``write_files(folder)`` and its catalog ``tables``, then
-        register it; the run appears in the catalog whole or not at all."""
+        """Write a run's files with ``write_files(folder)``, its catalog ``tables``
+        (``row_provenance`` and the small per-run tables) and ``audit`` entries, then register
+        it by renaming its folder into place: it appears whole or not at all."""
         staging = self.runs_dir / f".incomplete-{run_id}"
         final = self.run_folder(run_id)
         if final.exists():
@@ -57,16 +61,13 @@ class ArtifactStore:
         staging.mkdir(parents=True)
         try:
             write_files(staging)
-            for name, frame in tables.items():
-                write_run_table(staging, name, frame)
+            small = {name: table for name, table in tables.items() if name != "row_provenance"}
+            if "row_provenance" in tables:
+                write_row_provenance(staging, tables["row_provenance"])
+            write_record(staging, record, small, audit)
             os.replace(staging, final)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
-            raise
-        try:
-            self.catalog.register({**record, "folder": str(final)})
-        except BaseException:
-            shutil.rmtree(final, ignore_errors=True)
             raise
         return final
 
@@ -88,6 +89,12 @@ class ArtifactStore:
         with open(partial, "wb") as handle:
             pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(partial, path)
+
+
+def save_frame(path: Path, frame: pd.DataFrame) -> None:
+    """Write a DataFrame as Parquet; converted on one thread, as the thread pool pandas
+    would start costs more than it saves on the frames of one run."""
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False, nthreads=1), path)
 
 
 def save_matrix(folder: Path, name: str, matrix: Any) -> None:

@@ -30,12 +30,9 @@ SMOKE = ["compliance_demo", "sensors_readings_filter", "retail_orders_onehot", "
 
 
 def _idiom_vocabulary() -> set[str]:
-    """The tags documented in the corpus README's table (lines like ``| `tag` | meaning |``)."""
-    tags = set()
-    for line in (CORPUS / "README.md").read_text().splitlines():
-        if line.startswith("| `"):
-            tags.add(line.split("`")[1])
-    return tags
+    """The tags in the corpus README's "Idiom tags" table (rows like ``| `tag` | meaning |``)."""
+    section = (CORPUS / "README.md").read_text().split("## Idiom tags", 1)[1].split("\n## ", 1)[0]
+    return {line.split("`")[1] for line in section.splitlines() if line.startswith("| `")}
 
 
 def run_case(case: str, rows: int, workdir: Path) -> dict[str, object]:
@@ -45,8 +42,9 @@ def run_case(case: str, rows: int, workdir: Path) -> dict[str, object]:
     """
     folder = workdir / case
     shutil.copytree(CORPUS / case, folder, ignore=shutil.ignore_patterns("data", "out", "__pycache__"))
-    subprocess.run([sys.executable, "make_data.py", "data", str(rows)], cwd=folder, check=True,
-                   capture_output=True, text=True, timeout=60)
+    made = subprocess.run([sys.executable, "make_data.py", "data", str(rows)], cwd=folder,
+                          capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, f"{case}: make_data.py data {rows} failed:\n{made.stderr[-3000:]}"
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "messy.py"], cwd=folder, capture_output=True, text=True,
                           timeout=120)

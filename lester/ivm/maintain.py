@@ -1,0 +1,311 @@
+"""Incremental maintenance of stored runs for one request: the steps ``forget`` and ``redact``
+share (find the affected runs, derive the row changes, build and register new versions,
+verify, report)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from lester.ivm.dataprep_delta import (
+    SourceRows,
+    build_frame,
+    linear_in,
+    prepare_with,
+    provenance_columns,
+    reads_source_column,
+    source_paths,
+)
+from lester.ivm.requests import (
+    AffectedRun,
+    RequestError,
+    choose_runs,
+    loaded_source,
+    matching_rows,
+    private_request,
+    resolve,
+)
+from lester.ivm.unlearning import strategy_for
+from lester.ivm.verify import SourceChange, Verification, compare, retrain
+from lester.ivm.versions import SPLITS, SplitDelta, StoredRun, build_version, write_version
+from lester.pipeline.config import RunConfig
+from lester.pipeline.split import split_mask
+from lester.pipeline.store import ArtifactStore
+
+
+@dataclass
+class RunChange:
+    """What a request did (or, in a dry run, would do) to one run."""
+
+    run_id: str
+    new_run_id: str | None
+    rows_removed: dict[str, int]
+    rows_added: dict[str, int]
+    strategy: str
+    exact: bool | None
+    detail: str
+    dataprep: str  # "none", "affected rows only" or "full (reason)"
+    seconds: dict[str, float]
+    metrics_before: dict[str, float]
+    metrics_after: dict[str, float]
+    verification: Verification | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MaintenanceReport:
+    """The outcome of one ``forget`` or ``redact`` request.
+
+    ``changes`` has one entry per affected run; ``message`` says in words what happened,
+    including when nothing matched; ``superseded`` lists older versions that still hold the
+    rows (run folders are immutable).
+    """
+
+    action: str
+    request: dict[str, Any]
+    changes: list[RunChange]
+    message: str
+    dry_run: bool
+    seconds: float
+    superseded: list[str] = field(default_factory=list)
+
+    @property
+    def new_runs(self) -> list[str]:
+        return [c.new_run_id for c in self.changes if c.new_run_id]
+
+    def __repr__(self) -> str:
+        return f"<MaintenanceReport {self.action}: {self.message}>"
+
+
+def _split_of_new_rows(stored: StoredRun, rows: pd.DataFrame, old: dict[str, list[str]], prov: list[str]) -> np.ndarray:
+    """Which split each re-derived row joins: the split of the stored row with the same
+    provenance if there is one, else the run's split rule (which hashes ids or groups)."""
+    keys = _keys(rows, prov)
+    side = {key: split for split, split_keys in old.items() for key in split_keys}
+    settings = stored.config.split
+    if settings.kind == "time":
+        fresh = np.zeros(len(rows), dtype=bool)  # time splits are by quantile: new rows train
+    else:
+        fresh = split_mask(rows, prov, kind=settings.kind, test_size=settings.test_size,
+                           seed=settings.seed, group=settings.group, time_column=settings.time_column)
+    return np.array([side[k] == "test" if k in side else bool(f) for k, f in zip(keys, fresh, strict=True)],
+                    dtype=bool)
+
+
+def _keys(rows: pd.DataFrame, columns: Sequence[str]) -> list[str]:
+    if not len(rows):
+        return []
+    return rows[list(columns)].astype(str).agg("\x1f".join, axis=1).tolist()
+
+
+def _stored_rows(stored: StoredRun, positions: dict[str, np.ndarray]) -> dict[str, pd.DataFrame]:
+    return {split: stored.rows(split).take(pa.array(positions[split])).to_pandas() for split in SPLITS}
+
+
+def _row_deltas(
+    stored: StoredRun,
+    affected: AffectedRun,
+    source: str,
+    change: SourceChange,
+    cache: dict,
+) -> tuple[dict[str, SplitDelta], str]:
+    """Per split: the stored rows the change removes and the re-derived rows it adds."""
+    definition = stored.pipeline
+    paths = source_paths(definition, stored.config.sources)
+    frame = build_frame(definition, paths)
+    prov = stored.provenance_columns
+    if linear_in(frame, source):
+        if change.action == "forget":
+            return {split: SplitDelta(affected.rows[split]) for split in SPLITS}, "none"
+        rows, ids, _ = loaded_source(stored, source, cache)
+        hit = np.isin(np.asarray(ids).astype(str), np.asarray(change.ids, dtype=str))
+        redacted = change.apply(rows[hit].reset_index(drop=True), np.asarray(ids)[hit])
+        new_rows, _ = prepare_with(definition, paths, source, redacted)
+        old = _stored_rows(stored, affected.rows)
+        how = "affected rows only"
+    else:
+        rows, ids, _ = loaded_source(stored, source, cache)
+        reason = "the plan aggregates, limits or left-joins this source"
+        changed = change.apply(rows, ids)
+        new_rows, _ = prepare_with(definition, paths, source, SourceRows(changed.rows, changed.ids))
+        everything = {split: np.arange(stored.rows(split).num_rows) for split in SPLITS}
+        old = _stored_rows(stored, everything)
+        how = f"full ({reason})"
+    columns = stored.data_columns + prov
+    new_rows = new_rows[[c for c in columns if c in new_rows.columns]]
+    new_keys = _keys(new_rows, columns)
+    remaining = pd.Series(new_keys).value_counts().to_dict() if new_keys else {}
+    deltas = {}
+    positions = affected.rows if how == "affected rows only" else everything
+    for split in SPLITS:
+        old_keys = _keys(old[split], columns)
+        removed = []
+        for position, key in zip(positions[split], old_keys, strict=True):
+            if remaining.get(key, 0) > 0:  # an identical row is re-derived: nothing changes
+                remaining[key] -= 1
+            else:
+                removed.append(position)
+        deltas[split] = SplitDelta(np.asarray(removed, dtype=np.int64))
+    kept = np.zeros(len(new_keys), dtype=bool)
+    for i, key in enumerate(new_keys):  # new rows no stored row matched are the added ones
+        if remaining.get(key, 0) > 0:
+            remaining[key] -= 1
+            kept[i] = True
+    added = new_rows[kept].reset_index(drop=True) if len(new_rows) else new_rows
+    if len(added):
+        old_prov = {split: _keys(old[split], prov) for split in SPLITS}
+        is_test = _split_of_new_rows(stored, added, old_prov, prov)
+        for split, mask in (("train", ~is_test), ("test", is_test)):
+            if mask.any():
+                deltas[split].added = added[mask].reset_index(drop=True)
+    return deltas, how
+
+
+def _verification_config(stored: StoredRun) -> RunConfig:
+    paths = source_paths(stored.pipeline, stored.config.sources)
+    raw = stored.config.to_dict()
+    raw["sources"] = {name: os.path.abspath(path) for name, path in paths.items()}
+    raw["pipeline"] = stored.record["run"].get("pipeline")
+    return RunConfig.from_dict(raw, where=f"run {stored.run_id}")
+
+
+def lineage_changes(stored: StoredRun) -> list[SourceChange]:
+    """The changes applied to the sources along the version's lineage, oldest first."""
+    return [SourceChange(**c) for c in stored.info.get("ivm_changes", [])]
+
+
+def apply_request(
+    action: str,
+    *,
+    source: str,
+    ids: Sequence[Any] | None,
+    where: str | None,
+    column: str | None = None,
+    value: Any = None,
+    run: str | None,
+    all_runs: bool,
+    verify: bool,
+    dry_run: bool,
+    store: str | os.PathLike | ArtifactStore,
+) -> MaintenanceReport:
+    started = time.perf_counter()
+    artifacts = store if isinstance(store, ArtifactStore) else ArtifactStore(store)
+    request = {"source": source, "ids": None if ids is None else [str(i) for i in ids], "where": where,
+               "run": run, "all_runs": all_runs}
+    if action == "redact":
+        request.update({"column": column, "with": value})
+    cache: dict = {}
+    t0 = time.perf_counter()
+    candidates, older, _ = resolve(artifacts, source, ids=ids, where=where, run=run, all_runs=all_runs, cache=cache)
+    notes_by_run: dict[str, list[str]] = {}
+    if action == "redact":
+        users = []
+        for candidate in candidates:
+            definition = candidate.run.pipeline
+            frame = build_frame(definition, source_paths(definition, candidate.run.config.sources))
+            if reads_source_column(frame, source, column):
+                users.append(candidate)
+            else:
+                notes_by_run[candidate.run_id] = [f"no artifact of this run uses {source}.{column}"]
+        if not users:
+            message = (f"no artifact of any run uses the column {source}.{column} "
+                       f"(runs checked: {[c.run_id for c in candidates]}); nothing to redact")
+            return MaintenanceReport(action, private_request(request), [], message, dry_run,
+                                     time.perf_counter() - started, older)
+        candidates = users
+    for candidate in candidates:
+        candidate.rows = matching_rows(candidate.run, candidate.labels, candidate.ids)
+    resolve_seconds = time.perf_counter() - t0
+    affected = choose_runs(candidates, run, all_runs, source)
+    if not affected:
+        what = f"ids {request['ids']}" if ids is not None else f"--where {where!r}"
+        matched = sorted({i for c in candidates for i in c.ids})
+        detail = (f"the predicate matched {len(matched)} {source} rows, but no stored row derives from them"
+                  if where is not None and matched else f"no stored row derives from {source} {what}")
+        if where is not None and not matched:
+            detail = f"the predicate matched no row of {source}"
+        return MaintenanceReport(action, private_request(request), [], f"nothing to {action}: {detail}",
+                                 dry_run, time.perf_counter() - started, older)
+
+    changes = []
+    for candidate in affected:
+        changes.append(_maintain_run(artifacts, action, candidate, source, column, value, request,
+                                     verify=verify, dry_run=dry_run, cache=cache,
+                                     resolve_seconds=resolve_seconds / len(affected)))
+    rows = sum(sum(c.rows_removed.values()) for c in changes)
+    verb = "would write" if dry_run else "wrote"
+    written = [c for c in changes if c.new_run_id or dry_run]
+    message = (f"{action}: {len(written)} run(s) affected, {rows} stored row(s) removed or re-derived; "
+               f"{verb} {len(written)} new version(s)")
+    if older:
+        message += f"; older versions {older} still hold these rows (run folders are never modified)"
+    return MaintenanceReport(action, private_request(request), changes, message, dry_run,
+                             time.perf_counter() - started, older)
+
+
+def _maintain_run(
+    artifacts: ArtifactStore,
+    action: str,
+    candidate: AffectedRun,
+    source: str,
+    column: str | None,
+    value: Any,
+    request: dict[str, Any],
+    *,
+    verify: bool,
+    dry_run: bool,
+    cache: dict,
+    resolve_seconds: float,
+) -> RunChange:
+    started = time.perf_counter() - resolve_seconds
+    stored = candidate.run
+    seconds = {"resolve": resolve_seconds}
+    change = SourceChange(action, source, sorted(candidate.ids), column, value)
+    metrics_before = stored.info.get("metrics", {}).get("test", {})
+    if dry_run:
+        return RunChange(stored.run_id, None, {s: len(r) for s, r in candidate.rows.items()},
+                         {s: 0 for s in SPLITS}, strategy_for(stored.model), None,
+                         "dry run: nothing written", "not run", seconds, metrics_before, {})
+    t0 = time.perf_counter()
+    deltas, how = _row_deltas(stored, candidate, source, change, cache)
+    seconds["dataprep"] = time.perf_counter() - t0
+    if all(d.empty for d in deltas.values()):
+        return RunChange(stored.run_id, None, {s: 0 for s in SPLITS}, {s: 0 for s in SPLITS}, "unchanged",
+                         True, f"every re-derived row equals the stored one: the run already reflects this {action}",
+                         how, seconds, metrics_before, metrics_before)
+    version = build_version(stored, deltas)
+    seconds.update(version.seconds)
+    t0 = time.perf_counter()
+    changes = [*lineage_changes(stored), change]
+    new_id, _, _ = write_version(
+        artifacts, version, action=action, request=private_request(request), started=started,
+        extra_info={"dataprep": how},
+        info_updates={"ivm_changes": [c.as_dict() for c in changes]},
+    )
+    seconds["write"] = time.perf_counter() - t0
+    seconds["total"] = time.perf_counter() - started
+    result = RunChange(
+        stored.run_id, new_id, {s: len(d.removed) for s, d in deltas.items()},
+        {s: d.n_added for s, d in deltas.items()}, version.update.strategy, version.update.exact,
+        version.update.detail, how, seconds, metrics_before, version.metrics["test"],
+    )
+    if verify:
+        retrained, retrain_seconds = retrain(stored.pipeline, _verification_config(stored), changes)
+        result.verification = compare(
+            model=version.update.model, old_model=stored.model, encoder=stored.encoder,
+            test_rows=version.rows["test"], predictions=version.predictions, y_test=version.y["test"],
+            metrics=version.metrics, provenance_columns=stored.provenance_columns,
+            retrained=retrained, retrain_seconds=retrain_seconds,
+        )
+    return result
+
+
+__all__ = ["MaintenanceReport", "RequestError", "RunChange", "apply_request", "lineage_changes",
+           "provenance_columns"]

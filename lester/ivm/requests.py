@@ -1,0 +1,207 @@
+"""Requests and the runs they affect.
+
+A request names a source (as the catalog's ``sources`` table names it, e.g. ``customers``) and
+its rows, by id or by a SQL predicate over the source's columns. The predicate is evaluated
+with DuckDB on the source exactly as the run's pipeline reads it (same file, same parsing),
+so ``customer_email = 'a@b.c'`` finds the ids the run's row provenance recorded.
+
+Only the newest version of each lineage is maintained: a run that already has a derived
+version (a child) is superseded, and its rows stay as they were, since run folders are
+immutable. The report lists such older versions that still hold the rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from lester.errors import LesterError
+from lester.ivm.dataprep_delta import build_frame, source_paths, source_rows
+from lester.ivm.versions import StoredRun
+from lester.pipeline.store import ArtifactStore
+
+
+class RequestError(LesterError, ValueError):
+    """A deletion or redaction request is malformed or names something that does not exist."""
+
+
+@dataclass
+class AffectedRun:
+    """A run that read the request's source, and the source ids of the request in it."""
+
+    run: StoredRun
+    labels: list[str]  # provenance labels under which the source appears in the run
+    ids: set[str]  # the request's source ids (as text, like the catalog's)
+    rows: dict[str, np.ndarray] = field(default_factory=dict)  # split -> stored row positions
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def run_id(self) -> str:
+        return self.run.run_id
+
+    @property
+    def row_count(self) -> int:
+        return int(sum(len(r) for r in self.rows.values()))
+
+
+def _quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def private_request(request: dict[str, Any]) -> dict[str, Any]:
+    """The request as the audit log keeps it: string literals in a predicate (an e-mail
+    address, say) are replaced by a hash, so the log does not re-record what was forgotten."""
+    kept = dict(request)
+    if kept.get("where"):
+        kept["where"] = re.sub(
+            r"'((?:[^']|'')*)'",
+            lambda m: _quote_literal("sha256:" + hashlib.sha256(m.group(1).encode()).hexdigest()[:16]),
+            kept["where"],
+        )
+    return kept
+
+
+def _candidate_runs(store: ArtifactStore, source: str, run: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    catalog = store.catalog
+    using = catalog.query(
+        """
+        SELECT s.run_id, list(DISTINCT s.label) AS labels, r.folder, r.created,
+               EXISTS (SELECT 1 FROM runs c WHERE c.parent_run = s.run_id) AS superseded
+        FROM sources s JOIN runs r USING (run_id)
+        WHERE s.name = ? OR s.label = ?
+        GROUP BY ALL ORDER BY r.created, s.run_id
+        """,
+        [source, source],
+    )
+    if using.empty:
+        known = catalog.query("SELECT DISTINCT name FROM sources ORDER BY name")["name"].tolist()
+        raise RequestError(f"no stored run read a source named {source!r}; the catalog knows the sources {known}")
+    if run is not None:
+        rid = catalog.run(run)["run_id"]
+        chosen = using[using["run_id"] == rid]
+        if chosen.empty:
+            raise RequestError(f"run {rid} did not read the source {source!r}")
+        return chosen, using.iloc[0:0]
+    return using[~using["superseded"]], using[using["superseded"]]
+
+
+def loaded_source(stored: StoredRun, source: str, cache: dict) -> tuple[pd.DataFrame, np.ndarray, Any]:
+    """The source's rows and ids as ``stored``'s pipeline reads them (cached per file)."""
+    frame = build_frame(stored.pipeline, source_paths(stored.pipeline, stored.config.sources))
+    recorded = next((s for s in stored.table("sources") if s["name"] == source or s["label"] == source), None)
+    name = recorded["name"] if recorded else source
+    for origin in frame.sources.values():
+        if origin.name == name:
+            key = (origin.path, origin.key, origin.fingerprint())
+            if key not in cache:
+                cache[key] = source_rows(frame, name)
+            return cache[key]
+    return source_rows(frame, name)  # raises, naming the sources the pipeline reads
+
+
+def _where_ids(runs: Iterable[StoredRun], source: str, where: str, cache: dict) -> dict[str, set[str]]:
+    """Evaluate ``where`` on the source each run read; per run id, the matching ids as text."""
+    by_file: dict[tuple, set[str]] = {}
+    result = {}
+    for stored in runs:
+        recorded = next((s for s in stored.table("sources") if s["name"] == source or s["label"] == source), None)
+        rows, ids, origin = loaded_source(stored, source, cache)
+        fingerprint = origin.fingerprint()
+        if recorded and fingerprint != recorded["fingerprint"] and origin.key is None:
+            raise RequestError(
+                f"{origin.path} changed since run {stored.run_id} read it, and its rows have no key "
+                "column: positions no longer identify the same rows, so the predicate cannot be applied"
+            )
+        key = (origin.path, fingerprint)
+        if key not in by_file:
+            by_file[key] = _evaluate(rows, ids, where, origin.path or source)
+        result[stored.run_id] = by_file[key]
+    return result
+
+
+def _evaluate(rows: pd.DataFrame, ids: np.ndarray, where: str, path: str) -> set[str]:
+    con = duckdb.connect()
+    try:
+        con.register("source_rows", rows.assign(__lester_id=ids))
+        try:
+            found = con.execute(f"SELECT __lester_id FROM source_rows WHERE ({where})").fetchall()
+        except duckdb.Error as error:
+            raise RequestError(
+                f"--where {where!r} on {path}: {str(error).splitlines()[0]}; the source has the columns "
+                f"{list(rows.columns)}"
+            ) from None
+    finally:
+        con.close()
+    return {str(value) for (value,) in found}
+
+
+def matching_rows(stored: StoredRun, labels: Sequence[str], ids: set[str]) -> dict[str, np.ndarray]:
+    """Stored train/test row positions derived from any of ``ids`` under ``labels``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    provenance = stored.row_provenance
+    if not ids:
+        return {"train": np.zeros(0, np.int64), "test": np.zeros(0, np.int64)}
+    hit = pc.and_(
+        pc.is_in(provenance.column("source").cast(pa.string()), pa.array(list(labels), pa.string())),
+        pc.is_in(provenance.column("source_id").cast(pa.string()), pa.array(sorted(ids), pa.string())),
+    )
+    matched = provenance.filter(hit)
+    splits = matched.column("split").cast(pa.string()).to_numpy(zero_copy_only=False)
+    rows = matched.column("row").to_numpy()
+    return {split: np.unique(rows[splits == split]) for split in ("train", "test")}
+
+
+def resolve(
+    store: ArtifactStore,
+    source: str,
+    *,
+    ids: Sequence[Any] | None,
+    where: str | None,
+    run: str | None,
+    all_runs: bool,
+    cache: dict | None = None,
+) -> tuple[list[AffectedRun], list[str], dict[str, set[str]]]:
+    """The runs to maintain with the request's ids in each, and the ids of superseded runs that
+    also hold the rows. Runs whose rows the request does not touch are included with no rows
+    (a redaction may still add rows to them)."""
+    if (ids is None) == (where is None):
+        raise RequestError("give the source rows either by id (ids=/--id) or by a predicate (where=/--where), not both")
+    if ids is not None and len(ids) == 0:
+        raise RequestError("ids is empty: name at least one source row")
+    if run is not None and all_runs:
+        raise RequestError("give either a run (--run) or --all-runs, not both")
+    heads, superseded = _candidate_runs(store, source, run)
+    if heads.empty:
+        raise RequestError(f"every run that read {source!r} already has a newer version; nothing to maintain")
+    stored = [StoredRun(row.run_id, Path(row.folder)) for row in heads.itertuples()]
+    if where is not None:
+        per_run = _where_ids(stored, source, where, {} if cache is None else cache)
+    else:
+        text = {str(i) for i in ids}
+        per_run = {s.run_id: text for s in stored}
+    affected = []
+    for s, row in zip(stored, heads.itertuples(), strict=True):
+        affected.append(AffectedRun(s, list(row.labels), per_run[s.run_id]))
+    older = [row.run_id for row in superseded.itertuples()]
+    return affected, older, per_run
+
+
+def choose_runs(affected: list[AffectedRun], run: str | None, all_runs: bool, source: str) -> list[AffectedRun]:
+    """Without --run or --all-runs a request may only touch one run: say which ones it would."""
+    hit = [a for a in affected if a.row_count or a.notes]
+    if run is None and not all_runs and len(hit) > 1:
+        raise RequestError(
+            f"{len(hit)} runs hold rows derived from these {source} rows: "
+            f"{[a.run_id for a in hit]}; pass --run RUN for one of them or --all-runs for every one"
+        )
+    return hit

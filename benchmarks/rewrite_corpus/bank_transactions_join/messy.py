@@ -6,6 +6,14 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 os.makedirs("out", exist_ok=True)
+DEBUG = False
+
+
+def load_blacklist(path):
+    # TODO: merchant blacklist from compliance, not wired in yet
+    with open(path) as fh:
+        return {l.strip() for l in fh}
+
 
 accounts = {}
 f = open("data/accounts.csv")
@@ -26,6 +34,9 @@ for t in csv.DictReader(open("data/transactions.csv")):
     a = accounts[acc]
     rows.append([t["txn_id"], acc, a["type"], a["opened"], t["merchant_category"], amount, int(t["is_fraud"])])
 print(len(rows), "transactions matched")
+if DEBUG:
+    for r in rows[:10]:
+        print(r)
 
 with open("out/prepared.csv", "w", newline="") as out:
     w = csv.writer(out)

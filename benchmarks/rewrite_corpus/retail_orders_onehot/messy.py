@@ -19,6 +19,8 @@ df = df[df["status"] == "shipped"]
 print(len(df), "shipped orders with a known customer")
 df = df[["order_id", "customer_id", "segment", "channel", "order_value", "returned"]]
 df.to_csv("out/prepared.csv", index=False)
+print(df.groupby("channel")["returned"].mean())
+# df.groupby("segment").order_value.hist()  # no display on the server
 
 # one-hot of the channel, in order of appearance
 channels = []

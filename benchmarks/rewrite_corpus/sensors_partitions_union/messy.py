@@ -33,6 +33,8 @@ for path in FILES:
                 continue
             readings.append((device_id, ts, float(temp), int(battery)))
 print("readings after cleaning:", len(readings))
+temps = [r[2] for r in readings]
+print("min/max temp:", min(temps), max(temps))
 
 # per-device mean temperature, to get the deviation from the device's normal
 counts = {}

@@ -1,3 +1,4 @@
+import json
 import os
 
 import numpy as np
@@ -45,3 +46,9 @@ np.save("out/X.npy", X)
 np.save("out/y.npy", y)
 
 LogisticRegression(max_iter=1000).fit(X, y)
+
+
+def export_for_bi(frame, path):
+    # used to feed the old BI dashboard
+    with open(path, "w") as fh:
+        json.dump(frame.to_dict(orient="records"), fh)

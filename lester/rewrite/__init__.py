@@ -1,0 +1,40 @@
+"""The rewriter: messy scripts into validated lester pipeline modules.
+
+    >>> import lester as lt
+    >>> result = lt.rewrite("messy.py")          # doctest: +SKIP
+    >>> result.status                            # doctest: +SKIP
+    'valid'
+    >>> result.write("pipeline.py")              # doctest: +SKIP
+
+The flow: :mod:`~lester.rewrite.analysis` (libcst: inputs, outputs, stages by def-use,
+chunks) -> an engine (:mod:`~lester.rewrite.engines`: the offline rules compiler, or an LLM
+through :mod:`~lester.rewrite.llm` with :mod:`~lester.rewrite.prompts`) -> static checks
+(:mod:`~lester.rewrite.static_checks`) -> validation on sampled inputs
+(:mod:`~lester.rewrite.sampling`, :mod:`~lester.rewrite.sandbox`,
+:mod:`~lester.rewrite.comparison`) -> repair -> :class:`RewriteResult` and its report.
+"""
+
+from lester.rewrite.analysis import ScriptSyntaxError, analyze_path, analyze_source
+from lester.rewrite.engines import Engine, Feedback, LLMEngine, Proposal, RewriteTask, RulesEngine
+from lester.rewrite.llm import LLMConfig, LLMError, LLMNotConfigured
+from lester.rewrite.rewriter import RewriteError, RewriteResult, rewrite
+from lester.rewrite.sampling import SamplingError
+
+__all__ = [
+    "Engine",
+    "Feedback",
+    "LLMConfig",
+    "LLMEngine",
+    "LLMError",
+    "LLMNotConfigured",
+    "Proposal",
+    "RewriteError",
+    "RewriteResult",
+    "RewriteTask",
+    "RulesEngine",
+    "SamplingError",
+    "ScriptSyntaxError",
+    "analyze_path",
+    "analyze_source",
+    "rewrite",
+]

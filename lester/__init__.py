@@ -19,6 +19,7 @@ from lester.errors import (
 )
 from lester.frame import Frame, from_pandas, join, read_csv, read_parquet, union
 from lester.pipeline import run, runs, show, trace
+import lester.rewrite as rewrite  # a callable package: lt.rewrite("messy.py") calls lester.rewrite.rewrite
 
 __version__ = "0.1.0"
 
@@ -35,6 +36,7 @@ __all__ = [
     "join",
     "read_csv",
     "read_parquet",
+    "rewrite",
     "run",
     "runs",
     "show",

@@ -184,5 +184,14 @@ def trace_command(source, source_id, run_id, train_row, test_row, store) -> None
         _fail(error)
 
 
+def _add_rewrite_command() -> None:
+    from lester.rewrite.cli import rewrite_command
+
+    main.add_command(rewrite_command)
+
+
+_add_rewrite_command()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,5 +1,8 @@
 """The rewriter: messy scripts into validated lester pipeline modules.
 
+This package is callable: ``lt.rewrite(...)`` is :func:`lester.rewrite.rewriter.rewrite`
+(the package stays importable as ``lester.rewrite.analysis`` and so on).
+
     >>> import lester as lt
     >>> result = lt.rewrite("messy.py")          # doctest: +SKIP
     >>> result.status                            # doctest: +SKIP
@@ -13,6 +16,9 @@ through :mod:`~lester.rewrite.llm` with :mod:`~lester.rewrite.prompts`) -> stati
 (:mod:`~lester.rewrite.sampling`, :mod:`~lester.rewrite.sandbox`,
 :mod:`~lester.rewrite.comparison`) -> repair -> :class:`RewriteResult` and its report.
 """
+
+import sys
+import types
 
 from lester.rewrite.analysis import ScriptSyntaxError, analyze_path, analyze_source
 from lester.rewrite.engines import Engine, Feedback, LLMEngine, Proposal, RewriteTask, RulesEngine
@@ -38,3 +44,14 @@ __all__ = [
     "analyze_source",
     "rewrite",
 ]
+
+
+class _CallablePackage(types.ModuleType):
+    """``lester.rewrite`` is a package and, called, the :func:`rewrite` function: exporting the
+    function under the package's own name would hide the package's modules."""
+
+    def __call__(self, *args, **kwargs) -> RewriteResult:
+        return rewrite(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallablePackage

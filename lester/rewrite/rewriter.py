@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -312,11 +313,10 @@ class _Loop:
             return Feedback("The static checks found:\n" + "\n".join(f"- {p}" for p in problems),
                             code, proposal.answer, proposal.engine)
         self.warnings = [str(i) for i in issues if i.severity == "warning"]
-        original = self._original()
+        self.say("validate", f"running the {proposal.engine} candidate on the sample")
+        original, candidate = self._run_both(code)
         if original is None:
             return None
-        self.say("validate", f"running the {proposal.engine} candidate on the sample")
-        candidate = run_candidate(code, self.plan, script_dir=self.script_dir, timeout=self.timeout)
         if candidate.status != "ok":
             detail = candidate.describe_error()
             self._attempt(proposal.engine, "failed-run", detail, started, tokens)
@@ -341,17 +341,25 @@ class _Loop:
         if self.best is None or self.best[2] is None:
             self.best = (proposal, code, report)
 
-    def _original(self) -> Outputs | None:
+    def _run_both(self, code: str) -> tuple[Outputs | None, Outputs]:
+        """The original's outputs (run once, alongside the first candidate) and the candidate's."""
+        def candidate() -> Outputs:
+            return run_candidate(code, self.plan, script_dir=self.script_dir, timeout=self.timeout)
+
         if self.original is None:
             self.say("original", "running the script on the sample")
             target = self.script_path or Path("script.py")
-            self.original = run_original(target, self.analysis, self.plan, timeout=self.timeout)
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                original = pool.submit(run_original, target, self.analysis, self.plan, timeout=self.timeout)
+                theirs = pool.submit(candidate)
+                self.original, outputs = original.result(), theirs.result()
             if self.original.status != "ok":
                 self.error = (f"the original script failed on the sample inputs: {self.original.describe_error()}; "
                               "give representative data with --data NAME=PATH, more rows with --sample-rows, "
                               "or a longer --timeout")
-                return None
-        return self.original
+                return None, outputs
+            return self.original, outputs
+        return self.original, candidate()
 
     def _attempt(self, engine: str, outcome: str, detail: str, started: float, tokens: int = 0,
                  problems: Sequence[str] = ()) -> None:

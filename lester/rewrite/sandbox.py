@@ -121,7 +121,8 @@ def run_candidate(
 
 
 def _run(arguments: list[str], sandbox: Path, timeout: float) -> Outputs:
-    command = [sys.executable, "-m", "lester.rewrite.sandbox_runner", *arguments]
+    # run the runner as a file: the original script should not pay for importing lester
+    command = [sys.executable, str(Path(__file__).with_name("sandbox_runner.py")), *arguments]
     started = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=sandbox, env=safe_environment(), stdout=subprocess.PIPE,

@@ -1,4 +1,4 @@
-"""The program a sandbox runs (``python -m lester.rewrite.sandbox_runner``): not for import.
+"""The program a sandbox runs (``python .../sandbox_runner.py``): not for import.
 
 ``original SCRIPT CAPTURE ROLES_JSON`` runs a script as ``__main__`` and keeps its final
 variables named in ROLES_JSON (prepared data, X, y, model). ``candidate MODULE CAPTURE`` runs a
@@ -141,6 +141,9 @@ def run_candidate(module_path: str, capture: Path) -> dict:
 
 
 def main(argv: list[str]) -> int:
+    # this file's folder must not shadow the user's modules (analysis.py, sampling.py, ...)
+    here = str(Path(__file__).resolve().parent)
+    sys.path[:] = [p for p in sys.path if p and str(Path(p).resolve()) != here]
     mode, target, capture = argv[0], argv[1], Path(argv[2])
     capture.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("MPLBACKEND", "Agg")

@@ -1,0 +1,126 @@
+"""``lester rewrite``: the command line of the rewriter (registered on ``lester.cli.main``).
+
+Exit codes: 0 the module was validated, 1 it ran but its outputs differ from the script's
+(the module is written with a NOT VALID header, the report says what differed), 2 an error
+(nothing validated, nothing written).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+EXIT_VALID, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    parsed = {}
+    for pair in values:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise click.BadParameter(f"expected NAME=PATH, got {pair!r}", param_hint=option)
+        parsed[name.strip()] = value.strip()
+    return parsed
+
+
+@click.command("rewrite")
+@click.argument("script", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Where to write the pipeline module (default: pipeline.py next to the script).")
+@click.option("--engine", type=click.Choice(["auto", "rules", "llm"]), default="auto", show_default=True,
+              help="auto: the offline rules engine, then an LLM (when configured) for what rules cannot do.")
+@click.option("--model", default=None, help="LLM model (or $LESTER_MODEL, or model in [llm] of lester.toml).")
+@click.option("--base-url", default=None, help="OpenAI-compatible endpoint (or $OPENAI_BASE_URL).")
+@click.option("--api-key-env", default=None, metavar="VAR",
+              help="Environment variable holding the API key (default OPENAI_API_KEY).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+              help="File with an [llm] table (default: ./lester.toml when it exists).")
+@click.option("--sample-rows", default=1000, show_default=True, type=click.IntRange(min=1),
+              help="Random rows sampled from each input (after its first 20) for validation.")
+@click.option("--data", "data", multiple=True, metavar="NAME=PATH",
+              help="Use this file for an input instead of sampling it (repeatable).")
+@click.option("--max-repairs", default=3, show_default=True, type=click.IntRange(min=0),
+              help="How often a failed LLM candidate goes back with the evidence.")
+@click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds each sandboxed run (script or candidate) may take.")
+@click.option("--force", is_flag=True, help="Overwrite an existing output or report file.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the JSON report here.")
+def rewrite_command(script, output, engine, model, base_url, api_key_env, config_file, sample_rows, data,
+                    max_repairs, timeout, force, report_path) -> None:
+    """Rewrite a messy script (.py or .ipynb) into a validated lester pipeline module.
+
+    \b
+    lester rewrite messy.py                          rules engine, LLM for what rules cannot do
+    lester rewrite messy.py --engine llm --model gpt-4o-mini -o pipeline.py
+    lester rewrite messy.py --data customers=full/customers.csv --report report.json
+    """
+    from lester.errors import LesterError
+    from lester.rewrite.llm import LLMConfig, redact
+    from lester.rewrite.rewriter import rewrite
+
+    console = Console(highlight=False)
+    errors = Console(stderr=True, highlight=False)
+    secrets: list[str] = []
+
+    def fail(message: str) -> None:
+        message = redact(message, secrets)
+        errors.print(f"[red]error:[/] {escape(message)}", markup=True)
+        if report_path and (force or not Path(report_path).exists()):
+            Path(report_path).write_text(json.dumps({"script": script, "status": "error", "valid": False,
+                                                     "message": message}, indent=2) + "\n")
+        sys.exit(EXIT_ERROR)
+
+    target = Path(output) if output else Path(script).parent / "pipeline.py"
+    for path, flag in ((target, "-o"), (Path(report_path) if report_path else None, "--report")):
+        if path is not None and path.exists() and not force:
+            errors.print(f"[red]error:[/] {escape(str(path))} exists ({flag}); pass --force to overwrite it",
+                         markup=True)
+            sys.exit(EXIT_ERROR)
+    try:
+        config = LLMConfig.resolve(config_file=config_file, model=model, base_url=base_url,
+                                   api_key_env=api_key_env)
+        secrets = [k for k in [config.api_key()] if k]
+        with console.status("analysing") as status:
+            def progress(stage: str, message: str) -> None:
+                text = escape(redact(message, secrets))
+                console.print(f"[bold]{stage:<9}[/] {text}", markup=True)
+                status.update(f"{stage}: {text[:60]}")
+
+            result = rewrite(script, engine=engine, llm=config, sample_rows=sample_rows,
+                             data=_pairs(data, "--data"), max_repairs=max_repairs, timeout=timeout,
+                             progress=progress)
+    except LesterError as error:
+        fail(str(error))
+        return
+    if result.code is not None and result.status != "error":
+        result.write(target, force=force)
+    if report_path:
+        result.write_report(report_path, force=force)
+    _print_summary(console, result)
+    sys.exit({"valid": EXIT_VALID, "invalid": EXIT_INVALID}.get(result.status, EXIT_ERROR))
+
+
+def _print_summary(console: Console, result) -> None:
+    report = result.report
+    if report.validation is not None:
+        table = Table("output", "status", "evidence", title="validation")
+        for check in report.validation.checks:
+            colour = {"match": "green", "differ": "red"}.get(check.status, "yellow")
+            evidence = "\n".join([check.detail, *check.examples])
+            table.add_row(check.what, f"[{colour}]{check.status}[/]", escape(evidence))
+        console.print(table)
+    stages = Table("stage", "lines", "status", "engine", "note", title="stages")
+    for stage in report.stages:
+        stages.add_row(stage.stage, stage.lines, stage.status, stage.engine, escape(stage.note))
+    console.print(stages)
+    colour = {"valid": "green", "invalid": "yellow"}.get(result.status, "red")
+    where = f" -> {report.output}" if report.output else ""
+    console.print(f"[{colour}]{result.status}[/]{escape(where)}: {escape(report.message)}", markup=True)
+    console.print(f"{len(report.attempts)} attempts, {report.seconds:.1f} s, {report.usage.describe()}")

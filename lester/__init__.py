@@ -20,6 +20,7 @@ from lester.errors import (
 from lester.frame import Frame, from_pandas, join, read_csv, read_parquet, union
 from lester.pipeline import run, runs, show, trace
 import lester.rewrite as rewrite  # a callable package: lt.rewrite("messy.py") calls lester.rewrite.rewrite
+from lester.ivm import forget, redact
 
 __version__ = "0.1.0"
 
@@ -32,11 +33,13 @@ __all__ = [
     "SourceError",
     "SqlExpressionError",
     "UserFunctionError",
+    "forget",
     "from_pandas",
     "join",
     "read_csv",
     "read_parquet",
     "rewrite",
+    "redact",
     "run",
     "runs",
     "show",

@@ -184,6 +184,16 @@ def trace_command(source, source_id, run_id, train_row, test_row, store) -> None
         _fail(error)
 
 
+def _add_ivm_commands() -> None:
+    from lester.ivm.cli import forget_command, redact_command
+
+    main.add_command(forget_command)
+    main.add_command(redact_command)
+
+
+_add_ivm_commands()
+
+
 def _add_rewrite_command() -> None:
     from lester.rewrite.cli import rewrite_command
 

@@ -34,7 +34,14 @@ from lester.ivm.requests import (
 )
 from lester.ivm.unlearning import strategy_for
 from lester.ivm.verify import SourceChange, Verification, compare, retrain
-from lester.ivm.versions import SPLITS, SplitDelta, StoredRun, build_version, write_version
+from lester.ivm.versions import (
+    SPLITS,
+    SplitDelta,
+    StoredRun,
+    build_version,
+    row_keys,
+    write_version,
+)
 from lester.pipeline.config import RunConfig
 from lester.pipeline.split import split_mask
 from lester.pipeline.store import ArtifactStore
@@ -100,9 +107,7 @@ def _split_of_new_rows(stored: StoredRun, rows: pd.DataFrame, old: dict[str, lis
 
 
 def _keys(rows: pd.DataFrame, columns: Sequence[str]) -> list[str]:
-    if not len(rows):
-        return []
-    return rows[list(columns)].astype(str).agg("\x1f".join, axis=1).tolist()
+    return row_keys(rows, list(columns))
 
 
 def _stored_rows(stored: StoredRun, positions: dict[str, np.ndarray]) -> dict[str, pd.DataFrame]:
@@ -218,7 +223,7 @@ def apply_request(
             message = (f"no artifact of any run uses the column {source}.{column} "
                        f"(runs checked: {[c.run_id for c in candidates]}); nothing to redact")
             return MaintenanceReport(action, private_request(request), [], message, dry_run,
-                                     time.perf_counter() - started, older)
+                                     time.perf_counter() - started, [rid for rid, _ in older])
         candidates = users
     for candidate in candidates:
         candidate.rows = matching_rows(candidate.run, candidate.labels, candidate.ids)
@@ -232,13 +237,15 @@ def apply_request(
         if where is not None and not matched:
             detail = f"the predicate matched no row of {source}"
         return MaintenanceReport(action, private_request(request), [], f"nothing to {action}: {detail}",
-                                 dry_run, time.perf_counter() - started, older)
+                                 dry_run, time.perf_counter() - started, [rid for rid, _ in older])
 
     changes = []
     for candidate in affected:
         changes.append(_maintain_run(artifacts, action, candidate, source, column, value, request,
                                      verify=verify, dry_run=dry_run, cache=cache,
                                      resolve_seconds=resolve_seconds / len(affected)))
+    older = [rid for rid, folder in older if any(
+        len(r) for r in matching_rows(StoredRun(rid, folder), affected[0].labels, affected[0].ids).values())]
     rows = sum(sum(c.rows_removed.values()) for c in changes)
     verb = "would write" if dry_run else "wrote"
     written = [c for c in changes if c.new_run_id or dry_run]

@@ -170,7 +170,7 @@ def resolve(
     run: str | None,
     all_runs: bool,
     cache: dict | None = None,
-) -> tuple[list[AffectedRun], list[str], dict[str, set[str]]]:
+) -> tuple[list[AffectedRun], list[tuple[str, Path]], dict[str, set[str]]]:
     """The runs to maintain with the request's ids in each, and the ids of superseded runs that
     also hold the rows. Runs whose rows the request does not touch are included with no rows
     (a redaction may still add rows to them)."""
@@ -192,7 +192,7 @@ def resolve(
     affected = []
     for s, row in zip(stored, heads.itertuples(), strict=True):
         affected.append(AffectedRun(s, list(row.labels), per_run[s.run_id]))
-    older = [row.run_id for row in superseded.itertuples()]
+    older = [(row.run_id, Path(row.folder)) for row in superseded.itertuples()]
     return affected, older, per_run
 
 

@@ -27,6 +27,7 @@ from sklearn.base import is_classifier
 
 from lester.ivm.dataprep_delta import SourceRows, pipeline_with
 from lester.ivm.unlearning import model_parameters
+from lester.ivm.versions import row_keys
 from lester.pipeline.config import RunConfig
 from lester.pipeline.definition import Pipeline
 from lester.pipeline.matrix_provenance import matrix_column_provenance
@@ -98,8 +99,7 @@ def retrain(definition: Pipeline, config: RunConfig, changes: Sequence[SourceCha
 
 
 def _keys(rows: pd.DataFrame | pa.Table, columns: Sequence[str]) -> list[str]:
-    frame = rows.select(list(columns)).to_pandas() if isinstance(rows, pa.Table) else rows[list(columns)]
-    return frame.astype(str).agg("\x1f".join, axis=1).tolist() if len(frame) else []
+    return row_keys(rows, list(columns))
 
 
 def _feature_names(encoder: Any) -> list[str | None]:

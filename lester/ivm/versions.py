@@ -156,6 +156,22 @@ class NewVersion:
     seconds: dict[str, float]
 
 
+def _key_text(value: Any) -> str:
+    if isinstance(value, (list, tuple, np.ndarray)):  # aggregated provenance: a list of ids
+        return "[" + ",".join(sorted(str(v) for v in value)) + "]"
+    return str(value)
+
+
+def row_keys(rows: pd.DataFrame | pa.Table, columns: list[str]) -> list[str]:
+    """One text key per row from ``columns``, equal for equal rows whether they were read from
+    Parquet or computed by the engine (lists of ids compare as sorted lists)."""
+    frame = rows.select(list(columns)).to_pandas() if isinstance(rows, pa.Table) else rows[list(columns)]
+    if not len(frame):
+        return []
+    parts = [[_key_text(v) for v in frame[c].tolist()] for c in columns]
+    return ["\x1f".join(values) for values in zip(*parts, strict=True)]
+
+
 def _keep_mask(n: int, removed: np.ndarray) -> np.ndarray:
     keep = np.ones(n, dtype=bool)
     keep[removed] = False

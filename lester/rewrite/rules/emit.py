@@ -1,0 +1,179 @@
+"""Writing the pipeline module: the plan, the feature blocks and the label as Python code."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from lester.rewrite.rules.expressions import code_of
+from lester.rewrite.rules.plan import DataprepPlan, Op
+from lester.rewrite.rules.values import Label, Matrix
+
+# Transformers that scikit-learn lacks, emitted into the module only when a script needs them.
+CUSTOM_TRANSFORMERS = {
+    "FirstSeenOneHotEncoder": '''
+class FirstSeenOneHotEncoder(OneHotEncoder):
+    """One-hot columns in the order categories first appear in the training rows (as the script built them)."""
+
+    def __init__(self, handle_unknown="ignore", sparse_output=False):
+        super().__init__(handle_unknown=handle_unknown, sparse_output=sparse_output)
+
+    def fit(self, X, y=None):
+        values = X.iloc[:, 0] if hasattr(X, "iloc") else np.asarray(X)[:, 0]
+        self.categories = [list(dict.fromkeys(values))]
+        return super().fit(X, y)
+''',
+    "SampleStandardScaler": '''
+class SampleStandardScaler(TransformerMixin, BaseEstimator):
+    """(x - mean) / std with the sample standard deviation (ddof=1), as pandas' .std() computes it."""
+
+    def fit(self, X, y=None):
+        values = np.asarray(X, dtype=float)
+        self.mean_ = values.mean(axis=0)
+        self.scale_ = values.std(axis=0, ddof=1)
+        self.n_features_in_ = values.shape[1]
+        return self
+
+    def transform(self, X):
+        return (np.asarray(X, dtype=float) - self.mean_) / self.scale_
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(input_features if input_features is not None else
+                          [f"x{i}" for i in range(self.n_features_in_)], dtype=object)
+''',
+    "MaxDivScaler": '''
+class MaxDivScaler(TransformerMixin, BaseEstimator):
+    """x / max(x), as the script scales."""
+
+    def fit(self, X, y=None):
+        values = np.asarray(X, dtype=float)
+        self.max_ = values.max(axis=0)
+        self.n_features_in_ = values.shape[1]
+        return self
+
+    def transform(self, X):
+        return np.asarray(X, dtype=float) / self.max_
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(input_features if input_features is not None else
+                          [f"x{i}" for i in range(self.n_features_in_)], dtype=object)
+''',
+}
+
+
+@dataclass
+class ModuleParts:
+    filename: str
+    plan: DataprepPlan
+    final_var: str
+    copied: list[cst.CSTNode]
+    generated_helpers: list[str]
+    transformers: list[tuple[str, str, list[str]]] | None
+    label: Label | None
+    label_names: dict[str, str]
+    model_code: str | None
+    has_output: bool
+    custom: list[str] = field(default_factory=list)
+
+
+def _live_ops(ops: list[Op], final_var: str) -> list[Op]:
+    needed = {final_var}
+    keep = []
+    for op in reversed(ops):
+        if op.var in needed:
+            keep.append(op)
+            needed.update(op.reads)
+    return list(reversed(keep))
+
+
+def module_code(parts: ModuleParts) -> str:
+    plan = parts.plan
+    lines: list[str] = [f'"""Pipeline compiled from {parts.filename} by lester\'s rules engine."""', ""]
+    body_defs = _stage_functions(parts)
+    copied_code = []
+    import_lines = []
+    for node in parts.copied:
+        text = cst.Module(body=[node]).code if isinstance(node, cst.CSTNode) else str(node)
+        if isinstance(node, cst.SimpleStatementLine) and isinstance(node.body[0], (cst.Import, cst.ImportFrom)):
+            import_lines.append((node, text))
+        else:
+            copied_code.append(text)
+    generated = "\n".join(copied_code) + "\n".join(parts.generated_helpers) + body_defs
+    used = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", generated))
+    needed_imports = []
+    for node, text in import_lines:
+        small = node.body[0]
+        names = []
+        if isinstance(small.names, cst.ImportStar):
+            continue
+        for alias in small.names:
+            bound = alias.asname.name.value if alias.asname else code_of(alias.name).split(".")[0]
+            names.append(bound)
+        if any(n in used for n in names):
+            needed_imports.append(text.strip())
+    std = ["import numpy as np", "import pandas as pd"]
+    sk = ["from sklearn.compose import ColumnTransformer"]
+    pre = set()
+    for name in ("OneHotEncoder", "StandardScaler", "MinMaxScaler"):
+        if name in body_defs or any(name in c for c in parts.custom):
+            pre.add(name)
+    if pre:
+        sk.append(f"from sklearn.preprocessing import {', '.join(sorted(pre))}")
+    if any("BaseEstimator" in CUSTOM_TRANSFORMERS[c] for c in parts.custom):
+        sk.append("from sklearn.base import BaseEstimator, TransformerMixin")
+    header = []
+    for line in std + sk + needed_imports + ["import lester as lt"]:
+        if line not in header:
+            header.append(line)
+    lines += header + ["", ""]
+    for text in copied_code:
+        lines.append(text.rstrip() + "\n")
+    for helper in parts.generated_helpers:
+        lines.append(helper.rstrip() + "\n")
+    for name in parts.custom:
+        lines.append(CUSTOM_TRANSFORMERS[name].strip() + "\n")
+    lines.append(body_defs)
+    code = "\n".join(lines)
+    code = re.sub(r"\n{4,}", "\n\n\n", code)
+    return code
+
+
+def _stage_functions(parts: ModuleParts) -> str:
+    plan = parts.plan
+    params = ", ".join(f"{s.param}={s.path!r}" for s in plan.sources.values())
+    out = [f"def dataprep({params}) -> lt.Frame:"]
+    for op in _live_ops(plan.ops, parts.final_var):
+        comment = f"  # line {op.line}" + (f": {_short(op.comment)}" if op.comment else "") if op.line else ""
+        out.append(f"    {op.var} = {op.code}{comment}")
+    out.append(f"    return {parts.final_var}")
+    out += ["", ""]
+    if parts.transformers is not None:
+        out.append("def encode_features() -> ColumnTransformer:")
+        out.append("    return ColumnTransformer([")
+        for name, code, cols in parts.transformers:
+            out.append(f"        ({name!r}, {code}, {cols!r}),")
+        out.append("    ], sparse_threshold=0)")
+    else:
+        out.append("def encode_features() -> ColumnTransformer:")
+        out.append(f"    raise NotImplementedError({parts.filename + ' computes no feature matrix'!r})")
+    out += ["", ""]
+    out.append("def extract_label(prepared: pd.DataFrame) -> np.ndarray:")
+    if parts.label is not None:
+        col = parts.label_names[parts.label.column]
+        out.append(f"    return prepared[{col!r}].to_numpy()")
+    else:
+        out.append(f"    raise NotImplementedError({parts.filename + ' computes no label'!r})")
+    out += ["", ""]
+    out.append("def make_model():")
+    if parts.model_code:
+        out.append(f"    return {parts.model_code}")
+    else:
+        out.append(f"    raise NotImplementedError({parts.filename + ' builds no scikit-learn model'!r})")
+    return "\n".join(out) + "\n"
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 70 else text[:67] + "..."

@@ -1,0 +1,356 @@
+"""pandas idioms of a script as DSL operations.
+
+Column expressions keep pandas' own semantics: they become vectorized Python functions that
+receive the columns as Series (``df["d"].str.strip().str.title()`` stays exactly that). Only
+masks made of ``==``, ``<``, ``>``, ``<=``, ``>=``, ``isin`` joined by ``&`` and ``|`` become
+SQL, because a missing value fails those in pandas and is NULL in SQL: both drop the row.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import libcst as cst
+import libcst.matchers as m
+
+from lester.rewrite.rules.expressions import (
+    GLOBAL,
+    RowB,
+    Untranslatable,
+    code_of,
+    is_literal,
+    literal_value,
+    translate,
+)
+from lester.rewrite.rules.plan import RowExpr, RowSet
+from lester.rewrite.rules.values import Frame, Output, Rows, Series
+
+if TYPE_CHECKING:
+    from lester.rewrite.rules.dataflow import ScriptReader
+
+_FORBIDDEN = {"index_col", "iterator", "chunksize", "nrows"}
+_PASSTHROUGH_METHODS = {"copy", "reset_index", "sort_values", "sort_index", "head_never"}
+
+
+def read(it: ScriptReader, node: cst.Call, line_node) -> Frame:
+    args = [a for a in node.args if a.keyword is None]
+    path = str(it.const(args[0].value, line_node))
+    options = {}
+    for a in node.args:
+        if a.keyword is None:
+            continue
+        key = a.keyword.value
+        if key in _FORBIDDEN:
+            raise it.fail(line_node, f"read_csv({key}=...) is not translated")
+        options[key] = code_of(a.value)
+    for a in args[1:]:
+        raise it.fail(line_node, "read_csv with positional options")
+    columns: dict = {}
+    known = False
+    if "usecols" in options and is_literal(cst.parse_expression(options["usecols"])):
+        columns = {c: None for c in literal_value(cst.parse_expression(options["usecols"]))}
+        known = all(isinstance(c, str) for c in columns)
+    rs = it.plan.scan(path, options, columns, it.line(line_node))
+    rs.all_columns_known = known
+    return Frame(rs, list(columns) if known else None)
+
+
+def _frame_lookup(it: ScriptReader, frame_names: dict | None = None):
+    def lookup(name: str) -> Any:
+        value = it.env.get(name)
+        if value is GLOBAL:
+            return GLOBAL
+        if isinstance(value, Frame):
+            return RowB(_fields(value), kind="frame")
+        if isinstance(value, Series) and value.column is not None and value.expr is None:
+            from lester.rewrite.rules.expressions import ColumnB
+            return ColumnB(value.column, value.rs.columns.get(value.column))
+        return None
+    return lookup
+
+
+def _fields(frame: Frame) -> dict:
+    from lester.rewrite.rules.dataflow import _AnyColumn
+    if frame.columns is None:
+        return _AnyColumn(frame.rs)
+    return {c: (c, frame.rs.columns.get(c)) for c in frame.columns}
+
+
+def _frames_in(it: ScriptReader, node) -> list[Frame]:
+    out = []
+    for name in m.findall(node, m.Name()):
+        value = it.env.get(name.value)
+        if isinstance(value, (Frame, Series)) and all(value.rs.id != f.rs.id for f in out):
+            out.append(value)
+    return out
+
+
+def series_expr(it: ScriptReader, node, line_node, *, filter_context: bool = False) -> tuple[RowSet, RowExpr]:
+    frames = _frames_in(it, node)
+    if len(frames) != 1:
+        raise it.fail(line_node, "a column expression over several DataFrames")
+    try:
+        rexpr = translate(node, _frame_lookup(it), vectorized=True, sql_filter_only=filter_context,
+                          constants=it.constants)
+    except Untranslatable as exc:
+        raise it.fail(line_node, f"{code_of(node)!r}: {exc}") from None
+    return frames[0].rs, rexpr
+
+
+def project_series(it: ScriptReader, series: Series, line_node) -> str:
+    if series.column is not None and series.expr is None:
+        return series.column
+    rs, rexpr = series_expr(it, series.expr, line_node)
+    if rexpr.column is not None:
+        return rexpr.column
+    col = it.plan.fresh_column(rs, "feature")
+    it.plan.project(rs, col, rexpr, it.line(line_node))
+    return col
+
+
+def subscript(it: ScriptReader, owner, node: cst.Subscript, line_node) -> Any:
+    if isinstance(owner, Series):
+        raise it.fail(line_node, "indexing a Series is not translated")
+    frame: Frame = owner
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        raise it.fail(line_node, "DataFrame slicing is not translated")
+    key = node.slice[0].slice.value
+    if is_literal(key):
+        value = literal_value(key)
+        if isinstance(value, str):
+            if frame.columns is not None and value not in frame.columns:
+                raise it.fail(line_node, f"column {value!r} is not in the DataFrame")
+            return Series(frame.rs, column=value)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return Frame(frame.rs, list(value))
+        raise it.fail(line_node, "indexing with a literal that is not a column name")
+    # a boolean mask
+    rs, rexpr = series_expr(it, key, line_node, filter_context=True)
+    if rs.id != frame.rs.id:
+        raise it.fail(line_node, "a mask computed on another DataFrame")
+    filtered = it.plan.filter(frame.rs, rexpr, it.line(line_node), f"mask {code_of(key).strip()}")
+    return Frame(filtered, frame.columns)
+
+
+def setitem(it: ScriptReader, target, value, line_node) -> None:
+    if isinstance(target, cst.Attribute) and target.attr.value == "columns":
+        frame = it.value(target.value, line_node)
+        if not isinstance(frame, Frame):
+            raise it.fail(line_node, "setting .columns of something other than a DataFrame")
+        _set_columns(it, frame, value, line_node)
+        return
+    if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+        frame = it.env.get(target.value.value)
+        if isinstance(frame, Frame) and is_literal(target.slice[0].slice.value):
+            column = literal_value(target.slice[0].slice.value)
+            if not isinstance(column, str):
+                raise it.fail(line_node, "a column name that is not a string")
+            rs, rexpr = series_expr(it, value, line_node) if _frames_in(it, value) else (frame.rs, _constant(value))
+            if rs.id != frame.rs.id:
+                raise it.fail(line_node, "a column computed from another DataFrame")
+            it.plan.project(frame.rs, column, rexpr, it.line(line_node), f"{column} = {code_of(value).strip()}")
+            if frame.columns is not None and column not in frame.columns:
+                frame.columns.append(column)
+            return
+    raise it.fail(line_node, f"assignment to {code_of(target)!r} is not translated")
+
+
+def _constant(value) -> RowExpr:
+    if not is_literal(value):
+        raise Untranslatable("a column set to something that is not a constant or a column expression")
+    v = literal_value(value)
+    sql = ("'" + v.replace("'", "''") + "'") if isinstance(v, str) else repr(v)
+    return RowExpr(sql=sql, ctype=type(v).__name__, text=code_of(value))
+
+
+def _set_columns(it: ScriptReader, frame: Frame, value, line_node) -> None:
+    """``df.columns = [f(c) for c in df.columns]``: a rename computed when the pipeline runs."""
+    if is_literal(value):
+        names = literal_value(value)
+        if frame.columns is not None:
+            mapping = dict(zip(frame.columns, names))
+            renamed = it.plan.rename(frame.rs, mapping, it.line(line_node))
+            frame.rs, frame.columns = renamed, list(names)
+            return
+        code = f"{{rs}}.rename(dict(zip({{rs}}.columns, {list(names)!r})))"
+    elif (isinstance(value, cst.ListComp) and m.matches(value.for_in.iter, m.Attribute(attr=m.Name("columns")))
+          and isinstance(value.for_in.target, cst.Name) and not value.for_in.ifs):
+        var = value.for_in.target.value
+        code = ("{rs}.rename({{" + var + ": " + code_of(value.elt).replace("{", "{{").replace("}", "}}")
+                + " for " + var + " in {rs}.columns}})")
+    else:
+        raise it.fail(line_node, "df.columns set to something other than a list or a comprehension over df.columns")
+    renamed = it.plan.raw(frame.rs, code, it.line(line_node), "rename the columns as the script does",
+                          columns={})
+    renamed.all_columns_known = False
+    frame.rs = renamed
+    frame.columns = None
+
+
+def call(it: ScriptReader, node: cst.Call, line_node) -> Any:
+    func = code_of(node.func)
+    args = [a.value for a in node.args if a.keyword is None]
+    kwargs = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+    if func in ("pd.DataFrame", "pandas.DataFrame"):
+        return _dataframe(it, args, kwargs, line_node)
+    if func in ("pd.merge", "pandas.merge"):
+        left, right = (it.value(a, line_node) for a in args[:2])
+        return _merge(it, left, right, kwargs, line_node)
+    if func in ("pd.concat", "pandas.concat"):
+        frames = [it.value(el.value, line_node) for el in args[0].elements]
+        if not all(isinstance(f, Frame) for f in frames):
+            raise it.fail(line_node, "pd.concat of something other than DataFrames")
+        union = it.plan.union([f.rs for f in frames], it.line(line_node), "pd.concat")
+        union.all_columns_known = all(f.rs.all_columns_known for f in frames)
+        return Frame(union, frames[0].columns)
+    if not isinstance(node.func, cst.Attribute):
+        return None
+    method = node.func.attr.value
+    owner_node = node.func.value
+    if isinstance(owner_node, cst.Call) and code_of(owner_node.func) in ("pd.DataFrame", "pandas.DataFrame"):
+        owner = it.value(owner_node, line_node)
+    elif isinstance(owner_node, (cst.Name, cst.Subscript, cst.Attribute, cst.Call)):
+        try:
+            owner = it.value(owner_node, line_node)
+        except Exception:
+            return None
+    else:
+        return None
+    if isinstance(owner, Frame):
+        return _frame_method(it, owner, method, args, kwargs, node, line_node)
+    if isinstance(owner, Series):
+        return Series(owner.rs, expr=node)
+    return None
+
+
+def _frame_method(it, frame: Frame, method, args, kwargs, node, line_node) -> Any:
+    line = it.line(line_node)
+    if method in _PASSTHROUGH_METHODS:
+        if method.startswith("sort"):
+            it.notes.append(f"line {line}: the script sorts rows; the pipeline's row order is the engine's")
+        return Frame(frame.rs, None if frame.columns is None else list(frame.columns))
+    if method == "merge":
+        return _merge(it, frame, it.value(args[0], line_node), kwargs, line_node)
+    if method == "dropna":
+        subset = literal_value(kwargs["subset"]) if "subset" in kwargs else frame.columns
+        if subset is None:
+            raise it.fail(line_node, "dropna() over columns known only at run time")
+        if isinstance(subset, str):
+            subset = [subset]
+        params = [f"_c{i}" for i in range(len(subset))]
+        checks = " & ".join(f"{p}.notna()" for p in params)
+        rexpr = RowExpr(columns=tuple(subset), python=f"lambda {', '.join(params)}: {checks}", vectorized=True,
+                        text=f"dropna(subset={subset})")
+        return Frame(it.plan.filter(frame.rs, rexpr, line, f"drop rows missing {subset}"), frame.columns)
+    if method == "drop_duplicates" and not args and not kwargs:
+        cols = frame.columns
+        rs = frame.rs if cols is None else it.plan.select(frame.rs, cols, line)
+        out = it.plan.raw(rs, "{rs}.distinct()", line, "drop_duplicates", same_rows=False)
+        return Frame(out, cols)
+    if method == "rename" and "columns" in kwargs:
+        mapping = literal_value(kwargs["columns"])
+        renamed = it.plan.rename(frame.rs, mapping, line)
+        return Frame(renamed, None if frame.columns is None else [mapping.get(c, c) for c in frame.columns])
+    if method == "drop" and ("columns" in kwargs or (args and kwargs.get("axis") is not None)):
+        dropped = literal_value(kwargs.get("columns") or args[0])
+        dropped = [dropped] if isinstance(dropped, str) else list(dropped)
+        if frame.columns is not None:
+            return Frame(frame.rs, [c for c in frame.columns if c not in dropped])
+        out = it.plan.raw(frame.rs, f"{{rs}}.drop({dropped!r})", line, "drop columns")
+        return Frame(out, None)
+    if method == "apply" and kwargs.get("axis") is not None and code_of(kwargs["axis"]) == "1":
+        return Series(frame.rs, expr=node)
+    if method in ("head", "describe", "info", "tail"):
+        return None
+    raise it.fail(line_node, f"DataFrame.{method}(...) is not translated")
+
+
+def _merge(it, left, right, kwargs, line_node) -> Frame:
+    if not isinstance(left, Frame) or not isinstance(right, Frame):
+        raise it.fail(line_node, "merge of something other than DataFrames")
+    how = literal_value(kwargs["how"]) if "how" in kwargs else "inner"
+    if how not in ("inner", "left"):
+        raise it.fail(line_node, f"merge(how={how!r}) is not translated")
+    if "on" in kwargs:
+        lk = rk = literal_value(kwargs["on"])
+    elif "left_on" in kwargs and "right_on" in kwargs:
+        lk, rk = literal_value(kwargs["left_on"]), literal_value(kwargs["right_on"])
+    else:
+        raise it.fail(line_node, "merge without on= or left_on=/right_on=")
+    lk = [lk] if isinstance(lk, str) else list(lk)
+    rk = [rk] if isinstance(rk, str) else list(rk)
+    if set(kwargs) - {"how", "on", "left_on", "right_on"}:
+        raise it.fail(line_node, f"merge options {sorted(set(kwargs) - {'how', 'on', 'left_on', 'right_on'})}")
+    lrs = left.rs if left.columns is None else it.plan.select(left.rs, left.columns, it.line(line_node))
+    rrs = right.rs if right.columns is None else it.plan.select(right.rs, right.columns, it.line(line_node))
+    joined = it.plan.join(lrs, rrs, lk, rk, how, it.line(line_node), "merge")
+    it.notes.append(f"line {it.line(line_node)}: merge keys with missing values never match in the pipeline "
+                    "(pandas matches NaN with NaN)")
+    joined.all_columns_known = False
+    return Frame(joined, None)
+
+
+def _dataframe(it, args, kwargs, line_node) -> Frame:
+    if args and isinstance(args[0], cst.Dict):
+        cols: dict[str, tuple[RowSet, str]] = {}
+        for el in args[0].elements:
+            key = literal_value(el.key)
+            value = it.value(el.value, line_node)
+            if isinstance(value, Rows) and value.shape.kind == "scalar":
+                cols[key] = (value.rs, value.shape.fields[None])
+            elif isinstance(value, Series) and value.column is not None:
+                cols[key] = (value.rs, value.column)
+            else:
+                from lester.rewrite.rules.values import Vec
+                if isinstance(value, Vec) and value.scaler is None:
+                    cols[key] = (value.rs, value.column)
+                else:
+                    raise it.fail(line_node, f"DataFrame column {key!r} from something other than a per-row list")
+        rss = {rs.id: rs for rs, _c in cols.values()}
+        if len(rss) != 1:
+            raise it.fail(line_node, "a DataFrame of lists built from different rows")
+        rs = next(iter(rss.values()))
+        return _named_view(it, rs, {k: c for k, (_rs, c) in cols.items()}, line_node)
+    if args:
+        rows = it.value(args[0], line_node)
+        if not isinstance(rows, Rows):
+            raise it.fail(line_node, "a DataFrame built from something other than a list of rows")
+        if rows.shape.kind == "dict":
+            names = {k: c for k, c in rows.shape.fields.items()}
+        elif "columns" in kwargs:
+            labels = literal_value(kwargs["columns"])
+            if len(labels) != len(rows.shape.fields):
+                raise it.fail(line_node, "columns= does not match the row tuples")
+            names = {label: rows.shape.fields[i] for i, label in enumerate(labels)}
+        else:
+            raise it.fail(line_node, "a DataFrame of tuples without column names")
+        return _named_view(it, rows.rs, names, line_node)
+    raise it.fail(line_node, "pd.DataFrame(...) is not translated")
+
+
+def _named_view(it, rs: RowSet, names: dict[str, str], line_node) -> Frame:
+    """A DataFrame whose column ``name`` is row-set column ``names[name]``."""
+    frame = Frame(rs, list(names))
+    frame.aliases = names  # type: ignore[attr-defined]
+    return frame
+
+
+def to_csv(it: ScriptReader, frame: Frame, call: cst.Call, line_node) -> None:
+    args = [a.value for a in call.args if a.keyword is None]
+    kwargs = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+    path = str(it.const(args[0], line_node))
+    if "index" not in kwargs or code_of(kwargs["index"]) != "False":
+        it.notes.append(f"line {it.line(line_node)}: the script writes the DataFrame index too; "
+                        "the pipeline has no index column")
+    aliases = getattr(frame, "aliases", None)
+    out = it.outputs.setdefault(path, Output(path, line=it.line(line_node)))
+    if frame.columns is None:
+        out.header = None
+        out.parts.append((frame.rs, [], it.line(line_node)))
+        return
+    out.header = list(frame.columns)
+    exprs = []
+    for c in frame.columns:
+        col = aliases[c] if aliases else c
+        exprs.append(RowExpr.of_column(col, frame.rs.columns.get(col)))
+    out.parts.append((frame.rs, exprs, it.line(line_node)))

@@ -237,8 +237,8 @@ class LLMClient:
     def _cache_path(self, messages: Sequence[Mapping[str, str]]) -> Path | None:
         if not self.config.cache_dir:
             return None
-        endpoint = self.config.azure_endpoint or self.config.base_url or "openai"
-        payload = json.dumps({"model": self.config.model, "endpoint": endpoint,
+        # keyed by model and prompt (not the endpoint: the same model behind another URL answers alike)
+        payload = json.dumps({"model": self.config.model,
                               "temperature": self.config.temperature,
                               "max_output_tokens": self.config.max_output_tokens,
                               "messages": list(messages)}, sort_keys=True)

@@ -23,6 +23,7 @@ so nothing is silently dropped.
 from __future__ import annotations
 
 import ast
+import builtins
 from typing import Any
 
 import libcst as cst
@@ -90,6 +91,7 @@ class Ctx:
         self.pending: dict | None = None  # a file whose lines are not split into columns yet
         self.joins: dict = {}
         self.assigned: set[str] = set()
+        self.index_name: str | None = None
 
     def child(self) -> Ctx:
         ctx = Ctx(self.rs, self.names, self)
@@ -138,7 +140,14 @@ class ScriptReader:
         body = list(self.module.body)
         body = self._inline_main(body)
         for stmt in body:
-            self.statement(stmt)
+            try:
+                self.statement(stmt)
+            except RulesUnsupported:
+                raise
+            except Untranslatable as exc:
+                raise self.fail(stmt, str(exc)) from None
+            except Exception as exc:  # a construct the reader does not expect: keep the script correct
+                raise self.fail(stmt, f"not translated ({type(exc).__name__}: {exc})") from None
 
     def _inline_main(self, body: list) -> list:
         """``def main(): ...`` called under ``if __name__ == "__main__"`` is read as top level."""
@@ -192,6 +201,8 @@ class ScriptReader:
         if isinstance(small, cst.Pass):
             return
         if isinstance(small, cst.Expr):
+            if isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)):
+                return  # a docstring
             self.module_expr(small.value, line_node)
             return
         if isinstance(small, cst.Assign):
@@ -210,33 +221,40 @@ class ScriptReader:
         """No data flows into it: only literals, imports, helpers and constants."""
         class Names(cst.CSTVisitor):
             def __init__(self):
-                self.names, self.calls = set(), []
+                self.names, self.calls, self.skip = set(), [], set()
+
+            def visit_Attribute(self, node):
+                self.skip.add(id(node.attr))
+
+            def visit_Arg(self, node):
+                if node.keyword is not None:
+                    self.skip.add(id(node.keyword))
 
             def visit_Name(self, node):
-                self.names.add(node.value)
+                if id(node) not in self.skip:
+                    self.names.add(node.value)
 
             def visit_Call(self, node):
                 self.calls.append(code_of(node.func))
         found = Names()
         value.visit(found)
-        if any(c in ("open", "len") or c.endswith(("read_csv", "load", "loadtxt", "read_parquet", "genfromtxt",
-                                                     "glob", "listdir", "DataFrame"))
-               or c.split(".")[-1] in feat.SKLEARN_MODEL_HINTS for c in found.calls):
+        if any(c in ("open", "len", "next") or c.endswith(("read_csv", "load", "loadtxt", "read_parquet",
+                                                            "genfromtxt", "glob", "listdir", "DataFrame"))
+               for c in found.calls):
             return False
         if self._sklearn_call(value):
             return False
         for name in found.names:
             binding = self.env.get(name)
-            if binding is None or binding is GLOBAL:
+            if binding is GLOBAL:
                 continue
-            return False
-        local = set()
-        for name in found.names:
-            if self.env.get(name) is None and not hasattr(__builtins__ if isinstance(__builtins__, dict) else
-                                                           __builtins__, name):
-                local.add(name)
-        # names unknown to the module are fine only as comprehension/lambda locals
-        return all(self._bound_inside(value, n) for n in local)
+            if binding is not None:
+                return False
+            if hasattr(builtins, name):
+                continue
+            if not self._bound_inside(value, name):
+                return False
+        return True
 
     @staticmethod
     def _bound_inside(value: cst.BaseExpression, name: str) -> bool:
@@ -328,6 +346,9 @@ class ScriptReader:
             if method == "to_csv" and isinstance(target, Frame):
                 self.frame_to_csv(target, call, line_node)
                 return
+            if isinstance(target, Lines) and method == "pop" and code_of(call.args[0].value) == "0":
+                target.skipped += 1
+                return
             if isinstance(target, (FileIn, CsvReader)) and method in ("readline", "__next__", "close"):
                 if method == "readline":
                     target.skipped += 1
@@ -384,6 +405,8 @@ class ScriptReader:
 
     # -- values of expressions at module level ------------------------------------------------
     def value(self, node: cst.BaseExpression, line_node, names: dict | None = None) -> Any:
+        if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+            return ("literal", literal_value(node) if node.value != "None" else None)
         if isinstance(node, cst.Name):
             name = node.value
             if names and name in names:
@@ -473,6 +496,21 @@ class ScriptReader:
             if isinstance(target, (FileIn, CsvReader)):
                 target.skipped += 1
                 return Ignored("the header line")
+        if m.matches(node, m.Call(func=m.Attribute(attr=m.Name("pop")), args=[m.Arg(m.Integer("0"))])):
+            target = self.value(node.func.value, line_node)
+            if isinstance(target, Lines):
+                target.skipped += 1
+                return Ignored("the header line")
+        if m.matches(node, m.Call(func=m.Attribute(attr=m.Name("split") | m.Name("splitlines")))):
+            inner = node.func.value
+            sep_ok = node.func.attr.value == "splitlines" or (
+                len(node.args) == 1 and is_literal(node.args[0].value) and literal_value(node.args[0].value) == "\n")
+            while m.matches(inner, m.Call(func=m.Attribute(attr=m.Name("strip") | m.Name("rstrip")), args=[])):
+                inner = inner.func.value
+            if sep_ok and m.matches(inner, m.Call(func=m.Attribute(attr=m.Name("read")), args=[])):
+                file = self.value(inner.func.value, line_node)
+                if isinstance(file, FileIn):
+                    return Lines(file, file.skipped)
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "readline":
             target = self.value(node.func.value, line_node)
             if isinstance(target, FileIn):
@@ -633,6 +671,7 @@ class ScriptReader:
             source = source[1]
         if index_name is not None and isinstance(index_name, cst.Name):
             ctx.names[index_name.value] = None  # the row number: not followed
+            ctx.index_name = index_name.value
         self.start_rows(ctx, source, target, stmt)
         self.body(stmt.body.body, ctx)
 
@@ -653,6 +692,13 @@ class ScriptReader:
         if isinstance(source, Rows):
             ctx.rs = source.rs
             self.bind_row(ctx, target, source.shape, stmt)
+            return
+        if isinstance(source, (Vec, Series)):
+            vec = feat._as_vec(self, source, stmt)
+            if vec.scaler or vec.stage:
+                raise self.fail(stmt, "a loop over scaled values")
+            ctx.rs = vec.rs
+            self.bind_row(ctx, target, Shape("scalar", {None: vec.column}), stmt)
             return
         if isinstance(source, tuple) and source[0] in ("iterrows", "itertuples"):
             frame: Frame = source[1]
@@ -695,6 +741,10 @@ class ScriptReader:
 
     def bind_row(self, ctx: Ctx, target: cst.BaseExpression, shape: Shape, stmt) -> None:
         rs = ctx.rs
+        if shape.kind == "open":
+            self._need_name(target, stmt)
+            ctx.names[target.value] = RowB(_AnyColumn(rs, shape.fields["suffix"]), kind="row")
+            return
         if shape.kind == "scalar":
             self._need_name(target, stmt)
             col = shape.fields[None]
@@ -720,7 +770,18 @@ class ScriptReader:
                 options = {"header": "None" if skip == 0 else str(skip - 1), "names": repr(keys)}
             else:
                 self._need_name(target, stmt)
-                keys = self._keys_used(stmt.body, target.value, stmt)
+                try:
+                    keys = self._keys_used(stmt.body, target.value, stmt)
+                except RulesUnsupported:
+                    keys = None
+                if keys is None:
+                    options = {"header": str(skip)}
+                    options.update(_string_options(file, reader.options))
+                    rs = self.plan.scan(file.path, options, {}, file.line)
+                    rs.all_columns_known = False
+                    ctx.rs = rs
+                    ctx.names[target.value] = RowB(_AnyColumn(rs), kind="row")
+                    return
                 options = {"header": str(skip), "usecols": repr(keys)}
             options.update(_string_options(file, reader.options))
             rs = self.plan.scan(file.path, options, {k: "str" for k in keys}, file.line)
@@ -796,11 +857,10 @@ class ScriptReader:
             return None
         return lookup
 
-    def expr(self, ctx: Ctx, node: cst.BaseExpression, line_node) -> RowExpr:
-        self.materialize(ctx, node, line_node)
-        self._probe_joins(ctx, node, line_node)
+    def expr(self, ctx: Ctx, node: cst.BaseExpression, line_node, predicate: bool = False) -> RowExpr:
+        node = self._probe_joins(ctx, node, line_node)
         try:
-            return translate(node, self.lookup_in(ctx), constants=self.constants)
+            return translate(node, self.lookup_in(ctx), constants=self.constants, predicate=predicate)
         except Untranslatable as exc:
             raise self.fail(line_node, f"{code_of(node)!r}: {exc}") from None
 
@@ -934,7 +994,9 @@ class ScriptReader:
             return None
         inner = value.func.value
         stripped = False
-        while m.matches(inner, m.Call(func=m.Attribute(attr=m.Name("strip") | m.Name("rstrip")), args=[])):
+        while m.matches(inner, m.Call(func=m.Attribute(attr=m.Name("strip") | m.Name("rstrip")))) and (
+                not inner.args or (is_literal(inner.args[0].value) and literal_value(inner.args[0].value) in
+                                   ("\n", "\r\n", "\r"))):
             stripped = True
             inner = inner.func.value
         if not (isinstance(inner, cst.Name) and isinstance(ctx.names.get(inner.value), tuple)):
@@ -1042,6 +1104,9 @@ class ScriptReader:
                 key = literal_value(el.key)
                 fields[key] = self.column_of(ctx, el.value, line_node, str(key))
             return Shape("dict", fields)
+        if isinstance(value, cst.Name) and isinstance(ctx.names.get(value.value), RowB) and isinstance(
+                ctx.names[value.value].fields, _AnyColumn):
+            return Shape("open", {"suffix": ctx.names[value.value].fields.suffix})
         if isinstance(value, cst.Name) and isinstance(ctx.names.get(value.value), RowB):
             row = ctx.names[value.value]
             return Shape("dict" if row.kind == "record" or any(isinstance(k, str) for k in row.fields) else "tuple",
@@ -1226,6 +1291,18 @@ class ScriptReader:
             out = self.plan.fresh_column(ctx.rs, f"{index.name}_value")
             self.plan.project(ctx.rs, out, rexpr, self.line(line_node), code_of(value))
             return ColumnB(out, rexpr.ctype)
+        if isinstance(default, cst.Name) and default.value in self.constants:
+            constant = self.constants[default.value]
+            if isinstance(constant, dict) and shape.kind == "dict" and set(constant) >= set(shape.fields):
+                fields = {}
+                for k in shape.fields:
+                    rexpr = self._defaulted(ctx, cols[k], cst.parse_expression(repr(constant[k])), line_node)
+                    name = self.plan.fresh_column(ctx.rs, f"{index.name}_{k}")
+                    self.plan.project(ctx.rs, name, rexpr, self.line(line_node), f"{k} or its default")
+                    fields[k] = (name, rexpr.ctype)
+                return RowB(fields, kind="record")
+            if isinstance(constant, (tuple, list)):
+                default = cst.parse_expression(repr(tuple(constant)))
         if isinstance(default, (cst.Tuple, cst.List)) and len(default.elements) == len(shape.fields):
             out = []
             for (k, _c), el in zip(shape.fields.items(), default.elements):
@@ -1253,6 +1330,21 @@ class ScriptReader:
         if (id(index), key, "inner") in ctx.joins:
             return ctx.joins[(id(index), key, "inner")]
         right = index.rs
+        if index.value.kind == "open" or not right.all_columns_known:
+            suffix = f"__{identifier(index.name)}"
+            renamed = self.plan.raw(right, "{rs}.rename({{c: c + " + repr(suffix) + " for c in {rs}.columns}})",
+                                    self.line(line_node), f"the dict {index.name}'s columns", columns={})
+            renamed.all_columns_known = False
+            joined = self.plan.join(ctx.rs, renamed, [key], [index.key + suffix], how, self.line(line_node),
+                                    f"{code_of(key_node)} looked up in {index.name}")
+            joined.all_columns_known = False
+            ctx.rs = joined
+            if index.value.kind == "open":
+                cols = {"suffix": index.value.fields.get("suffix", "") + suffix}
+            else:
+                cols = {k: c + suffix for k, c in index.value.fields.items()}
+            ctx.joins[cache_key] = cols
+            return cols
         wanted = [index.key] + [c for c in index.value.fields.values() if c != index.key]
         picked = self.plan.select(right, wanted, self.line(line_node), f"the dict {index.name}")
         taken = set(ctx.rs.columns)
@@ -1294,10 +1386,15 @@ class ScriptReader:
                     orelse.body.body if isinstance(orelse, cst.Else) else [orelse]):
                 raise self.fail(stmt, "if key in dict / else with assignments: use dict.get")
             raise self.fail(stmt, "a membership test on a dict used in an unusual way")
+        if (_ends_in_continue(body) and orelse is None and ctx.pending is not None and ctx.index_name
+                and m.matches(stmt.test, m.Comparison(left=m.Name(ctx.index_name), comparisons=[
+                    m.ComparisonTarget(m.Equal(), m.Integer("0"))]))):
+            ctx.pending["skip"] += 1  # `if i == 0: continue` skips the header line
+            return
         if _ends_in_continue(body) and orelse is None:
             self._ignorable_before_continue(body[:-1] if not _is_continue_line(body[-1]) else body, ctx)
             negated = _negate(stmt.test)
-            rexpr = self.expr(ctx, negated, stmt)
+            rexpr = self.expr(ctx, negated, stmt, predicate=True)
             ctx.rs = self.plan.filter(ctx.rs, rexpr, self.line(stmt), f"skip rows where {code_of(stmt.test)}")
             return
         branches = _branches(stmt)
@@ -1309,17 +1406,17 @@ class ScriptReader:
                 return
         if orelse is None and not _has_continue(body):
             child = ctx.child()
-            rexpr = self.expr(ctx, stmt.test, stmt)
+            rexpr = self.expr(ctx, stmt.test, stmt, predicate=True)
             child.rs = self.plan.filter(ctx.rs, rexpr, self.line(stmt), f"rows where {code_of(stmt.test)}")
             self.body(body, child)
             self._check_no_escape(child, ctx, stmt)
             return
         if orelse is not None and isinstance(orelse, cst.Else) and not _has_continue(body) and not _has_continue(
                 orelse.body.body):
-            rexpr = self.expr(ctx, stmt.test, stmt)
+            rexpr = self.expr(ctx, stmt.test, stmt, predicate=True)
             yes, no = ctx.child(), ctx.child()
             yes.rs = self.plan.filter(ctx.rs, rexpr, self.line(stmt), f"rows where {code_of(stmt.test)}")
-            not_expr = self.expr(ctx, _negate(stmt.test), stmt)
+            not_expr = self.expr(ctx, _negate(stmt.test), stmt, predicate=True)
             no.rs = self.plan.filter(ctx.rs, not_expr, self.line(stmt), f"rows where not ({code_of(stmt.test)})")
             self.body(body, yes)
             self.body(orelse.body.body, no)
@@ -1543,6 +1640,8 @@ class ScriptReader:
             else:
                 inner_body[-1] = last.with_changes(body=last.body[:-1])
         right = inner_source.rs
+        if inner_source.shape.kind == "open" or not right.all_columns_known:
+            raise self.fail(stmt, "a nested loop over rows whose columns are known only at run time")
         taken = set(ctx.rs.columns)
         mapping = {}
         for c in right.columns:
@@ -1556,14 +1655,44 @@ class ScriptReader:
         for n, b in inner_ctx.names.items():
             child.names[n] = _renamed(b, mapping)
         for c in rest:
-            rexpr = self.expr(child, c, stmt)
+            rexpr = self.expr(child, c, stmt, predicate=True)
             child.rs = self.plan.filter(child.rs, rexpr, self.line(stmt), code_of(c))
         self.body(inner_body, child)
         self._check_no_escape(child, ctx, stmt)
 
     # -- helpers ---------------------------------------------------------------------------
-    def _probe_joins(self, ctx: Ctx, node, line_node) -> None:
-        return
+    def _probe_joins(self, ctx: Ctx, node, line_node):
+        """Dict look-ups inside an expression become joins; the look-up is replaced by its columns."""
+        reader = self
+
+        def is_index(name_node) -> bool:
+            return (isinstance(name_node, cst.Name) and name_node.value not in ctx.names
+                    and isinstance(reader.env.get(name_node.value), (DictCollector, Index)))
+
+        class Probes(cst.CSTTransformer):
+            def _bind(self, probe_node):
+                binding = reader._index_probe(ctx, probe_node, line_node)
+                if binding is None:
+                    return None
+                name = f"__probe{len(ctx.names)}"
+                if isinstance(binding, tuple):
+                    binding = RowB({i: (b.column, b.ctype) for i, b in enumerate(binding)})
+                ctx.names[name] = binding
+                return cst.Name(name)
+
+            def leave_Subscript(self, original, updated):
+                if is_index(updated.value):
+                    return self._bind(updated) or updated
+                return updated
+
+            def leave_Call(self, original, updated):
+                if m.matches(updated, m.Call(func=m.Attribute(attr=m.Name("get")))) and is_index(updated.func.value):
+                    return self._bind(updated) or updated
+                return updated
+
+        if not m.findall(node, m.Name()):
+            return node
+        return node.visit(Probes())
 
 
 # -- small helpers --------------------------------------------------------------------------
@@ -1580,20 +1709,23 @@ class _FrameRow:
 
 
 class _AnyColumn(dict):
-    """Fields of a frame whose columns are only known at run time: any name is a column."""
+    """Fields of rows whose columns are only known at run time: any name is a column (+ suffix)."""
 
-    def __init__(self, rs: RowSet):
+    def __init__(self, rs: RowSet, suffix: str = ""):
         super().__init__()
         self.rs = rs
+        self.suffix = suffix
 
     def __contains__(self, key) -> bool:
         return isinstance(key, str)
 
     def __getitem__(self, key):
-        return (key, self.rs.columns.get(key))
+        return (key + self.suffix, self.rs.columns.get(key + self.suffix))
 
 
 def _bindings(shape: Shape, cols: dict, rs: RowSet):
+    if shape.kind == "open":
+        return RowB(_AnyColumn(rs, cols["suffix"]), kind="row")
     if shape.kind == "scalar":
         return ColumnB(cols[None], rs.columns.get(cols[None]))
     if shape.kind == "tuple":

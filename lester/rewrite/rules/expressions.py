@@ -215,7 +215,8 @@ class _LeftoverRows(cst.CSTVisitor):
 
 
 def translate(node: cst.BaseExpression, lookup: Lookup, *, vectorized: bool = False,
-              sql_filter_only: bool = False, constants: dict[str, Any] | None = None) -> RowExpr:
+              sql_filter_only: bool = False, constants: dict[str, Any] | None = None,
+              predicate: bool = False) -> RowExpr:
     """The script's expression ``node`` as a :class:`RowExpr` over columns.
 
     ``sql_filter_only`` allows the SQL form only for filters whose null semantics match
@@ -238,7 +239,7 @@ def translate(node: cst.BaseExpression, lookup: Lookup, *, vectorized: bool = Fa
     text = code_of(node)
     types = {sub.params[c]: sub.types[c] for c in columns}
     body = code_of(new)
-    if isinstance(new, cst.Name) and new.value in params:
+    if isinstance(new, cst.Name) and new.value in params and not predicate:
         column = columns[params.index(new.value)]
         return RowExpr(columns=(column,), column=column, ctype=sub.types[column], sql=quote(column),
                        python=f"lambda {new.value}: {new.value}", text=text, vectorized=vectorized)
@@ -249,7 +250,7 @@ def translate(node: cst.BaseExpression, lookup: Lookup, *, vectorized: bool = Fa
             converter = _Sql(types, {p: c for c, p in sub.params.items()}, pandas=vectorized,
                              constants=constants or {})
             sql, sql_type = converter.convert(new)
-            if sql_filter_only and sql_type != "bool":
+            if (sql_filter_only or predicate) and sql_type != "bool":
                 sql = None
         except Untranslatable:
             sql = None

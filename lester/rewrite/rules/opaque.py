@@ -20,10 +20,9 @@ from lester.rewrite.rules.program import OpaqueStep, RulesProgram, RulesUnsuppor
 _READERS = ("open", "read_csv", "read_parquet", "read_json", "load", "loadtxt", "genfromtxt", "read_table",
             "DictReader", "reader")
 
-_TEMPLATE = '''"""Pipeline compiled from {filename} by lester's rules engine: the script kept as one opaque step.
+_TEMPLATE = '''"""Pipeline compiled from {filename} by lester's rules engine: the script kept as one opaque step."""
 
 {reason}
-"""
 
 import os
 import shutil
@@ -152,7 +151,7 @@ def opaque_program(source: str, filename: str, cause: RulesUnsupported) -> Rules
     total = len(source.splitlines()) or 1
     reason = f"{cause}"
     code = _TEMPLATE.format(
-        filename=filename, reason=_wrap(f"Kept opaque because: {reason}"), script=script,
+        filename=filename, reason="\n".join("# " + line for line in _wrap(f"Kept opaque because: {reason}").splitlines()), script=script,
         params=", ".join(f"{n}={p!r}" for p, n in names.items()),
         inputs=", ".join(f"{hidden[p]!r}: {n}" for p, n in names.items()),
         model=f"return {model}" if model else

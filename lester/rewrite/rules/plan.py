@@ -116,6 +116,8 @@ class DataprepPlan:
     @staticmethod
     def fresh_column(rs: RowSet, hint: str, taken: set[str] | None = None) -> str:
         base = hint or "value"
+        if not rs.all_columns_known:
+            base = base + "_"  # the source may hold any name; computed columns end in _ to stay apart
         lowered = {c.lower() for c in rs.columns} | {c.lower() for c in (taken or ())}
         name, n = base, 2
         while name.lower() in lowered:

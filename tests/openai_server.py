@@ -46,13 +46,17 @@ class OpenAIServer:
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
+                # OpenAI sends "Authorization: Bearer KEY", Azure OpenAI "api-key: KEY"
                 key = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
+                key = key or (self.headers.get("api-key") or "").strip()
+                path = self.path.split("?")[0]
                 with owner._lock:
-                    owner.requests.append({"path": self.path, "body": body, "key": key})
+                    owner.requests.append({"path": path, "query": self.path.partition("?")[2],
+                                           "body": body, "key": key})
                     if owner.api_key is not None and key != owner.api_key:
                         reply = Reply(status=401, content=f"Incorrect API key provided: {key}")
-                    elif not self.path.endswith("/chat/completions"):
-                        reply = Reply(status=404, content=f"no route {self.path}")
+                    elif not path.endswith("/chat/completions"):
+                        reply = Reply(status=404, content=f"no route {path}")
                     elif owner.replies:
                         reply = owner.replies.pop(0)
                     else:

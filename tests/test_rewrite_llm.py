@@ -206,3 +206,60 @@ def test_a_syntax_error_names_file_line_and_column(case):
     outcome = CliRunner().invoke(main, ["rewrite", "broken.py", "--engine", "llm"])
     assert outcome.exit_code == 2
     assert "broken.py, line 3, column 1: syntax error" in outcome.output.replace("\n", " ")
+
+
+def test_auto_runs_the_rules_engine_then_the_llm_for_opaque_steps(case):
+    from lester.rewrite.rules import compile_script
+
+    settings(case)
+    program = compile_script((case / "messy.py").read_text(), filename="messy.py")
+    with OpenAIServer([fenced(GOOD)], api_key=KEY) as server:
+        result = lt.rewrite("messy.py", engine="auto", llm=LLMConfig.resolve(
+            model="test-model", base_url=server.base_url, api_key_env=KEY_ENV, max_retries=0), timeout=30)
+    assert result.status == "valid", result.report.text()
+    assert result.report.attempts[0].engine == "rules"
+    if program.opaque_steps:  # the rules kept parts as opaque Python: the LLM is asked to do better
+        assert result.report.engine == "llm" and not result.report.opaque_steps
+        assert "opaque Python" in server.requests[0]["body"]["messages"][-1]["content"]
+    else:
+        assert result.report.engine == "rules" and not server.requests
+
+
+def test_a_stage_no_engine_can_rewrite_names_its_lines_and_how_to_configure_an_llm(case):
+    from lester.rewrite.engines import Proposal, StageUnsupported
+
+    class RefusingEngine:  # a third-party engine, through the public engine protocol
+        name, repairs = "refusing", False
+
+        def propose(self, task, feedback=None) -> Proposal:
+            raise StageUnsupported("dataprep", (21, 39), "a dict used as a join", engine=self.name)
+
+    result = lt.rewrite("messy.py", engines=[RefusingEngine()])
+    assert result.status == "error" and result.code is None
+    assert "stage dataprep (lines 21-39)" in result.report.message
+    assert "a dict used as a join" in result.report.message and "OPENAI_API_KEY" in result.report.message
+
+
+def test_long_scripts_are_sent_in_chunks_within_the_token_budget(case):
+    settings(case, token_budget=300)
+    with OpenAIServer([fenced(GOOD)] * 6, api_key=KEY) as server:
+        result = lt.rewrite("messy.py", engine="llm", llm=LLMConfig.resolve(
+            model="test-model", base_url=server.base_url, api_key_env=KEY_ENV, config_file="lester.toml"),
+            timeout=30)
+    assert result.status == "valid", result.report.text()
+    chunks = [r["body"]["messages"][-1]["content"] for r in server.requests]
+    assert len(chunks) >= 2 and all("Now rewrite this part of the script" in c for c in chunks)
+    # each later request builds on the module the previous one returned
+    assert "def dataprep(" in chunks[1].split("The module so far:")[1]
+
+
+def test_azure_openai_deployments_are_called_with_the_api_key_header(case, monkeypatch):
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", KEY)
+    with OpenAIServer([fenced(GOOD)], api_key=KEY) as server:
+        endpoint = server.base_url.removesuffix("/v1")
+        config = LLMConfig.resolve(model="my-deployment", azure_endpoint=endpoint, api_version="2024-06-01",
+                                   max_retries=0, cache_dir=None)
+        result = lt.rewrite("messy.py", engine="llm", llm=config, timeout=30)
+    assert result.status == "valid"
+    assert server.requests[0]["path"] == "/openai/deployments/my-deployment/chat/completions"
+    assert "api-version=2024-06-01" in server.requests[0]["query"]

@@ -120,6 +120,8 @@ def _print_summary(console: Console, result) -> None:
     for stage in report.stages:
         stages.add_row(stage.stage, stage.lines, stage.status, stage.engine, escape(stage.note))
     console.print(stages)
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/] {escape(warning)}", markup=True)
     colour = {"valid": "green", "invalid": "yellow"}.get(result.status, "red")
     where = f" -> {report.output}" if report.output else ""
     console.print(f"[{colour}]{result.status}[/]{escape(where)}: {escape(report.message)}", markup=True)

@@ -78,6 +78,9 @@ class Proposal:
     notes: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     usage: Usage = field(default_factory=Usage)
+    # a compiler's own output (opaque steps run the script's code, files and all): only the
+    # structural static checks apply; an LLM's answer gets all of them
+    trusted: bool = False
 
 
 class Engine(Protocol):
@@ -108,7 +111,7 @@ class RulesEngine:
             {"stage": s.stage, "lines": list(s.lines), "reason": s.reason} for s in program.opaque_steps
         ]
         return Proposal(self.name, code=program.code, opaque_steps=steps, notes=list(program.notes),
-                        sources=dict(program.sources))
+                        sources=dict(program.sources), trusted=True)
 
 
 class LLMEngine:

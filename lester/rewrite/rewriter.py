@@ -257,14 +257,18 @@ class _Loop:
         self.original: Outputs | None = None
         self.best: tuple[Proposal, str, ValidationReport | None] | None = None
         self.valid: tuple[Proposal, str, ValidationReport] | None = None
+        self.fallback: tuple[Proposal, str, ValidationReport] | None = None  # valid, with opaque steps
         self.error: str | None = None
         self.unsupported: StageUnsupported | None = None
         self.warnings: list[str] = []
+        self.llm_configured = False
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self, chain: Sequence[Engine], max_repairs: int, config: LLMConfig, engine_choice: str) -> None:
         feedback: Feedback | None = None
-        for engine in chain:
+        self.llm_configured = any(e.repairs for e in chain)
+        for position, engine in enumerate(chain):
+            llm_later = any(e.repairs for e in chain[position + 1:])
             tries = 1 + max_repairs if engine.repairs else 1
             for _ in range(tries):
                 started = time.perf_counter()
@@ -283,10 +287,18 @@ class _Loop:
                     break
                 except LLMError as exc:
                     self._attempt(engine.name, "error", str(exc), started)
-                    self.error = str(exc)
+                    if self.fallback is not None:
+                        self.warnings.append(f"kept the {self.fallback[0].engine} engine's module: {exc}")
+                    else:
+                        self.error = str(exc)
                     return
                 self.usage.merge(proposal.usage)
                 feedback = self._judge(proposal, started)
+                if self.valid is not None and self.valid[0].opaque_steps and llm_later and self.fallback is None:
+                    # valid, but parts run as opaque Python: let the LLM try to express them in the DSL
+                    self.fallback, self.valid = self.valid, None
+                    feedback = Feedback(_opaque_problems(self.fallback[0]), self.fallback[1], None, engine.name)
+                    break
                 if self.valid is not None or self.error is not None:
                     return
         if self.valid is None and self.unsupported is not None and self.best is None and not any(
@@ -303,7 +315,7 @@ class _Loop:
             self._attempt(proposal.engine, "no-code", proposal.error or "no code", started, tokens)
             return Feedback(f"Your answer could not be used: {proposal.error}", None, proposal.answer, proposal.engine)
         code = _with_helpers(proposal.code, self.analysis)
-        issues = check_module(code, self.analysis, self.task.functions)
+        issues = check_module(code, self.analysis, self.task.functions, trusted=proposal.trusted)
         blocking = errors(issues)
         if blocking:
             problems = [str(i) for i in blocking]
@@ -370,6 +382,9 @@ class _Loop:
 
     # -- the result --------------------------------------------------------------------------
     def result(self, started: float, secrets: list[str], source_text: str | None) -> RewriteResult:
+        if self.valid is None and self.fallback is not None:
+            self.valid = self.fallback
+            self.error = None
         chosen = self.valid or self.best
         validation = chosen[2] if chosen else None
         if self.valid is not None:
@@ -395,6 +410,11 @@ class _Loop:
         elif chosen is not None and self.original is not None and self.original.status != "ok":
             code = None  # nothing was validated: do not offer a module
         proposal = chosen[0] if chosen else None
+        if proposal is not None and proposal.opaque_steps and status != "error":
+            where = "; ".join(f"{s['stage']} lines {s['lines'][0]}-{s['lines'][1]}" for s in proposal.opaque_steps)
+            advice = "" if self.llm_configured else f"; to rewrite them with an LLM, {HOW_TO_CONFIGURE}"
+            self.warnings.append(f"{len(proposal.opaque_steps)} steps run the script's own code as opaque "
+                                 f"Python, without row provenance ({where}){advice}")
         report = RewriteReport(
             script=self.analysis.filename, status=status, message=message,
             engine=proposal.engine if proposal else None,
@@ -424,6 +444,8 @@ class _Loop:
             note = ""
             if self.unsupported is not None and self.unsupported.stage == name:
                 note = f"rules: {self.unsupported.reason}"
+            if proposal is not None and any(s["stage"] == name for s in proposal.opaque_steps):
+                note = "runs the script's code as opaque Python"
             check = checks.get(_CHECK_OF_STAGE[name])
             if status == "error" or proposal is None:
                 state = "not-rewritten"
@@ -434,6 +456,13 @@ class _Loop:
                 state = "validated" if check.status == "match" else "differs"
             statuses.append(StageStatus(name, stage.describe(), state, engine, note))
         return statuses
+
+
+def _opaque_problems(proposal: Proposal) -> str:
+    steps = "\n".join(f"- {s['stage']}, lines {s['lines'][0]}-{s['lines'][1]}: {s['reason']}"
+                      for s in proposal.opaque_steps)
+    return ("This module is equivalent to the script, but these parts still run the script's own code "
+            f"as opaque Python, without provenance:\n{steps}\nRewrite them with the lester DSL.")
 
 
 def _lines(lines: tuple[int, int] | None) -> str:

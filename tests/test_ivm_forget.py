@@ -299,7 +299,7 @@ def test_a_killed_update_leaves_the_catalog_as_it_was(workdir):
         from lester.ivm import forget
         forget("customers", [{int(old.train['customer_id'].iloc[0])}], store={str(store)!r})
     """)
-    process = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    process = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True)
     assert process.returncode == -9, process.stderr
     assert catalog.runs()["run_id"].tolist() == [old.run_id]
     assert catalog.query("SELECT count(*) AS n FROM audit_log")["n"].iloc[0] == 0
@@ -332,3 +332,19 @@ def test_cli_forget_and_redact(workdir, monkeypatch):
     result = runner.invoke(main, ["forget", "--source", "nope", "--id", "1"])
     assert result.exit_code == 2 and "no stored run read a source named 'nope'" in result.output
     assert len(lt.runs(workdir / ".lester")) == 3
+
+
+def test_new_version_metrics_match_the_runners_definitions():
+    from sklearn.linear_model import LogisticRegression, Ridge
+
+    from lester.ivm.metrics import evaluate
+    from lester.pipeline.runner import _metrics
+
+    rng = np.random.default_rng(1)
+    X = np.round(rng.normal(size=(300, 3)), 1)  # ties in the scores
+    for y in ((X[:, 0] + rng.normal(size=300) > 0).astype(int), rng.integers(0, 3, 300)):
+        model = LogisticRegression().fit(X, y)
+        assert evaluate(model, X, y, model.predict(X)) == pytest.approx(_metrics(model, X, y, model.predict(X)))
+    y = X[:, 1] + rng.normal(size=300)
+    model = Ridge().fit(X, y)
+    assert evaluate(model, X, y, model.predict(X)) == pytest.approx(_metrics(model, X, y, model.predict(X)))

@@ -26,6 +26,7 @@ import pandas as pd
 from lester.errors import LesterError
 from lester.ivm.dataprep_delta import build_frame, source_paths, source_rows
 from lester.ivm.versions import StoredRun
+from lester.pipeline.catalog import RECORD_FILE
 from lester.pipeline.store import ArtifactStore
 
 
@@ -69,7 +70,26 @@ def private_request(request: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
+def _named_run(store: ArtifactStore, source: str, run: str) -> pd.DataFrame | None:
+    """A run named by id (or unique prefix) read from its folder, which is its registration:
+    no catalog query. None when the prefix is ambiguous or unknown (the catalog then says so)."""
+    found = [p for p in store.runs_dir.glob(f"{run}*") if not p.name.startswith(".")
+             and (p / RECORD_FILE).exists()]
+    if len(found) != 1:
+        return None
+    stored = StoredRun(found[0].name, found[0])
+    labels = [s["label"] for s in stored.table("sources") if s["name"] == source or s["label"] == source]
+    if not labels:
+        raise RequestError(f"run {stored.run_id} did not read the source {source!r}")
+    return pd.DataFrame({"run_id": [stored.run_id], "labels": [labels], "folder": [str(found[0])],
+                         "superseded": [False]})
+
+
 def _candidate_runs(store: ArtifactStore, source: str, run: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if run is not None:
+        named = _named_run(store, source, run)
+        if named is not None:
+            return named, named.iloc[0:0]
     catalog = store.catalog
     using = catalog.query(
         """

@@ -420,9 +420,10 @@ def _logistic_newton(model: Any, delta: _Delta, state: dict | None) -> tuple[Any
         target = (y[:, None] == model.classes_[None, :]).astype(float)
         objective = _MultinomialLogistic(Xa, target, s, pen)
     steps, value = 0, objective.value(theta)
-    for _ in range(3):  # Newton converges in one or two steps for a small change of the data
-        gradient = objective.gradient(theta)
-        if np.linalg.norm(gradient) <= 1e-8 * max(1.0, abs(value)):
+    gradient = objective.gradient(theta)
+    first = np.linalg.norm(gradient)
+    for _ in range(3):  # Newton converges in one step, two at most, for a small change of the data
+        if np.linalg.norm(gradient) <= max(1e-8 * max(1.0, abs(value)), 1e-4 * first * (steps > 0)):
             break
         step = objective.solve(theta, gradient)
         scale, new_value = 1.0, objective.value(theta - step)
@@ -432,8 +433,7 @@ def _logistic_newton(model: Any, delta: _Delta, state: dict | None) -> tuple[Any
         if new_value > value:
             break
         theta, value, steps = theta - scale * step, new_value, steps + 1
-        if scale == 1.0 and np.linalg.norm(step) <= 1e-6 * max(1.0, np.linalg.norm(theta)):
-            break
+        gradient = objective.gradient(theta)
     updated = copy.deepcopy(model)
     if binary:
         updated.coef_ = theta[:d][None, :]

@@ -34,11 +34,11 @@ import scipy.sparse as sp
 
 from lester.errors import LesterError
 from lester.frame.frame import PROVENANCE_COLUMN_PREFIX
+from lester.ivm.metrics import evaluate
 from lester.ivm.unlearning import ModelUpdate, update_model
 from lester.pipeline.catalog import RECORD_FILE
 from lester.pipeline.config import RunConfig
 from lester.pipeline.definition import Pipeline, load_pipeline
-from lester.pipeline.runner import _metrics as evaluate  # the runner's own metric definitions
 from lester.pipeline.store import ArtifactStore, load_matrix, save_json, save_matrix, save_pickle
 
 SPLITS = ("train", "test")
@@ -114,7 +114,8 @@ class StoredRun:
 
     @cached_property
     def row_provenance(self) -> pa.Table:
-        return pq.read_table(self.folder / "row_provenance.parquet")
+        return pq.read_table(self.folder / "row_provenance.parquet",
+                             read_dictionary=["run_id", "split", "source"])
 
     def state(self) -> dict[str, np.ndarray] | None:
         path = self.folder / STATE_FILE
@@ -222,9 +223,10 @@ def _provenance_of(rows: pd.DataFrame, split: str, offset: int, run_id: str, pro
 def _renumbered(provenance: pa.Table, deltas: Mapping[str, SplitDelta], sizes: Mapping[str, int]) -> pa.Table:
     """The stored row provenance without removed rows, row numbers shifted to close the gaps."""
     parts = []
-    split_column = provenance.column("split").cast(pa.string())
+    split_column = provenance.column("split")
     for split in SPLITS:
-        part = provenance.filter(pc.equal(split_column, split))
+        part = provenance.filter(pc.equal(split_column, pa.scalar(split, split_column.type.value_type)
+                                          if pa.types.is_dictionary(split_column.type) else split))
         removed = deltas[split].removed
         if len(removed):
             rows = part.column("row").to_numpy()
@@ -236,6 +238,20 @@ def _renumbered(provenance: pa.Table, deltas: Mapping[str, SplitDelta], sizes: M
         parts.append(part)
     table = pa.concat_tables(parts, promote_options="permissive")
     return table.select(["run_id", "split", "row", "source", "source_id"])
+
+
+def _constant(value: str, n: int) -> pa.Array:
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value]))
+
+
+def _plain_strings(table: pa.Table) -> pa.Table:
+    columns = [c.cast(pa.string()) if pa.types.is_dictionary(c.type) else c for c in table.columns]
+    return pa.table(columns, names=table.column_names)
+
+
+# Uncompressed and without dictionaries: a version is written often and read rarely, and
+# encoding dominates writing 100k rows.
+_FAST_PARQUET = {"compression": "none", "use_dictionary": False, "write_statistics": False}
 
 
 def build_version(
@@ -305,7 +321,7 @@ def build_version(
         for split in SPLITS if deltas[split].n_added
     ]
     if extra:
-        provenance = pa.concat_tables([provenance, *extra], promote_options="permissive")
+        provenance = pa.concat_tables([_plain_strings(provenance), *extra], promote_options="permissive")
     seconds["provenance"] = time.perf_counter() - t0
     return NewVersion(parent, deltas, rows, X, y, np.asarray(predictions), update, metrics, provenance, seconds)
 
@@ -332,9 +348,7 @@ def write_version(
     parent = version.parent
     created = datetime.now(timezone.utc).replace(tzinfo=None)
     run_id = f"{created:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
-    provenance = version.row_provenance.set_column(
-        0, "run_id", pa.array(np.full(version.row_provenance.num_rows, run_id, dtype=object), pa.string())
-    )
+    provenance = version.row_provenance.set_column(0, "run_id", _constant(run_id, version.row_provenance.num_rows))
     rows_removed = int(sum(len(d.removed) for d in version.deltas.values()))
     rows_added = int(sum(d.n_added for d in version.deltas.values()))
 
@@ -345,10 +359,12 @@ def write_version(
                              f"X_{split}.npz" if (parent.folder / f"X_{split}.npz").exists() else f"X_{split}.npy"):
                     _link_or_copy(parent.folder / name, folder / name)
             else:
-                pq.write_table(version.rows[split], folder / f"{split}.parquet")
+                pq.write_table(version.rows[split], folder / f"{split}.parquet", **_FAST_PARQUET)
                 save_matrix(folder, f"X_{split}", version.X[split])
                 np.save(folder / f"y_{split}.npy", version.y[split], allow_pickle=False)
         np.save(folder / "predictions.npy", version.predictions, allow_pickle=False)
+        # written here rather than by the store, with the fast settings (the catalog's column order)
+        pq.write_table(provenance, folder / "row_provenance.parquet", compression="none", write_statistics=False)
         for name in ("encoder.pkl", "config.toml"):
             _link_or_copy(parent.folder / name, folder / name)
         if version.update.model is parent.model:
@@ -376,7 +392,6 @@ def write_version(
     tables = {name: parent.table(name) for name in ("sources", "column_provenance", "matrix_provenance")}
     tables["metrics"] = [{"split": split, "name": name, "value": value}
                          for split, scores in version.metrics.items() for name, value in scores.items()]
-    tables["row_provenance"] = provenance
     entry = {
         "entry_id": uuid.uuid4().hex, "created": created, "action": action, "request": request,
         "run_id": parent.run_id, "new_run_id": run_id, "rows_removed": rows_removed,

@@ -1,0 +1,256 @@
+"""Forgetting customers and redacting mails incrementally, against retraining from the sources.
+
+What is measured
+----------------
+The synthetic customers and mails of ``lester demo`` (:func:`lester.demo.make_demo_data`:
+``customers`` people and three mails each, 5% of them with a card-number-like string) feed a
+pipeline module in the demo's style: mails from 2022 on about banking (a Python predicate on
+the subject), joined to customers by e-mail address, a sanitised title and an offline sentiment
+score (row-wise Python functions), the text length (SQL); features: one-hot country, bank and
+title, scaled sentiment and length. Three models, each its own stored run:
+
+* ``logreg``: ``LogisticRegression`` predicting ``is_premium`` (update: a Newton step);
+* ``ridge``: ``Ridge`` predicting the sentiment score from the other features (a numeric label;
+  update: the exact Gram-matrix downdate);
+* ``mlp``: ``MLPClassifier(hidden_layer_sizes=(16,), solver="lbfgs", max_iter=200)`` predicting
+  ``is_premium`` (update: first-order L-BFGS steps from the old weights; a full-batch solver,
+  so that the retrain and the update aim at the same objective rather than at SGD noise).
+
+For each size and model, four requests against the same stored base run (``run=`` names it,
+so each request starts from the same version): forgetting 1, 10 and 100 customers (random
+ids that occur in the prepared data, by id) and redacting every mail text containing ``4111``
+(``deleted`` is ``"redact"``). Each request runs ``lester.forget``/``lester.redact`` with
+``verify=True``:
+
+* ``incremental_s``: the request's own wall time for that run, from resolving the affected rows
+  through the catalog to registering the new version (``RunChange.seconds["total"]``). For a
+  redaction it includes evaluating the predicate on the mails source (reading the CSV), which
+  is also reported apart as ``resolve_s``;
+* ``retrain_s``: the verification's retrain of the whole pipeline from the changed sources:
+  reading the CSVs, data preparation with its Python functions, split, encoder fit, model fit
+  and evaluation (no capture, no cache: the cheapest possible retrain);
+* ``speedup = retrain_s / incremental_s``;
+* ``agreement``: share of test rows with the same prediction as the retrain (regression: within
+  1% of the labels' standard deviation), rows matched by provenance;
+* ``metric_delta``: incremental minus retrain test accuracy (r2 for ridge), in points.
+
+Targets at 100k customers: speedup >= 100, agreement >= 99.5% for logreg and ridge, |metric
+delta| < 0.5 points.
+
+How to run
+----------
+::
+
+    python benchmarks/bench_ivm.py            # 1k, 10k and 100k customers (several minutes)
+    python benchmarks/bench_ivm.py --quick    # 1k customers only
+    python benchmarks/bench_ivm.py --customers 1000 10000
+
+It prints a table and writes ``benchmarks/results/bench_ivm.json`` and ``bench_ivm.png``
+(the chart needs matplotlib: ``pip install -e ".[bench]"``; without it the JSON is still
+written and the script says so).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+import lester as lt
+from lester.demo import make_demo_data
+
+RESULTS = Path(__file__).parent / "results"
+
+PIPELINE = '''"""bench_ivm's pipeline: the demo's customers and mails, with model {kind!r}."""
+
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+import lester as lt
+from lester.demo import sanitize, sentiment
+
+KIND = {kind!r}
+
+
+def about_banking(subject):
+    subject = subject.lower()
+    return "card" in subject or "account" in subject or "transfer" in subject
+
+
+def dataprep(customers="customers.csv", mails="mails.csv"):
+    customers = lt.read_csv(customers, key="customer_id")
+    mails = lt.read_csv(mails, key="mail_id", parse_dates=["mail_date"])
+    recent = mails.filter("year(mail_date) >= 2022")
+    banking = recent.filter(about_banking, columns=["mail_subject"])
+    joined = lt.join(banking, customers, left_on="email", right_on="customer_email")
+    joined = joined.project("title", ["mail_subject"], sanitize)
+    joined = joined.project("sentiment", ["mail_text"], sentiment)
+    joined = joined.project("text_length", "length(mail_text)")
+    return joined[["customer_id", "title", "sentiment", "text_length", "bank", "country", "is_premium"]]
+
+
+def encode_features():
+    numbers = ["text_length"] if KIND == "ridge" else ["sentiment", "text_length"]
+    categories = ["country", "bank", "title"] + (["is_premium"] if KIND == "ridge" else [])
+    return ColumnTransformer([
+        ("categories", OneHotEncoder(handle_unknown="ignore"), categories),
+        ("numbers", StandardScaler(), numbers),
+    ])
+
+
+def extract_label(prepared):
+    if KIND == "ridge":
+        return prepared["sentiment"].astype(float).to_numpy()
+    return prepared["is_premium"].astype(int).to_numpy()
+
+
+def make_model():
+    if KIND == "ridge":
+        return Ridge(alpha=1.0)
+    if KIND == "mlp":
+        return MLPClassifier(hidden_layer_sizes=(16,), solver="lbfgs", alpha=1e-2, max_iter=200, random_state=0)
+    return LogisticRegression(C=1.0, max_iter=1000)
+'''
+
+MODELS = ("logreg", "ridge", "mlp")
+REQUESTS = (1, 10, 100, "redact")
+
+
+def _case(folder: Path, customers: int, kind: str, base: lt.RunResult, request, rng) -> dict:
+    store = folder / ".lester"
+    if request == "redact":
+        report = lt.redact("mails", "mail_text", "mail_text LIKE '%4111%'", "[redacted]",
+                           run=base.run_id, verify=True, store=store)
+    else:
+        present = np.unique(np.concatenate([base.train["customer_id"], base.test["customer_id"]]))
+        ids = rng.choice(present, size=min(request, len(present)), replace=False).tolist()
+        report = lt.forget("customers", ids, run=base.run_id, verify=True, store=store)
+    (change,) = report.changes
+    v = change.verification
+    incremental = change.seconds["total"]
+    return {
+        "customers": customers, "model": kind, "deleted": request,
+        "rows_removed": sum(change.rows_removed.values()), "rows_added": sum(change.rows_added.values()),
+        "strategy": change.strategy, "dataprep": change.dataprep,
+        "incremental_s": incremental, "retrain_s": v.retrain_seconds,
+        "speedup": v.retrain_seconds / incremental, "agreement": v.agreement,
+        "metric": v.metric, "metric_delta": v.metric_delta,
+        "parameter_distance": v.parameter_distance, "old_parameter_distance": v.old_parameter_distance,
+        "resolve_s": change.seconds.get("resolve"),
+        "steps_s": {k: round(s, 5) for k, s in change.seconds.items()},
+        "train_rows": len(base.train), "test_rows": len(base.test),
+    }
+
+
+def _chart(cases: list[dict], path: Path, console: Console) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        console.print("[yellow]matplotlib is not installed: no chart (pip install -e \".[bench]\")[/]")
+        return
+    sizes = sorted({c["customers"] for c in cases})
+    fig, axes = plt.subplots(1, len(MODELS), figsize=(5 * len(MODELS), 4), sharey=True)
+    for ax, kind in zip(np.atleast_1d(axes), MODELS, strict=True):
+        for request in REQUESTS:
+            mine = [c for c in cases if c["model"] == kind and c["deleted"] == request]
+            if mine:
+                ax.plot([c["customers"] for c in mine], [c["incremental_s"] for c in mine], "o-",
+                        label=f"incremental, {request if request == 'redact' else f'forget {request}'}")
+        retrain = [np.median([c["retrain_s"] for c in cases if c["model"] == kind and c["customers"] == n])
+                   for n in sizes]
+        ax.plot(sizes, retrain, "k--s", label="full retrain")
+        ax.set(xscale="log", yscale="log", xlabel="customers", title=kind)
+        ax.grid(True, which="both", alpha=0.3)
+    np.atleast_1d(axes)[0].set_ylabel("seconds")
+    np.atleast_1d(axes)[0].legend(fontsize=8)
+    fig.suptitle("lester forget / redact: incremental update vs retraining from the sources")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    console.print(f"chart: {path}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1k customers only")
+    parser.add_argument("--customers", type=int, nargs="+", default=None)
+    parser.add_argument("--output", type=Path, default=RESULTS / "bench_ivm.json")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args(argv)
+    sizes = args.customers or ([1000] if args.quick else [1000, 10_000, 100_000])
+    console = Console()
+    warnings.filterwarnings("ignore", message=".*(Maximum iterations|lbfgs failed to converge).*")
+    work = Path(tempfile.mkdtemp(prefix="bench-ivm-"))
+    cases = []
+    try:
+        for customers in sizes:
+            data = work / f"data-{customers}"
+            customers_csv, mails_csv = make_demo_data(data, customers)
+            for kind in MODELS:
+                folder = work / f"{kind}-{customers}"
+                folder.mkdir()
+                (folder / "pipeline.py").write_text(PIPELINE.format(kind=kind))
+                started = time.perf_counter()
+                base = lt.run(folder / "pipeline.py", store=folder / ".lester", cache=False,
+                              sources={"customers": str(customers_csv), "mails": str(mails_csv)})
+                console.print(f"{customers} customers, {kind}: base run {base.run_id} "
+                              f"({len(base.train)} train / {len(base.test)} test rows) in "
+                              f"{time.perf_counter() - started:.1f} s", highlight=False)
+                rng = np.random.default_rng(customers)
+                for request in REQUESTS:
+                    case = _case(folder, customers, kind, base, request, rng)
+                    cases.append(case)
+                    console.print(f"  {request!s:>6}: incremental {case['incremental_s'] * 1000:.0f} ms, "
+                                  f"retrain {case['retrain_s']:.2f} s, {case['speedup']:.0f}x, "
+                                  f"agreement {100 * case['agreement']:.2f}%, "
+                                  f"delta {case['metric_delta']:+.2f}", highlight=False)
+    finally:
+        if args.keep:
+            console.print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+    table = Table("customers", "model", "deleted", "rows -/+", "strategy", "incremental", "retrain",
+                  "speedup", "agreement", "metric delta", title="bench_ivm")
+    for c in cases:
+        table.add_row(f"{c['customers']:,}", c["model"], str(c["deleted"]), f"-{c['rows_removed']}/+{c['rows_added']}",
+                      c["strategy"], f"{c['incremental_s'] * 1000:.0f} ms", f"{c['retrain_s']:.2f} s",
+                      f"{c['speedup']:.0f}x", f"{100 * c['agreement']:.2f}%", f"{c['metric_delta']:+.2f}")
+    console.print(table)
+    largest = max(sizes)
+    at_largest = [c for c in cases if c["customers"] == largest]
+    verdict = {
+        "customers": largest,
+        "min_speedup": min(c["speedup"] for c in at_largest),
+        "min_agreement_logreg_ridge": min(c["agreement"] for c in at_largest if c["model"] in ("logreg", "ridge")),
+        "max_abs_metric_delta": max(abs(c["metric_delta"]) for c in at_largest),
+    }
+    verdict["meets_targets"] = bool(verdict["min_speedup"] >= 100 and verdict["min_agreement_logreg_ridge"] >= 0.995
+                                    and verdict["max_abs_metric_delta"] < 0.5)
+    console.print(verdict, highlight=False)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps({
+        "benchmark": "bench_ivm", "python": platform.python_version(), "machine": platform.machine(),
+        "quick": args.quick, "verdict": verdict, "cases": cases,
+    }, indent=2, default=str))
+    console.print(f"results: {args.output}")
+    _chart(cases, args.output.with_suffix(".png"), console)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

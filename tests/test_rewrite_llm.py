@@ -205,7 +205,7 @@ def test_a_syntax_error_names_file_line_and_column(case):
     (case / "broken.py").write_text("import csv\nrows = [1, 2\nprint(rows)\n")
     outcome = CliRunner().invoke(main, ["rewrite", "broken.py", "--engine", "llm"])
     assert outcome.exit_code == 2
-    assert "broken.py, line 3, column 1: syntax error" in outcome.output.replace("\n", " ")
+    assert "broken.py, line 2, column 8: syntax error: '[' was never closed" in outcome.output.replace("\n", " ")
 
 
 def test_auto_runs_the_rules_engine_then_the_llm_for_opaque_steps(case):

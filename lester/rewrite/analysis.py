@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import ast
 import json
 import keyword
 import os
@@ -248,15 +249,23 @@ def analyze_source(
     """Analyse Python source; ``folder`` (the script's folder) lets literal paths of existing
     files count as inputs even when the call that opens them is not recognised."""
     cell_of_line = cell_of_line or {}
-    try:
-        module = cst.parse_module(source)
-    except cst.ParserSyntaxError as exc:
+
+    def located(line: int, column: int, detail: str) -> ScriptSyntaxError:
         where = filename
-        line = exc.raw_line
         if line in cell_of_line:
             cell, line = cell_of_line[line]
             where = f"{filename}, cell {cell}"
-        raise ScriptSyntaxError(where, line, exc.raw_column + 1, exc.message) from None
+        return ScriptSyntaxError(where, line, column, detail)
+
+    try:
+        # Python's own parser words syntax errors best ("'(' was never closed")
+        ast.parse(source)
+    except SyntaxError as exc:
+        raise located(exc.lineno or 1, exc.offset or 1, exc.msg) from None
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        raise located(exc.raw_line, exc.raw_column + 1, exc.message) from None
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     positions = wrapper.resolve(PositionProvider)
     constants = _string_constants(module)

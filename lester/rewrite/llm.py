@@ -106,12 +106,12 @@ class LLMConfig:
         if path.exists():
             with open(path, "rb") as handle:
                 table = tomllib.load(handle).get("llm", {})
+            if "api_key" in table:
+                raise LesterError(f"{path}: [llm] must not hold the key; name its variable with api_key_env")
             known = {f.name for f in fields(cls)}
             unknown = sorted(set(table) - known)
             if unknown:
                 raise LesterError(f"{path}: [llm] has unknown keys {unknown}; known keys are {sorted(known)}")
-            if "api_key" in table:
-                raise LesterError(f"{path}: [llm] must not hold the key; name its variable with api_key_env")
             values.update(table)
         from_env = {
             "model": env.get("LESTER_MODEL"),

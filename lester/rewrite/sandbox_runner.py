@@ -122,19 +122,22 @@ def run_candidate(module_path: str, capture: Path) -> dict:
             raise TypeError(f"dataprep() returned {type(frame).__name__}, not a lester Frame")
         prepared.to_pickle(capture / "prepared.pkl")
         result["stages"]["dataprep"] = round(time.perf_counter() - started, 3)
-        if callable(getattr(module, "encode_features", None)):
-            stage = "encode_features"
-            encoder = module.encode_features()
-            np.save(capture / "X.npy", _dense(encoder.fit_transform(prepared)), allow_pickle=True)
-            result["stages"]["encode_features"] = True
-        if callable(getattr(module, "extract_label", None)):
-            stage = "extract_label"
-            np.save(capture / "y.npy", _dense(module.extract_label(prepared)), allow_pickle=True)
-            result["stages"]["extract_label"] = True
-        if callable(getattr(module, "make_model", None)):
-            stage = "make_model"
-            (capture / "model.json").write_text(json.dumps(_model_json(module.make_model())))
-            result["stages"]["make_model"] = True
+        # a stage the script does not have may be missing, or raise NotImplementedError
+        optional = {
+            "encode_features": lambda: np.save(capture / "X.npy", _dense(
+                module.encode_features().fit_transform(prepared)), allow_pickle=True),
+            "extract_label": lambda: np.save(capture / "y.npy", _dense(module.extract_label(prepared)),
+                                             allow_pickle=True),
+            "make_model": lambda: (capture / "model.json").write_text(json.dumps(_model_json(module.make_model()))),
+        }
+        for stage, produce in optional.items():
+            if not callable(getattr(module, stage, None)):
+                continue
+            try:
+                produce()
+                result["stages"][stage] = True
+            except NotImplementedError:
+                result["stages"][stage] = "not implemented"
     except BaseException as exc:  # noqa: BLE001 - the candidate's failure is evidence for repair
         result.update(status="error", error=_error(exc, module_path, stage))
     return result

@@ -83,8 +83,9 @@ def _compile(source: str, filename: str) -> RulesProgram:
             for cls in ("FirstSeenOneHotEncoder", "SampleStandardScaler", "MaxDivScaler"):
                 if code.startswith(cls) and cls not in custom:
                     custom.append(cls)
+    copied = [node for node in reader.copied if not _only_bookkeeping(node, reader)]
     parts = ModuleParts(
-        filename=filename, plan=plan, final_var=final_var, copied=reader.copied,
+        filename=filename, plan=plan, final_var=final_var, copied=copied,
         generated_helpers=reader.generated_helpers, transformers=transformers, label=label,
         label_names=final_names, model_code=reader.model.code if reader.model else None,
         has_output=output is not None, custom=custom,
@@ -95,6 +96,17 @@ def _compile(source: str, filename: str) -> RulesProgram:
     if output is None:
         notes.append("the script writes no prepared CSV; dataprep returns the rows the features are computed from")
     return RulesProgram(code=code, sources=sources, opaque_steps=[], notes=notes)
+
+
+def _only_bookkeeping(node, reader: ScriptReader) -> bool:
+    """A constant the script later turns into a running counter (``n_in = 0`` ... ``n_in += 1``)."""
+    import libcst as cst
+
+    from lester.rewrite.rules.values import Ignored
+    if not (isinstance(node, cst.SimpleStatementLine) and isinstance(node.body[0], cst.Assign)):
+        return False
+    targets = [t.target for t in node.body[0].targets]
+    return all(isinstance(t, cst.Name) and isinstance(reader.env.get(t.value), Ignored) for t in targets)
 
 
 def _safe_rename(plan, rs: RowSet, mapping: dict[str, str], line: int) -> RowSet:

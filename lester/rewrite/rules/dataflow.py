@@ -1246,6 +1246,25 @@ class ScriptReader:
             rs, shape, _line = coll.parts[0]
             coll.done = Rows(rs, shape)
             return coll.done
+        # lists filled side by side in the same loops (one per column) become one union together
+        ids = [rs.id for rs, _shape, _line in coll.parts]
+        partners = [c for c in self.env.values() if isinstance(c, Collector) and c.done is None and c.parts
+                    and [rs.id for rs, _s, _l in c.parts] == ids and all(s.kind == "scalar" for _r, s, _l in c.parts)]
+        if len(partners) > 1 and coll in partners:
+            frames = []
+            for i, (rs, _shape, part_line) in enumerate(coll.parts):
+                cols = [p.parts[i][1].fields[None] for p in partners]
+                if len(set(cols)) != len(cols):
+                    raise RulesUnsupported("dataprep", (coll.line, part_line), "the same value in two lists",
+                                           self.filename)
+                picked = self.plan.select(rs, cols, part_line)
+                mapping = {c: p.name for c, p in zip(cols, partners) if c != p.name}
+                frames.append(self.plan.rename(picked, mapping, part_line) if mapping else picked)
+            union = self.plan.union(frames, coll.line, f"{', '.join(p.name for p in partners)}: "
+                                    f"rows appended in {len(frames)} places")
+            for p in partners:
+                p.done = Rows(union, Shape("scalar", {None: p.name}))
+            return coll.done
         # appended in several places: a union, columns aligned by position / key
         first_rs, first_shape, line = coll.parts[0]
         names = {k: (identifier(str(k)) if isinstance(k, str) else f"{coll.name}_{k}") if k is not None
@@ -1561,34 +1580,17 @@ class ScriptReader:
                     and isinstance(s.body[0].targets[0].target, cst.Name)):
                 raise self.fail(stmt, "a try block with more than plain assignments")
             assigns.append(s.body[0])
-        # the filter evaluates the block's expressions in order, as the script does
-        code_lines = []
+        # each assignment in turn: keep the rows where it does not raise, then compute it
+        if _SUCCEEDS not in self.generated_helpers:
+            self.generated_helpers.append(_SUCCEEDS)
         for a in assigns:
-            code_lines.append(f"{a.targets[0].target.value} = {code_of(a.value).strip()}")
-        # each assignment may read earlier ones; build a predicate with a local function
-        names_in = set()
-        for a in assigns:
-            for n in m.findall(a.value, m.Name()):
-                names_in.add(n.value)
-        assigned = [a.targets[0].target.value for a in assigns]
-        reads = [n for n in names_in if n in ctx.names and n not in assigned]
-        lookup = self.lookup_in(ctx)
-        columns, params = [], []
-        for n in sorted(reads):
-            b = lookup(n)
-            if not isinstance(b, ColumnB):
-                raise self.fail(stmt, f"{n!r} in the try block is not a per-row value")
-            columns.append(b.column)
-            params.append(n)
-        fn = self._fresh_helper(f"_parses_{assigned[0]}")
-        helper = (f"def {fn}({', '.join(params)}):\n"
-                  f"    # the script skips rows where this raises {kinds} (line {self.line(stmt)})\n"
-                  f"    try:\n" + "".join(f"        {c}\n" for c in code_lines) +
-                  f"    except {kinds}:\n        return False\n    return True\n")
-        self.generated_helpers.append(helper)
-        rexpr = RowExpr(columns=tuple(columns), python=fn, text=f"rows where the try block succeeds")
-        ctx.rs = self.plan.filter(ctx.rs, rexpr, self.line(stmt), f"skip rows where the try block raises {kinds}")
-        for a in assigns:
+            rexpr = self.expr(ctx, a.value, stmt)
+            params = [f"_v{i}" for i in range(len(rexpr.columns))]
+            call = ", ".join([rexpr.python] + params)
+            check = RowExpr(columns=rexpr.columns, text=code_of(a.value),
+                            python=f"lambda {', '.join(params)}: _succeeds({call}, errors=({kinds},))")
+            ctx.rs = self.plan.filter(ctx.rs, check, self.line(stmt),
+                                      f"skip rows where {code_of(a.value).strip()} raises {kinds}")
             self.loop_assign(a.targets[0].target, a.value, stmt, ctx)
 
     generated_helpers: list[str]
@@ -1696,6 +1698,16 @@ class ScriptReader:
 
 
 # -- small helpers --------------------------------------------------------------------------
+_SUCCEEDS = '''def _succeeds(function, *values, errors=(Exception,)):
+    """Whether function(*values) runs without raising one of errors (the script skips such rows)."""
+    try:
+        function(*values)
+    except errors:
+        return False
+    return True
+'''
+
+
 class _FrameRow:
     """``row`` of ``df.iterrows()``: fields are the frame's columns."""
 

@@ -385,7 +385,9 @@ class _Sql:
                     return f"CAST({inner} AS BIGINT)", "int"
                 if node.func.value == "int" and t == "int":
                     return inner, "int"
-                if node.func.value == "float" and t in ("str", "int", "float"):
+                if node.func.value == "float" and t == "float":
+                    return inner, "float"
+                if node.func.value == "float" and t in ("str", "int"):
                     return f"CAST({inner} AS DOUBLE)", "float"
             raise Untranslatable("call")
         raise Untranslatable(type(node).__name__)
@@ -409,12 +411,12 @@ class _Sql:
             raise Untranslatable("arithmetic on non-numbers")
         if isinstance(node.operator, (cst.Add, cst.Subtract, cst.Multiply)):
             op = {cst.Add: "+", cst.Subtract: "-", cst.Multiply: "*"}[type(node.operator)]
-            if ta == tb == "int":
-                # Python integers do not overflow; DuckDB's BIGINT would raise (never a wrong value)
-                return f"({a} {op} {b})", "int"
-            return f"(CAST({a} AS DOUBLE) {op} {b})", "float"
+            # Python integers do not overflow; DuckDB's BIGINT would raise (never a wrong value)
+            return f"({a} {op} {b})", "int" if ta == tb == "int" else "float"
         if isinstance(node.operator, cst.Divide):
-            return f"(CAST({a} AS DOUBLE) / {b})", "float"
+            if ta == tb == "int":
+                return f"(CAST({a} AS DOUBLE) / {b})", "float"
+            return f"({a} / {b})", "float"
         raise Untranslatable("operator")
 
     def _comparison(self, node: cst.Comparison) -> tuple[str, str | None]:

@@ -100,11 +100,15 @@ def _array(it: ScriptReader, node, line_node) -> Any:
         return _binary(it, node, line_node)
     if isinstance(node, cst.Integer):
         return const_lin(int(node.value))
+    if isinstance(node, cst.Attribute):
+        return it.value(node, line_node)
     if isinstance(node, cst.Subscript):
         owner = it.value(node.value, line_node)
         # v[:, None] / v[:, np.newaxis]: a column vector
         if isinstance(owner, Vec):
             return owner
+        if isinstance(owner, (Frame, Series)):
+            return it.value(node, line_node)
         raise Untranslatable("indexing is not translated here")
     if isinstance(node, cst.Call):
         return _call(it, node, line_node)

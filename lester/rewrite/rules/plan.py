@@ -106,7 +106,7 @@ class DataprepPlan:
 
     # -- naming -----------------------------------------------------------------------------
     def fresh_var(self, hint: str) -> str:
-        base = identifier(hint) or "frame"
+        base = re.sub(r"(_\d+)+$", "", identifier(hint) or "frame") or "frame"
         name, n = base, 2
         while name in self._names or name in self.sources:
             name, n = f"{base}_{n}", n + 1
@@ -136,7 +136,7 @@ class DataprepPlan:
         if param not in self.sources:
             self.sources[param] = SourceSpec(param, path, options, line)
         args = "".join(f", {k}={v}" for k, v in options.items())
-        var = self._emit(param + "_rows", f"lt.read_csv({param}{args})", line, f"read {path}", (param,))
+        var = self._emit(param + "_rows" if param + "_rows" not in self._names else param, f"lt.read_csv({param}{args})", line, f"read {path}", (param,))
         return RowSet(var, columns, f"read {path}")
 
     def _source_param(self, path: str) -> str:

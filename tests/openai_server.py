@@ -20,7 +20,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Self
 
 
 @dataclass
@@ -97,7 +96,7 @@ class OpenAIServer:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}/v1"
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> OpenAIServer:  # noqa: PYI034 - typing.Self needs Python 3.11
         self._thread.start()
         return self
 

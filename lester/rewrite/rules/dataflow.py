@@ -186,6 +186,19 @@ class ScriptReader:
             for s in stmt.body.body:
                 self.statement(s)
             return
+        if isinstance(stmt, cst.If):
+            try:
+                flag = self.const(stmt.test, stmt)
+            except RulesUnsupported:
+                flag = None
+            if isinstance(flag, bool) or flag in (0, 1):
+                branch = stmt.body.body if flag else (
+                    stmt.orelse.body.body if isinstance(stmt.orelse, cst.Else) else [])
+                if isinstance(stmt.orelse, cst.If) and not flag:
+                    raise self.fail(stmt, "an elif on constants")
+                for s in branch:
+                    self.statement(s)
+                return
         raise self.fail(stmt, f"a top-level {type(stmt).__name__} statement the rules do not translate")
 
     # -- simple statements at module level ----------------------------------------------------
@@ -358,6 +371,17 @@ class ScriptReader:
                 return
             if isinstance(target, FileOut) and method == "close":
                 return
+            if isinstance(target, Writer) and method == "writerows":
+                rows = self.value(call.args[0].value, line_node)
+                if not isinstance(rows, Rows) or rows.shape.kind not in ("dict", "tuple"):
+                    raise self.fail(line_node, "writerows of something other than a list of rows")
+                keys = target.output.dict_fields if target.dict_writer else sorted(rows.shape.fields)
+                if target.dict_writer and rows.shape.kind != "dict":
+                    raise self.fail(line_node, "DictWriter.writerows of tuples")
+                exprs = [RowExpr.of_column(rows.shape.fields[k], rows.rs.columns.get(rows.shape.fields[k]))
+                         for k in keys]
+                target.output.parts.append((rows.rs, exprs, self.line(line_node)))
+                return
             if isinstance(target, Writer) and method in ("writerow", "writeheader"):
                 self.writer_header(target, call, method, line_node)
                 return
@@ -424,6 +448,8 @@ class ScriptReader:
             if isinstance(owner, Frame):
                 if node.attr.value == "columns":
                     return Ignored("column names")
+                if node.attr.value == "values":
+                    return feat.as_array(self, owner, node)
                 return self.frame_column(owner, node.attr.value, node)
             if isinstance(owner, (Series, Vec, Matrix)) and node.attr.value in ("values", "T"):
                 return feat.as_array(self, owner, node)
@@ -477,7 +503,15 @@ class ScriptReader:
                 raise self.fail(line_node, "csv writer over something other than a file opened for writing")
             w = Writer(file.output, dict_writer="Dict" in func)
             if "fieldnames" in kwargs or len(args) > 1:
-                fields = self.const(kwargs.get("fieldnames") or args[1].value, line_node)
+                spec = kwargs.get("fieldnames") or args[1].value
+                if m.matches(spec, m.Call(func=m.Name("list"), args=[m.Arg(m.Call(func=m.Attribute(
+                        value=m.Subscript(value=m.Name()), attr=m.Name("keys"))))])):
+                    rows = self.value(spec.args[0].value.func.value.value, line_node)
+                    if not isinstance(rows, Rows) or rows.shape.kind != "dict":
+                        raise self.fail(line_node, "fieldnames from rows that are not dicts")
+                    fields = list(rows.shape.fields)
+                else:
+                    fields = self.const(spec, line_node)
                 file.output.dict_fields = list(fields)
             if "delimiter" in kwargs:
                 w.delimiter = self.const(kwargs["delimiter"], line_node)
@@ -605,7 +639,38 @@ class ScriptReader:
         if feat.loop_is_features(self, stmt):
             feat.fill_loop(self, stmt)
             return
+        if self._first_seen_loop(stmt):
+            return
         self.row_loop(stmt, None, {})
+
+    def _first_seen_loop(self, stmt: cst.For) -> bool:
+        """``for c in values: if c not in seen: seen.append(c)`` (or ``seen[c] = len(seen)``)."""
+        body = stmt.body.body
+        if len(body) != 1 or not isinstance(body[0], cst.If) or body[0].orelse is not None:
+            return False
+        test, inner = body[0].test, body[0].body.body
+        if not (isinstance(stmt.target, cst.Name) and m.matches(test, m.Comparison(
+                left=m.Name(stmt.target.value), comparisons=[m.ComparisonTarget(m.NotIn(), m.Name())]))):
+            return False
+        seen = test.comparisons[0].comparator.value
+        holder = self.env.get(seen)
+        if len(inner) != 1 or not isinstance(inner[0], cst.SimpleStatementLine) or len(inner[0].body) != 1:
+            return False
+        small = inner[0].body[0]
+        c = stmt.target.value
+        as_list = isinstance(holder, Collector) and not holder.parts and m.matches(small, m.Expr(m.Call(
+            func=m.Attribute(value=m.Name(seen), attr=m.Name("append")), args=[m.Arg(m.Name(c))])))
+        as_dict = isinstance(holder, DictCollector) and holder.index is None and not holder.aggs and m.matches(
+            small, m.Assign(targets=[m.AssignTarget(m.Subscript(value=m.Name(seen)))],
+                            value=m.Call(func=m.Name("len"), args=[m.Arg(m.Name(seen))])))
+        if as_dict and code_of(small.targets[0].target.slice[0].slice.value) != c:
+            return False
+        if not (as_list or as_dict):
+            return False
+        rs, column = feat._as_column(self, stmt.iter, stmt)
+        cats = feat._categories(self, (rs, column), "first_seen")
+        self.env[seen] = cats if as_list else CategoryIndex(cats)
+        return True
 
     def _bind_literal(self, target, value, stmt) -> dict:
         if isinstance(target, cst.Name):
@@ -1115,6 +1180,15 @@ class ScriptReader:
         return Shape("scalar", {None: col})
 
     def write_row(self, out: FileOut, value, line_node, ctx: Ctx) -> None:
+        joined = _joined_row(value)
+        if joined is not None:
+            sep, row_name, item = joined
+            row = ctx.names.get(row_name)
+            if sep != out.separator or not isinstance(row, RowB) or not all(isinstance(k, int) for k in row.fields):
+                raise self.fail(line_node, "a joined row the rules cannot map to columns")
+            exprs = [RowExpr.of_column(c, t) for _k, (c, t) in sorted(row.fields.items())]
+            out.output.parts.append((ctx.rs, exprs, self.line(line_node)))
+            return
         if not isinstance(value, cst.FormattedString):
             raise self.fail(line_node, "a row written with something other than an f-string")
         fields = _split_fstring(value, out.separator)
@@ -1141,6 +1215,15 @@ class ScriptReader:
                 exprs = [self.expr(ctx, by_key[k], line_node) for k in writer.output.dict_fields or []]
             writer.output.parts.append((ctx.rs, exprs, self.line(line_node)))
             return
+        if isinstance(value, cst.Name) and isinstance(ctx.names.get(value.value), RowB):
+            row = ctx.names[value.value]
+            if not all(isinstance(k, int) for k in row.fields):
+                raise self.fail(line_node, "writerow of a dict row")
+            exprs = [RowExpr.of_column(c, t) for _k, (c, t) in sorted(row.fields.items())]
+            writer.output.parts.append((ctx.rs, exprs, self.line(line_node)))
+            return
+        if isinstance(value, cst.Name) and isinstance(ctx.names.get(value.value), tuple) is False and False:
+            pass
         if not isinstance(value, (cst.List, cst.Tuple)):
             raise self.fail(line_node, "writerow of something other than a list of values")
         exprs = [self.expr(ctx, el.value, line_node) for el in value.elements]
@@ -1830,6 +1913,21 @@ def _target_names_of(target) -> set[str]:
 
 def _mentions(node, names: set[str]) -> bool:
     return any(n.value in names for n in m.findall(node, m.Name()))
+
+
+def _joined_row(value):
+    """``",".join(str(x) for x in row) + "\\n"``: (separator, row name, element name)."""
+    pattern = m.BinaryOperation(
+        left=m.Call(func=m.Attribute(value=m.SimpleString(), attr=m.Name("join")),
+                    args=[m.Arg(m.GeneratorExp(elt=m.Call(func=m.Name("str"), args=[m.Arg(m.Name())]),
+                                               for_in=m.CompFor(target=m.Name(), iter=m.Name(), ifs=[])))]),
+        operator=m.Add(), right=m.SimpleString())
+    if not m.matches(value, pattern) or literal_value(value.right) != "\n":
+        return None
+    gen = value.left.args[0].value
+    if gen.elt.args[0].value.value != gen.for_in.target.value:
+        return None
+    return literal_value(value.left.func.value), gen.for_in.iter.value, gen.for_in.target.value
 
 
 def _split_fstring(node: cst.FormattedString, sep: str):

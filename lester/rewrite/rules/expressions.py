@@ -125,6 +125,7 @@ class _Substitute(cst.CSTTransformer):
         self.types: dict[str, str | None] = {}
         self.globals_used: set[str] = set()
         self._not_names: set[int] = set()  # attribute and keyword names are not variables
+        self._methods: set[int] = set()
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
         self._not_names.add(id(node.attr))
@@ -133,6 +134,10 @@ class _Substitute(cst.CSTTransformer):
     def visit_Arg(self, node: cst.Arg) -> bool:
         if node.keyword is not None:
             self._not_names.add(id(node.keyword))
+        return True
+
+    def visit_Call(self, node: cst.Call) -> bool:
+        self._methods.add(id(node.func))  # frame.method(...) is a method, not a column
         return True
 
     def _param(self, column: str, ctype: str | None) -> cst.Name:
@@ -165,7 +170,7 @@ class _Substitute(cst.CSTTransformer):
     def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
         if isinstance(original.value, cst.Name):
             binding = None if original.value.value in self.local else self.lookup(original.value.value)
-            if isinstance(binding, RowB) and binding.kind in ("frame", "record"):
+            if isinstance(binding, RowB) and binding.kind in ("frame", "record") and id(original) not in self._methods:
                 found = self._row_field(original.value, original.attr.value)
                 if found is not None:
                     return found
@@ -290,6 +295,8 @@ def infer_type(node: cst.BaseExpression, types: dict[str, str | None]) -> str | 
         return "str"
     if isinstance(node, (cst.Comparison,)):
         return "bool"
+    if isinstance(node, (cst.ListComp, cst.List, cst.Tuple, cst.Dict, cst.DictComp, cst.SetComp, cst.Set)):
+        return "collection"
     if isinstance(node, cst.UnaryOperation):
         if isinstance(node.operator, cst.Not):
             return "bool"

@@ -140,6 +140,9 @@ def _call(it: ScriptReader, node: cst.Call, line_node) -> Any:
         if m.matches(inner, m.Call(func=m.Name("set"))):
             vec = _as_column(it, inner.args[0].value, line_node)
             return _categories(it, vec, "sorted")
+        if isinstance(inner, cst.SetComp):
+            vec = _as_column(it, cst.GeneratorExp(elt=inner.elt, for_in=inner.for_in), line_node)
+            return _categories(it, vec, "sorted")
         if m.matches(inner, m.Call(func=m.Attribute(attr=m.Name("unique")))):
             vec = _as_column(it, inner.func.value, line_node)
             return _categories(it, vec, "sorted")
@@ -242,7 +245,10 @@ def _onehot_comprehension(it, ctx, elt, line_node):
     """``[1.0 if r["c"] == cat else 0.0 for cat in categories]`` inside a row comprehension."""
     if not isinstance(elt, cst.ListComp) or elt.for_in.inner_for_in or elt.for_in.ifs:
         return None
-    cats = it.value(elt.for_in.iter, line_node)
+    if isinstance(elt.for_in.iter, cst.Name) and isinstance(it.constants.get(elt.for_in.iter.value), (list, tuple)):
+        cats = Categories(ctx.rs, "", "literal", values=list(it.constants[elt.for_in.iter.value]))
+    else:
+        cats = it.value(elt.for_in.iter, line_node)
     if not isinstance(cats, Categories) or not isinstance(elt.for_in.target, cst.Name):
         return None
     cat = elt.for_in.target.value
@@ -323,6 +329,8 @@ def _as_vec(it: ScriptReader, value, line_node) -> Vec:
     if isinstance(value, Vec):
         return value
     if isinstance(value, Rows) and value.shape.kind == "scalar":
+        if value.rs.columns.get(value.shape.fields[None]) == "collection":
+            raise Untranslatable("a list of lists per row (a matrix built row by row)")
         return Vec(value.rs, value.shape.fields[None])
     if isinstance(value, Series):
         if value.column is not None and value.expr is None:
@@ -570,6 +578,16 @@ def _fill_statement(it, s, ctx, index: str, guard) -> None:
                 if guard is None and cats.order == "literal":
                     pass
                 holder.cells.append((Lin(), Block("onehot", [col], cats), Lin({cats.symbol: 1})))
+                return
+        if m.matches(col_node, m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("index")))):
+            cats = it.env.get(col_node.func.value.value)
+            if isinstance(cats, Categories):
+                if _num(value) != 1:
+                    raise Untranslatable("a one-hot cell set to something other than 1")
+                col = it.column_of(ctx, col_node.args[0].value, s, "category")
+                holder.cells.append((Lin(), Block("onehot", [col], cats), Lin({cats.symbol: 1})))
+                if holder.rs is None:
+                    holder.rs = ctx.rs
                 return
         offset = _array(it, col_node, s)
         if isinstance(offset, int):

@@ -22,7 +22,7 @@ from lester.rewrite.rules.expressions import (
     literal_value,
     translate,
 )
-from lester.rewrite.rules.plan import RowExpr, RowSet
+from lester.rewrite.rules.plan import RowExpr, RowSet, quote
 from lester.rewrite.rules.values import Frame, Output, Rows, Series
 
 if TYPE_CHECKING:
@@ -145,7 +145,24 @@ def setitem(it: ScriptReader, target, value, line_node) -> None:
             column = literal_value(target.slice[0].slice.value)
             if not isinstance(column, str):
                 raise it.fail(line_node, "a column name that is not a string")
-            rs, rexpr = series_expr(it, value, line_node) if _frames_in(it, value) else (frame.rs, _constant(value))
+            held = it.value(value, line_node) if isinstance(value, cst.Name) else None
+            if isinstance(held, Rows) and held.shape.kind == "scalar":
+                col = held.shape.fields[None]
+                rs, rexpr = held.rs, RowExpr(columns=(col,), sql=quote(col), ctype=held.rs.columns.get(col), text=col)
+            elif _row_apply(value, target.value.value):
+                lam = value.args[0].value
+                row = lam.params.params[0].name.value
+                fields = _fields(frame)
+                try:
+                    rexpr = translate(lam.body, lambda n: RowB(fields, kind="record") if n == row else (
+                        GLOBAL if it.env.get(n) is GLOBAL else None), constants=it.constants)
+                except Untranslatable as exc:
+                    raise it.fail(line_node, f"{code_of(value)!r}: {exc}") from None
+                rs = frame.rs
+            elif _frames_in(it, value):
+                rs, rexpr = series_expr(it, value, line_node)
+            else:
+                rs, rexpr = frame.rs, _constant(value)
             if rs.id != frame.rs.id:
                 raise it.fail(line_node, "a column computed from another DataFrame")
             it.plan.project(frame.rs, column, rexpr, it.line(line_node), f"{column} = {code_of(value).strip()}")
@@ -153,6 +170,13 @@ def setitem(it: ScriptReader, target, value, line_node) -> None:
                 frame.columns.append(column)
             return
     raise it.fail(line_node, f"assignment to {code_of(target)!r} is not translated")
+
+
+def _row_apply(value, frame_name: str) -> bool:
+    """``df.apply(lambda row: ..., axis=1)``: a per-row function of named fields."""
+    return m.matches(value, m.Call(func=m.Attribute(value=m.Name(frame_name), attr=m.Name("apply")),
+                                   args=[m.Arg(m.Lambda(params=m.Parameters(params=[m.Param()]))),
+                                         m.Arg(keyword=m.Name("axis"), value=m.Integer("1"))]))
 
 
 def _constant(value) -> RowExpr:
@@ -219,6 +243,13 @@ def call(it: ScriptReader, node: cst.Call, line_node) -> Any:
     if isinstance(owner, Frame):
         return _frame_method(it, owner, method, args, kwargs, node, line_node)
     if isinstance(owner, Series):
+        if method in ("to_numpy", "to_list", "tolist") and not args:
+            from lester.rewrite.rules.values import Vec
+            return Vec(owner.rs, project_series(it, owner, line_node))  # numpy now: std has ddof=0
+        if method == "copy" and not args:
+            return owner
+        if method == "astype" and owner.column is not None and owner.expr is None:
+            return None  # read by the feature code as a per-row cast
         return Series(owner.rs, expr=node)
     return None
 

@@ -117,3 +117,35 @@ def test_comparison_is_order_insensitive_and_type_tolerant():
     report = compare_outputs(original, candidate)
     assert report.valid, report.text()
     assert "2 in another position" in report.checks[1].detail
+
+
+@pytest.mark.parametrize("mode", ["warm", "cold"])
+def test_runs_are_separate_processes_without_secrets_in_either_mode(setting, monkeypatch, tmp_path, mode):
+    # warm: forked from a parent that imported the libraries once; cold: a fresh interpreter
+    import json
+    import os
+
+    _, plan, _ = setting
+    monkeypatch.setenv("LESTER_SANDBOX", mode)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-never-shown")
+    monkeypatch.setenv("MY_SERVICE_TOKEN", "also-secret")
+
+    def probe(number: int) -> dict:
+        target = tmp_path / f"probe-{number}.json"
+        code = GOOD.replace("def dataprep(", (
+            "import os as _os, json as _json\n"
+            f"_json.dump({{'pid': _os.getpid(), 'cwd': _os.getcwd(), 'env': dict(_os.environ)}},"
+            f" open({str(target)!r}, 'w'))\n"
+            "print('hello from the candidate')\n\n"
+            "def dataprep("), 1)
+        outputs = run_candidate(code, plan, script_dir=SCRIPT.parent, timeout=30)
+        assert outputs.status == "ok", outputs.describe_error()
+        assert "hello from the candidate" in outputs.log
+        return json.loads(target.read_text())
+
+    first, second = probe(1), probe(2)
+    assert len({first["pid"], second["pid"], os.getpid()}) == 3
+    assert first["cwd"] != second["cwd"] and not Path(first["cwd"]).exists()  # own folders, removed
+    for seen in (first, second):
+        assert "OPENAI_API_KEY" not in seen["env"] and "MY_SERVICE_TOKEN" not in seen["env"]
+        assert "sk-test-never-shown" not in json.dumps(seen)

@@ -14,14 +14,19 @@ Example:
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import os
+import queue
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,9 +126,28 @@ def run_candidate(
 
 
 def _run(arguments: list[str], sandbox: Path, timeout: float) -> Outputs:
+    started = time.perf_counter()
+    launched = _warm_run(arguments, sandbox, timeout)
+    if launched is None:
+        launched = _cold_run(arguments, sandbox, timeout)
+    status, text, seconds = launched
+    if status == "timeout":
+        return Outputs("timeout", timeout)
+    seconds = seconds if seconds is not None else time.perf_counter() - started
+    text = text[-4000:]
+    result_file = sandbox / CAPTURE / "result.json"
+    if not result_file.exists():
+        return Outputs("error", seconds, {"type": "SandboxError", "message": f"the run ended with exit "
+                       f"status {status} before reporting: {text[-800:]}", "where": []}, log=text)
+    result = json.loads(result_file.read_text())
+    outputs = Outputs(result["status"], seconds, result.get("error"), log=text)
+    return outputs
+
+
+def _cold_run(arguments: list[str], sandbox: Path, timeout: float) -> tuple[Any, str, float | None]:
+    """A fresh interpreter for the run: (exit status or "timeout", log, None)."""
     # run the runner as a file: the original script should not pay for importing lester
     command = [sys.executable, str(Path(__file__).with_name("sandbox_runner.py")), *arguments]
-    started = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=sandbox, env=safe_environment(), stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
@@ -134,16 +158,107 @@ def _run(arguments: list[str], sandbox: Path, timeout: float) -> Outputs:
         # the script may have started children of its own: end the whole group
         os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
-        return Outputs("timeout", timeout)
-    seconds = time.perf_counter() - started
-    text = log.decode("utf-8", "replace")[-4000:]
-    result_file = sandbox / CAPTURE / "result.json"
-    if not result_file.exists():
-        return Outputs("error", seconds, {"type": "SandboxError", "message": f"the run ended with exit "
-                       f"status {process.returncode} before reporting: {text[-800:]}", "where": []}, log=text)
-    result = json.loads(result_file.read_text())
-    outputs = Outputs(result["status"], seconds, result.get("error"), log=text)
-    return outputs
+        return "timeout", "", None
+    return process.returncode, log.decode("utf-8", "replace"), None
+
+
+class _WarmParent:
+    """The client side of ``sandbox_zygote.py``: one warm process per lester process, started
+    on first use, whose forked children run the sandboxes."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("sandbox_zygote.py"))],
+            env=safe_environment(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, start_new_session=True, text=True, bufsize=1,
+        )
+        self.lock = threading.Lock()
+        self.replies: dict[str, queue.Queue] = {}
+        self.ready = threading.Event()
+        self.alive = True
+        threading.Thread(target=self._read, daemon=True).start()
+        atexit.register(self.close)
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            message = json.loads(line)
+            if message.get("ready"):
+                self.ready.set()
+                continue
+            with self.lock:
+                box = self.replies.get(message["id"])
+            if box is not None:
+                box.put(message)
+        self.alive = False
+        self.ready.set()
+        with self.lock:
+            for box in self.replies.values():
+                box.put({"gone": True})
+
+    def run(self, arguments: list[str], sandbox: Path, timeout: float) -> tuple[Any, str, float] | None:
+        """(exit status or "timeout", log, seconds), or None when the warm parent is gone."""
+        if not self.alive:
+            return None
+        job_id = uuid.uuid4().hex
+        box: queue.Queue = queue.Queue()
+        with self.lock:
+            self.replies[job_id] = box
+        handle, name = tempfile.mkstemp(prefix="lester-sandbox-", suffix=".log")
+        os.close(handle)
+        log = Path(name)  # outside the sandbox, so it is not taken for a file the run wrote
+        job = {"id": job_id, "args": arguments, "cwd": str(sandbox), "env": safe_environment(),
+               "log": str(log)}
+        try:
+            try:
+                with self.lock:
+                    self.process.stdin.write(json.dumps(job) + "\n")
+                    self.process.stdin.flush()
+            except (BrokenPipeError, OSError):
+                self.alive = False
+                return None
+            started = box.get()  # the child's pid: the time limit runs from its start
+            if "pid" not in started:
+                return None
+            begun = time.perf_counter()
+            try:
+                ended = box.get(timeout=timeout)
+            except queue.Empty:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(started["pid"], signal.SIGKILL)
+                box.get()  # its exit, reported once the group is gone
+                return "timeout", "", timeout
+            if "exit" not in ended:
+                return None
+            text = log.read_text("utf-8", "replace") if log.exists() else ""
+            return ended["exit"], text, time.perf_counter() - begun
+        finally:
+            with self.lock:
+                self.replies.pop(job_id, None)
+            log.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=5)
+
+
+_warm_parent: _WarmParent | None = None
+_warm_lock = threading.Lock()
+
+
+def _warm_run(arguments: list[str], sandbox: Path, timeout: float) -> tuple[Any, str, float] | None:
+    """Run through the warm parent unless ``LESTER_SANDBOX=cold``; None falls back to cold."""
+    global _warm_parent
+    if os.environ.get("LESTER_SANDBOX", "warm") == "cold" or not hasattr(os, "fork"):
+        return None
+    with _warm_lock:
+        if _warm_parent is None or not _warm_parent.alive:
+            _warm_parent = _WarmParent()
+    return _warm_parent.run(arguments, sandbox, timeout)
 
 
 def _collect_captured(outputs: Outputs, capture: Path, label: str) -> None:

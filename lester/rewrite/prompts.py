@@ -29,11 +29,12 @@ class PromptError(LesterError, ValueError):
 
 
 def prompts_dir() -> Path:
-    """``$LESTER_PROMPTS``, else the project's ``prompts/`` folder."""
+    """``$LESTER_PROMPTS``, else the templates installed with lester (the project's
+    ``prompts/`` folder, which ``lester/rewrite/prompt_templates`` links to)."""
     configured = os.environ.get("LESTER_PROMPTS")
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parents[2] / "prompts"
+    return Path(__file__).parent / "prompt_templates"
 
 
 def template(name: str) -> str:

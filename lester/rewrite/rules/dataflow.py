@@ -297,11 +297,29 @@ class ScriptReader:
             for t in names:
                 self._bind_collection(t, value, line_node)
             return
+        if (len(names) == 1 and isinstance(names[0], cst.Tuple) and isinstance(value, cst.Tuple)
+                and len(names[0].elements) == len(value.elements) and not self._is_pure(value)):
+            for t, v in zip(names[0].elements, value.elements):
+                self.module_assign([cst.AssignTarget(t.value)], v.value, line_node)
+            return
+        # model = LogisticRegression(...).fit(X, y): the estimator, trained by the runner
+        if (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "fit"
+                and self._sklearn_call(value.func.value) and all(isinstance(t, cst.Name) for t in names)):
+            self.model = Model(code_of(value.func.value), self.line(line_node))
+            for t in names:
+                self.env[t.value] = self.model
+            return
         if self._sklearn_call(value) and all(isinstance(t, cst.Name) for t in names):
             self.model = Model(code_of(value), self.line(line_node))
             for t in names:
                 self.env[t.value] = self.model
             return
+        if isinstance(value, cst.DictComp) and len(names) == 1 and isinstance(names[0], cst.Name):
+            try:
+                self.env[names[0].value] = feat._category_index(self, value, line_node)
+                return
+            except Untranslatable:
+                pass
         if self._is_pure(value) and all(isinstance(t, cst.Name) for t in names):
             self.copied.append(line_node)
             for t in names:
@@ -351,6 +369,10 @@ class ScriptReader:
             raise self.fail(line_node, f"expression {code_of(call)!r} is not translated")
         func = code_of(call.func)
         if func in _IGNORED_CALLS or func.startswith(("plt.", "sns.", "logging.", "logger.")):
+            return
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value == "fit" and self._sklearn_call(
+                call.func.value):
+            self.model = Model(code_of(call.func.value), self.line(line_node))
             return
         if isinstance(call.func, cst.Attribute):
             owner = call.func.value
@@ -456,6 +478,13 @@ class ScriptReader:
             raise self.fail(line_node, f"{code_of(node)!r} is not translated")
         if is_literal(node):
             return ("literal", literal_value(node))
+        if isinstance(node, (cst.BinaryOperation, cst.Comparison, cst.UnaryOperation)):
+            frames = {id(self.env[n.value]) for n in m.findall(node, m.Name())
+                      if isinstance(self.env.get(n.value), Frame)}
+            if len(frames) == 1 and not m.findall(node, m.Attribute(value=m.Name("np"))):
+                frame = next(self.env[n.value] for n in m.findall(node, m.Name())
+                             if isinstance(self.env.get(n.value), Frame))
+                return Series(frame.rs, expr=node)
         return feat.array_expression(self, node, line_node)
 
     def finish(self, found: Any, line_node) -> Any:
@@ -570,7 +599,7 @@ class ScriptReader:
     def frame_column(self, frame: Frame, name: str, node) -> Series:
         if frame.columns is not None and name not in frame.columns:
             raise self.fail(node, f"column {name!r} is not in the DataFrame")
-        return Series(frame.rs, column=name)
+        return Series(frame.rs, column=(getattr(frame, "aliases", None) or {}).get(name, name))
 
     def array_value(self, node: cst.BaseExpression, line_node) -> Any:
         return self.value(node, line_node)

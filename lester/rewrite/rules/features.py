@@ -134,6 +134,8 @@ def _call(it: ScriptReader, node: cst.Call, line_node) -> Any:
             return Lin({target.symbol: 1})
         if isinstance(target, CategoryIndex):
             return Lin({target.categories.symbol: 1})
+        if isinstance(args[0], cst.Name) and isinstance(it.constants.get(args[0].value), (list, tuple)):
+            return const_lin(len(it.constants[args[0].value]))
         raise Untranslatable("len() of something other than rows or categories")
     if func == "sorted" and len(args) == 1 and not kwargs:
         inner = args[0]
@@ -207,6 +209,11 @@ def _call(it: ScriptReader, node: cst.Call, line_node) -> Any:
             return _elementwise(it, node, line_node, "astype")
         if method == "sum" and isinstance(owner, (Vec, Series)):
             raise Untranslatable("a sum over all rows is not a per-row feature")
+        if isinstance(owner, Frame):
+            from lester.rewrite.rules import pandas_ops
+            found = pandas_ops.call(it, node, line_node)
+            if found is not None:
+                return found
     raise Untranslatable(f"{func}(...) is not translated")
 
 
@@ -298,9 +305,13 @@ def _category_index(it: ScriptReader, node: cst.DictComp, line_node) -> Category
     i, c = (el.value for el in comp.target.elements)
     if not (m.matches(node.key, m.Name(c.value)) and m.matches(node.value, m.Name(i.value))):
         raise Untranslatable("a dict comprehension other than {c: i for i, c in enumerate(...)}")
-    cats = it.value(comp.iter.args[0].value, line_node)
-    if isinstance(cats, tuple) and cats[0] == "literal":
-        raise Untranslatable("categories from a literal list need a column")
+    source = comp.iter.args[0].value
+    if isinstance(source, cst.Name) and isinstance(it.constants.get(source.value), (list, tuple)):
+        values = list(it.constants[source.value])
+        if len(set(values)) != len(values):
+            raise Untranslatable("repeated categories")
+        return CategoryIndex(Categories(None, "", "literal", values=values))
+    cats = it.value(source, line_node)
     if not isinstance(cats, Categories):
         raise Untranslatable("enumerate over something other than categories")
     return CategoryIndex(cats)
@@ -347,7 +358,8 @@ def _as_vec_or_matrix(it, value, line_node):
     if isinstance(value, Rows) and value.shape.kind != "scalar":
         return Matrix(value.rs, [Block("passthrough", value.shape.columns())])
     if isinstance(value, Frame) and value.columns is not None:
-        return Matrix(value.rs, [Block("passthrough", list(value.columns))])
+        aliases = getattr(value, "aliases", None) or {}
+        return Matrix(value.rs, [Block("passthrough", [aliases.get(c, c) for c in value.columns])])
     return _as_vec(it, value, line_node)
 
 
@@ -577,7 +589,9 @@ def _fill_statement(it, s, ctx, index: str, guard) -> None:
                 cats = idx.categories
                 if guard is None and cats.order == "literal":
                     pass
-                holder.cells.append((Lin(), Block("onehot", [col], cats), Lin({cats.symbol: 1})))
+                holder.cells.append((Lin(), Block("onehot", [col], cats), _width(cats)))
+                if holder.rs is None:
+                    holder.rs = ctx.rs
                 return
         if m.matches(col_node, m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("index")))):
             cats = it.env.get(col_node.func.value.value)
@@ -606,6 +620,10 @@ def _fill_statement(it, s, ctx, index: str, guard) -> None:
         raise it.fail(s, str(exc), "encode_features") from None
     if holder.rs is None:
         holder.rs = ctx.rs
+
+
+def _width(cats: Categories) -> Lin:
+    return const_lin(len(cats.values)) if cats.order == "literal" else Lin({cats.symbol: 1})
 
 
 def finish_zeros(it: ScriptReader, zeros: Zeros, line_node) -> Matrix:

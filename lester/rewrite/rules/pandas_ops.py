@@ -73,7 +73,8 @@ def _fields(frame: Frame) -> dict:
     from lester.rewrite.rules.dataflow import _AnyColumn
     if frame.columns is None:
         return _AnyColumn(frame.rs)
-    return {c: (c, frame.rs.columns.get(c)) for c in frame.columns}
+    aliases = getattr(frame, "aliases", None) or {}
+    return {c: (aliases.get(c, c), frame.rs.columns.get(aliases.get(c, c))) for c in frame.columns}
 
 
 def _frames_in(it: ScriptReader, node) -> list[Frame]:
@@ -117,14 +118,21 @@ def subscript(it: ScriptReader, owner, node: cst.Subscript, line_node) -> Any:
     key = node.slice[0].slice.value
     if is_literal(key):
         value = literal_value(key)
+        aliases = getattr(frame, "aliases", None) or {}
         if isinstance(value, str):
             if frame.columns is not None and value not in frame.columns:
                 raise it.fail(line_node, f"column {value!r} is not in the DataFrame")
-            return Series(frame.rs, column=value)
+            return Series(frame.rs, column=aliases.get(value, value))
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            if aliases:
+                picked = Frame(frame.rs, list(value))
+                picked.aliases = {v: aliases.get(v, v) for v in value}  # type: ignore[attr-defined]
+                return picked
             return Frame(frame.rs, list(value))
         raise it.fail(line_node, "indexing with a literal that is not a column name")
-    # a boolean mask
+    # a boolean mask (written inline or kept in a variable)
+    if isinstance(key, cst.Name) and isinstance(it.env.get(key.value), Series) and it.env[key.value].expr is not None:
+        key = it.env[key.value].expr
     rs, rexpr = series_expr(it, key, line_node, filter_context=True)
     if rs.id != frame.rs.id:
         raise it.fail(line_node, "a mask computed on another DataFrame")
@@ -291,6 +299,9 @@ def _frame_method(it, frame: Frame, method, args, kwargs, node, line_node) -> An
         return Frame(out, None)
     if method == "apply" and kwargs.get("axis") is not None and code_of(kwargs["axis"]) == "1":
         return Series(frame.rs, expr=node)
+    if method == "to_numpy" and not args and set(kwargs) <= {"dtype"}:
+        from lester.rewrite.rules import features
+        return features._as_vec_or_matrix(it, frame, line_node)
     if method in ("head", "describe", "info", "tail"):
         return None
     raise it.fail(line_node, f"DataFrame.{method}(...) is not translated")

@@ -46,10 +46,8 @@ from lester.rewrite.rules.expressions import (
 from lester.rewrite.rules.plan import DataprepPlan, RowExpr, RowSet, identifier
 from lester.rewrite.rules.program import RulesUnsupported
 from lester.rewrite.rules.values import (
-    Categories,
     CategoryIndex,
     Collector,
-    Count,
     CsvReader,
     DictCollector,
     FileIn,
@@ -57,7 +55,6 @@ from lester.rewrite.rules.values import (
     Frame,
     Ignored,
     Index,
-    Label,
     Lines,
     Matrix,
     Model,
@@ -65,7 +62,6 @@ from lester.rewrite.rules.values import (
     Rows,
     Series,
     Shape,
-    Stat,
     Vec,
     Writer,
     Zeros,
@@ -1032,7 +1028,7 @@ class ScriptReader:
         if not isinstance(target, cst.Name):
             raise self.fail(line_node, f"assignment to {code_of(target)!r} inside a loop")
         name = target.value
-        if name in self.env and not isinstance(self.env[name], (type(None),)) and name not in ctx.names:
+        if name in self.env and not (self.env[name] is None) and name not in ctx.names:
             held = self.env[name]
             if held is GLOBAL or isinstance(held, Ignored):
                 raise self.fail(line_node, f"the loop overwrites the module-level name {name!r}")

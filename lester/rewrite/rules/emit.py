@@ -9,7 +9,7 @@ import libcst as cst
 
 from lester.rewrite.rules.expressions import code_of
 from lester.rewrite.rules.plan import DataprepPlan, Op
-from lester.rewrite.rules.values import Label, Matrix
+from lester.rewrite.rules.values import Label
 
 # Transformers that scikit-learn lacks, emitted into the module only when a script needs them.
 CUSTOM_TRANSFORMERS = {

@@ -28,14 +28,13 @@ from lester.rewrite.rules.expressions import (
     literal_value,
     translate,
 )
-from lester.rewrite.rules.plan import RowExpr, identifier
+from lester.rewrite.rules.plan import identifier
 from lester.rewrite.rules.values import (
     Block,
     Categories,
     CategoryIndex,
     Count,
     Frame,
-    Ignored,
     Label,
     Matrix,
     Rows,

@@ -99,8 +99,10 @@ def runs_command(store) -> None:
 
     table = Table("run", "created", "model", "train", "test", "test metrics", "parent")
     for row in ArtifactStore(store).catalog.runs().itertuples():
-        metrics = "\n".join(row.test_metrics) if row.test_metrics is not None else ""
-        table.add_row(row.run_id, f"{row.created:%Y-%m-%d %H:%M:%S}", row.model,
+        # a run without a model (a data preparation pipeline) has no metrics
+        metrics = "\n".join(row.test_metrics) if isinstance(row.test_metrics, (list, tuple)) or \
+            hasattr(row.test_metrics, "tolist") else ""
+        table.add_row(row.run_id, f"{row.created:%Y-%m-%d %H:%M:%S}", row.model or "(none)",
                       str(row.train_rows), str(row.test_rows), metrics, row.parent_run or "")
     Console().print(table)
 
@@ -119,7 +121,8 @@ def show_command(run_id, store) -> None:
     except LesterError as error:
         _fail(error)
     console = Console()
-    console.print(f"[bold]run {record['run_id']}[/]  {record['pipeline']}  model {record['model']}")
+    model = record["model"] if isinstance(record["model"], str) else "(none: a data preparation pipeline)"
+    console.print(f"[bold]run {record['run_id']}[/]  {record['pipeline']}  model {model}")
     console.print(f"created {record['created']}, {record['train_rows']} train / "
                   f"{record['test_rows']} test rows, folder {record['folder']}")
     sources = Table("source", "path", "rows", "key", "fingerprint", title="sources")
@@ -127,17 +130,19 @@ def show_command(run_id, store) -> None:
         sources.add_row(row.label, str(row.path), str(row.rows), str(row.key_column or "(position)"),
                         row.fingerprint[:12])
     console.print(sources)
-    metrics = Table("split", "metric", "value", title="metrics")
-    for row in record["metrics"].itertuples():
-        metrics.add_row(row.split, row.name, f"{row.value:.4f}")
-    console.print(metrics)
+    if len(record["metrics"]):
+        metrics = Table("split", "metric", "value", title="metrics")
+        for row in record["metrics"].itertuples():
+            metrics.add_row(row.split, row.name, f"{row.value:.4f}")
+        console.print(metrics)
     features = catalog.query(
         "SELECT prepared_column, count(*) AS n, min(matrix_column) AS first, max(matrix_column) AS last "
         "FROM matrix_provenance WHERE run_id = ? GROUP BY ALL ORDER BY first", [record["run_id"]])
-    matrix = Table("prepared column", "feature columns", title="feature matrix provenance")
-    for row in features.itertuples():
-        matrix.add_row(str(row.prepared_column), f"{row.n} (columns {row.first}..{row.last})")
-    console.print(matrix)
+    if len(features):
+        matrix = Table("prepared column", "feature columns", title="feature matrix provenance")
+        for row in features.itertuples():
+            matrix.add_row(str(row.prepared_column), f"{row.n} (columns {row.first}..{row.last})")
+        console.print(matrix)
 
 
 @main.command("trace")

@@ -254,9 +254,35 @@ def test_clear_errors(workdir):
     (workdir / "broken.py").write_text("def dataprep(:\n")
     with pytest.raises(lt.LesterError, match=r"broken.py, line 1"):
         run(workdir / "broken.py", capture=False, cache=False)
+    (workdir / "nothing.py").write_text("def encode_features():\n    pass\n")
+    with pytest.raises(lt.LesterError, match=r"must define dataprep\(\); it is missing"):
+        run(workdir / "nothing.py", capture=False, cache=False)
     (workdir / "partial.py").write_text("def dataprep():\n    pass\n")
-    with pytest.raises(lt.LesterError, match=r"missing \['encode_features', 'extract_label', 'make_model'\]"):
+    with pytest.raises(lt.LesterError, match=r"dataprep\(\) must return a lester Frame, got NoneType"):
         run(workdir / "partial.py", capture=False, cache=False)
+
+
+def test_a_data_preparation_pipeline_stores_prepared_rows_and_provenance(workdir):
+    # a rewrite of a script that computes no features marks the stages it lacks this way
+    code = (workdir / "pipeline.py").read_text()
+    code = code.replace("def encode_features(scale=True):", "def encode_features(scale=True):\n"
+                        "    raise NotImplementedError('the script computes no feature matrix')")
+    code = code.replace("def make_model(C=1.0):", "def unused_model(C=1.0):")
+    (workdir / "prep_only.py").write_text(code)
+    store = workdir / ".lester"
+    sources = {"customers": workdir / "customers.csv", "mails": workdir / "mails.csv"}
+    result = run(workdir / "prep_only.py", sources=sources, store=store)
+    assert result.model is None and result.X_train is None and result.predictions is None
+    assert result.y_train is not None and len(result.y_train) == len(result.train)  # labels still
+    assert result.metrics == {} and "no model" in repr(result)
+    files = {p.name for p in result.folder.iterdir()}
+    assert {"train.parquet", "test.parquet", "y_train.npy", "row_provenance.parquet"} <= files
+    assert not files & {"model.pkl", "encoder.pkl", "X_train.npy", "predictions.npy"}
+    catalog = Catalog(store / "catalog.duckdb")
+    assert catalog.runs()["model"].isna().all()
+    assert len(catalog.trace_source_row("customers", 1)) > 0
+    again = run(workdir / "prep_only.py", sources=sources, store=store)  # cached stages too
+    assert again.cached["dataprep"] and again.model is None
 
 
 def test_cli_run_runs_show_trace(workdir, monkeypatch):

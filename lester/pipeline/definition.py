@@ -5,6 +5,10 @@
     def extract_label(prepared: pd.DataFrame) -> y
     def make_model() -> estimator                      # unfitted
 
+Only ``dataprep`` is required. A module without the other stages (or whose stage raises
+``NotImplementedError``, as a rewrite of a script that computes no features does) is a data
+preparation pipeline: its runs store the prepared data and its provenance, and no model.
+
 ``dataprep``'s parameters are the pipeline's sources: the runner passes each a path (its
 default, the configuration's, or ``--source NAME=PATH``). ``encode_features`` and
 ``make_model`` may take keyword parameters, filled from the ``[features]`` and ``[model]``
@@ -40,9 +44,9 @@ class Pipeline:
 
     path: Path | None
     dataprep: Callable[..., Any]
-    encode_features: Callable[..., Any]
-    extract_label: Callable[..., Any]
-    make_model: Callable[..., Any]
+    encode_features: Callable[..., Any] | None = None
+    extract_label: Callable[..., Any] | None = None
+    make_model: Callable[..., Any] | None = None
 
     def source_defaults(self) -> dict[str, Any]:
         """The source parameters of ``dataprep`` and their default paths (None if none)."""
@@ -56,7 +60,8 @@ class Pipeline:
 
     def stage_code(self, stage: str) -> str:
         """A hash of the code a stage runs: its function and the module helpers it calls."""
-        return _code_fingerprint(getattr(self, stage))
+        func = getattr(self, stage)
+        return "absent" if func is None else _code_fingerprint(func)
 
 
 def load_pipeline(path: str | os.PathLike) -> Pipeline:
@@ -95,12 +100,15 @@ def load_pipeline(path: str | os.PathLike) -> Pipeline:
 def pipeline_from_module(module: types.ModuleType, path: Path | None = None) -> Pipeline:
     """The stage functions of an already imported module (or any object with them)."""
     where = str(path) if path else getattr(module, "__name__", "the pipeline")
-    missing = [s for s in STAGES if not callable(getattr(module, s, None))]
-    if missing:
+    if not callable(getattr(module, "dataprep", None)):
         raise PipelineDefinitionError(
-            f"{where}: the pipeline must define the functions {list(STAGES)}; missing {missing}"
+            f"{where}: the pipeline must define dataprep() (and, for a model, "
+            f"{list(STAGES[1:])}); it defines none of {list(STAGES)}"
+            if not any(callable(getattr(module, s, None)) for s in STAGES)
+            else f"{where}: the pipeline must define dataprep(); it is missing"
         )
-    return Pipeline(path, *(getattr(module, s) for s in STAGES))
+    stages = [getattr(module, s, None) for s in STAGES]
+    return Pipeline(path, *(f if callable(f) else None for f in stages))
 
 
 def _code_fingerprint(func: Callable[..., Any]) -> str:

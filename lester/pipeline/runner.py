@@ -56,7 +56,11 @@ class PipelineRunError(LesterError, RuntimeError):
 
 @dataclass
 class RunResult:
-    """Everything one run produced. ``run_id`` and ``folder`` are None without capture."""
+    """Everything one run produced. ``run_id`` and ``folder`` are None without capture.
+
+    A data preparation pipeline (no ``encode_features``, ``extract_label`` or ``make_model``)
+    leaves the matrices, labels, model and predictions it did not compute as None.
+    """
 
     run_id: str | None
     folder: Path | None
@@ -64,9 +68,9 @@ class RunResult:
     test: pd.DataFrame
     X_train: Any
     X_test: Any
-    y_train: np.ndarray
-    y_test: np.ndarray
-    predictions: np.ndarray
+    y_train: np.ndarray | None
+    y_test: np.ndarray | None
+    predictions: np.ndarray | None
     encoder: Any
     model: Any
     metrics: dict[str, dict[str, float]]
@@ -75,9 +79,10 @@ class RunResult:
 
     def __repr__(self) -> str:
         metrics = ", ".join(f"{k}={v:.4f}" for k, v in self.metrics.get("test", {}).items())
+        model = f"{type(self.model).__name__}, test {metrics}" if self.model is not None else "no model"
         return (
             f"<RunResult {self.run_id or '(not stored)'}: {len(self.train)} train / "
-            f"{len(self.test)} test rows, {type(self.model).__name__}, test {metrics}>"
+            f"{len(self.test)} test rows, {model}>"
         )
 
 
@@ -124,6 +129,22 @@ def _call_stage(stage: str, func: Callable[..., Any], *args: Any, **kwargs: Any)
         raise
     except Exception as exc:
         raise PipelineRunError(f"{stage}() raised {type(exc).__name__}: {exc}") from exc
+
+
+_NO_MODEL = "no model"  # cached for a pipeline whose make_model is absent
+
+
+def _optional_stage(stage: str, func: Callable[..., Any] | None, *args: Any, **kwargs: Any) -> Any:
+    """Call a stage a data preparation pipeline may leave out: None when the module does not
+    define it or it raises NotImplementedError (how a rewrite marks a stage the script lacks)."""
+    if func is None:
+        return None
+    try:
+        return _call_stage(stage, func, *args, **kwargs)
+    except PipelineRunError as error:
+        if isinstance(error.__cause__, NotImplementedError):
+            return None
+        raise
 
 
 def _ordered(prepared: pd.DataFrame, provenance: Sequence[str]) -> pd.DataFrame:
@@ -263,44 +284,60 @@ def run(
     encode_key = _hash("encode", split_key, definition.stage_code("encode_features"), resolved.features)
 
     def encode() -> dict[str, Any]:
-        encoder = _call_stage("encode_features", definition.encode_features, **resolved.features)
+        encoder = _optional_stage("encode_features", definition.encode_features, **resolved.features)
+        if encoder is None:
+            return {"encoder": None, "X_train": None, "X_test": None, "matrix": []}
         X_train = _call_stage("encode_features (fit)", encoder.fit_transform, train[data_columns])
         X_test = encoder.transform(test[data_columns]) if len(test) else X_train[:0]
         return {"encoder": encoder, "X_train": X_train, "X_test": X_test,
                 "matrix": matrix_column_provenance(encoder)}
 
     encoded = cached_stage("encode_features", encode_key, encode)
+    if encoded["encoder"] is None:
+        say("encode_features", "absent: a data preparation pipeline")
 
     # 4. labels
     t0 = time.perf_counter()
-    y_train = np.asarray(_call_stage("extract_label", definition.extract_label, train[data_columns]))
-    y_test = np.asarray(_call_stage("extract_label", definition.extract_label, test[data_columns])) if len(test) else y_train[:0]
-    for name, y, rows in (("train", y_train, train), ("test", y_test, test)):
-        if len(y) != len(rows):
-            raise PipelineRunError(f"extract_label() returned {len(y)} labels for {len(rows)} {name} rows")
+    y_train = _optional_stage("extract_label", definition.extract_label, train[data_columns])
+    y_test = None
+    if y_train is not None:
+        y_train = np.asarray(y_train)
+        y_test = np.asarray(_call_stage("extract_label", definition.extract_label, test[data_columns])) if len(test) else y_train[:0]
+        for name, y, rows in (("train", y_train, train), ("test", y_test, test)):
+            if len(y) != len(rows):
+                raise PipelineRunError(f"extract_label() returned {len(y)} labels for {len(rows)} {name} rows")
     seconds["extract_label"] = time.perf_counter() - t0
 
-    # 5. model
+    # 5. model: needs features and labels
     model_key = _hash("model", encode_key, definition.stage_code("extract_label"),
                       definition.stage_code("make_model"), resolved.model)
 
     def train_model() -> Any:
-        model = _call_stage("make_model", definition.make_model, **resolved.model)
+        model = _optional_stage("make_model", definition.make_model, **resolved.model)
+        if model is None:
+            return _NO_MODEL
         return _call_stage("make_model (fit)", clone(model).fit, encoded["X_train"], y_train)
 
-    model = cached_stage("make_model", model_key, train_model)
-    t0 = time.perf_counter()
-    predictions = model.predict(encoded["X_test"]) if len(test) else y_train[:0]
-    metrics = {
-        "train": _metrics(model, encoded["X_train"], y_train, model.predict(encoded["X_train"])),
-        "test": _metrics(model, encoded["X_test"], y_test, predictions),
-    }
-    seconds["evaluate"] = time.perf_counter() - t0
-    say("evaluate", ", ".join(f"{k}={v:.4f}" for k, v in metrics["test"].items()))
+    model = predictions = None
+    metrics: dict[str, dict[str, float]] = {}
+    if encoded["X_train"] is not None and y_train is not None:
+        model = cached_stage("make_model", model_key, train_model)
+        model = None if isinstance(model, str) and model == _NO_MODEL else model
+    if model is not None:
+        t0 = time.perf_counter()
+        predictions = np.asarray(model.predict(encoded["X_test"]) if len(test) else y_train[:0])
+        metrics = {
+            "train": _metrics(model, encoded["X_train"], y_train, model.predict(encoded["X_train"])),
+            "test": _metrics(model, encoded["X_test"], y_test, predictions),
+        }
+        seconds["evaluate"] = time.perf_counter() - t0
+        say("evaluate", ", ".join(f"{k}={v:.4f}" for k, v in metrics["test"].items()))
+    else:
+        say("make_model", "absent: no model trained (the run stores prepared data and provenance)")
 
     result = RunResult(
         None, None, train, test, encoded["X_train"], encoded["X_test"], y_train, y_test,
-        np.asarray(predictions), encoded["encoder"], model, metrics, seconds, cached,
+        predictions, encoded["encoder"], model, metrics, seconds, cached,
     )
     if capture:
         t0 = time.perf_counter()
@@ -326,13 +363,16 @@ def _capture(
     def write(folder: Path) -> None:
         save_frame(folder / "train.parquet", result.train)
         save_frame(folder / "test.parquet", result.test)
-        save_matrix(folder, "X_train", result.X_train)
-        save_matrix(folder, "X_test", result.X_test)
-        np.save(folder / "y_train.npy", result.y_train, allow_pickle=False)
-        np.save(folder / "y_test.npy", result.y_test, allow_pickle=False)
-        np.save(folder / "predictions.npy", result.predictions, allow_pickle=False)
-        save_pickle(folder / "encoder.pkl", result.encoder)
-        save_pickle(folder / "model.pkl", result.model)
+        if result.X_train is not None:
+            save_matrix(folder, "X_train", result.X_train)
+            save_matrix(folder, "X_test", result.X_test)
+            save_pickle(folder / "encoder.pkl", result.encoder)
+        if result.y_train is not None:
+            np.save(folder / "y_train.npy", result.y_train, allow_pickle=False)
+            np.save(folder / "y_test.npy", result.y_test, allow_pickle=False)
+        if result.model is not None:
+            np.save(folder / "predictions.npy", result.predictions, allow_pickle=False)
+            save_pickle(folder / "model.pkl", result.model)
         (folder / "config.toml").write_text(config.to_toml())
         save_json(folder / "run.json", {
             "run_id": run_id, "pipeline": str(definition.path), "metrics": result.metrics,
@@ -363,7 +403,8 @@ def _capture(
     }
     record = {
         "run_id": run_id, "created": created, "pipeline": str(definition.path),
-        "config": config.to_dict(), "model": type(result.model).__name__,
+        "config": config.to_dict(),
+        "model": type(result.model).__name__ if result.model is not None else None,
         "train_rows": len(result.train), "test_rows": len(result.test),
         "seconds": time.perf_counter() - started,
     }

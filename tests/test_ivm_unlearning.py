@@ -405,3 +405,15 @@ def test_clear_errors():
         update_model(model, X, y, [1], X_add=X[:1])
     with pytest.raises(UnlearningError, match="X_add has 2 columns"):
         update_model(model, X, y, [1], X_add=X[:1, :2], y_add=y[:1])
+
+
+def test_newton_step_keeps_the_old_solvers_slack():
+    """A model the solver stopped short of the optimum (default tol) is moved by the changed
+    rows alone: an empty change leaves it as it is, rather than finishing its optimisation."""
+    X, y, _, _, _ = _data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        old = LogisticRegression(max_iter=3).fit(X, y)
+    same = update_model(old, X, y, [])
+    np.testing.assert_allclose(same.model.coef_, old.coef_)
+    np.testing.assert_allclose(same.model.intercept_, old.intercept_)

@@ -405,35 +405,43 @@ def _logistic_newton(model: Any, delta: _Delta, state: dict | None) -> tuple[Any
     if len(present) < len(model.classes_):
         raise _NotApplicable(f"classes {sorted(set(model.classes_) - set(present))} would vanish")
     _class_index(model, y)
-    Xa = _with_intercept(delta.X_new, model.fit_intercept)
     d = delta.X.shape[1]
     C, pen = _logistic_penalty(model, d)
     s = C * _sample_weights(model, y)
     binary = len(model.classes_) == 2
+
+    def objective_on(X: Any, labels: np.ndarray, weights: np.ndarray) -> Any:
+        Xa = _with_intercept(X, model.fit_intercept)
+        if binary:
+            return _BinaryLogistic(Xa, (labels == model.classes_[1]).astype(float), weights, pen)
+        return _MultinomialLogistic(Xa, (labels[:, None] == model.classes_[None, :]).astype(float), weights, pen)
+
     if binary:
         theta = np.append(model.coef_.ravel(), model.intercept_) if model.fit_intercept else model.coef_.ravel().copy()
-        target = (y == model.classes_[1]).astype(float)
-        objective = _BinaryLogistic(Xa, target, s, pen)
     else:
         W = np.column_stack([model.coef_, model.intercept_]) if model.fit_intercept else model.coef_.copy()
         theta = W.ravel()
-        target = (y[:, None] == model.classes_[None, :]).astype(float)
-        objective = _MultinomialLogistic(Xa, target, s, pen)
-    steps, value = 0, objective.value(theta)
-    gradient = objective.gradient(theta)
+    objective = objective_on(delta.X_new, y, s)
+    # The solver stopped the old model short of the exact optimum (within its tol); the residual
+    # gradient r0 it left is kept, not "finished": the update solves grad F_new(θ) = r0, so it
+    # moves by the effect of the changed rows alone (the influence-function update), exactly
+    # as a retrain with the same solver would, rather than by the old fit's slack as well.
+    residual = objective_on(delta.X, delta.y, C * _sample_weights(model, delta.y)).gradient(theta)
+    steps, value = 0, objective.value(theta) - residual @ theta
+    gradient = objective.gradient(theta) - residual
     first = np.linalg.norm(gradient)
     for _ in range(3):  # Newton converges in one step, two at most, for a small change of the data
-        if np.linalg.norm(gradient) <= max(1e-8 * max(1.0, abs(value)), 1e-4 * first * (steps > 0)):
+        if np.linalg.norm(gradient) <= max(1e-10 * max(1.0, abs(value)), 1e-4 * first * (steps > 0)):
             break
         step = objective.solve(theta, gradient)
-        scale, new_value = 1.0, objective.value(theta - step)
+        scale, new_value = 1.0, objective.value(theta - step) - residual @ (theta - step)
         while new_value > value and scale > 1e-3:  # backtrack if the quadratic model overshoots
             scale /= 2
-            new_value = objective.value(theta - scale * step)
+            new_value = objective.value(theta - scale * step) - residual @ (theta - scale * step)
         if new_value > value:
             break
         theta, value, steps = theta - scale * step, new_value, steps + 1
-        gradient = objective.gradient(theta)
+        gradient = objective.gradient(theta) - residual
     updated = copy.deepcopy(model)
     if binary:
         updated.coef_ = theta[:d][None, :]

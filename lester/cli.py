@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lester import __version__
+from lester.cli_params import name_value_pairs
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,16 +38,6 @@ def demo(customers: int, workdir: str | None) -> None:
     sys.exit(run_demo(customers=customers, workdir=workdir))
 
 
-def _key_values(pairs: tuple[str, ...], option: str) -> dict[str, str]:
-    parsed = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip() or not value.strip():
-            raise click.BadParameter(f"expected NAME=PATH, got {pair!r}", param_hint=option)
-        parsed[name.strip()] = value.strip()
-    return parsed
-
-
 def _fail(error: Exception) -> None:
     Console(stderr=True).print(f"[red]error:[/] {error}", markup=True, highlight=False)
     sys.exit(2)
@@ -54,7 +45,7 @@ def _fail(error: Exception) -> None:
 
 @main.command("run")
 @click.argument("pipeline", required=False, type=click.Path(dir_okay=False))
-@click.option("--source", "sources", multiple=True, metavar="NAME=PATH",
+@click.option("--source", "sources", multiple=True, metavar="NAME=PATH", callback=name_value_pairs,
               help="Path for a dataprep() source; overrides lester.toml and the defaults.")
 @click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
               help="Run configuration (default: ./lester.toml when it exists).")
@@ -81,7 +72,7 @@ def run_command(pipeline, sources, config, overrides, store, no_cache) -> None:
                 console.print(f"[bold]{stage:<16}[/] {message}", highlight=False)
                 status.update(f"after {stage}")
 
-            result = run(pipeline, sources=_key_values(sources, "--source"), config=config,
+            result = run(pipeline, sources=sources, config=config,
                          overrides=overrides, store=store, cache=not no_cache, progress=progress)
     except LesterError as error:
         _fail(error)

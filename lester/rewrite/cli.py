@@ -16,17 +16,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from lester.cli_params import name_value_pairs
+
 EXIT_VALID, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
-
-
-def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
-    parsed = {}
-    for pair in values:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip() or not value.strip():
-            raise click.BadParameter(f"expected NAME=PATH, got {pair!r}", param_hint=option)
-        parsed[name.strip()] = value.strip()
-    return parsed
 
 
 @click.command("rewrite")
@@ -43,7 +35,7 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
               help="File with an [llm] table (default: ./lester.toml when it exists).")
 @click.option("--sample-rows", default=1000, show_default=True, type=click.IntRange(min=1),
               help="Random rows sampled from each input (after its first 20) for validation.")
-@click.option("--data", "data", multiple=True, metavar="NAME=PATH",
+@click.option("--data", "data", multiple=True, metavar="NAME=PATH", callback=name_value_pairs,
               help="Use this file for an input instead of sampling it (repeatable).")
 @click.option("--max-repairs", default=3, show_default=True, type=click.IntRange(min=0),
               help="How often a failed LLM candidate goes back with the evidence.")
@@ -94,7 +86,7 @@ def rewrite_command(script, output, engine, model, base_url, api_key_env, config
                 status.update(f"{stage}: {text[:60]}")
 
             result = rewrite(script, engine=engine, llm=config, sample_rows=sample_rows,
-                             data=_pairs(data, "--data"), max_repairs=max_repairs, timeout=timeout,
+                             data=data, max_repairs=max_repairs, timeout=timeout,
                              progress=progress)
     except LesterError as error:
         fail(str(error))

@@ -339,7 +339,9 @@ def test_mlp_gradient_matches_finite_differences():
 def test_torch_module_first_order_steps():
     torch = pytest.importorskip("torch")
 
-    class Net:  # the skorch convention: a fitted module_ and criterion_
+    class Net:  # the skorch convention: a fitted module_, criterion_ and optimizer__weight_decay
+        optimizer__weight_decay = 0.1
+
         def __init__(self, seed):
             torch.manual_seed(seed)
             self.module_ = torch.nn.Sequential(torch.nn.Linear(6, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
@@ -351,7 +353,8 @@ def test_torch_module_first_order_steps():
 
             def closure():
                 optimizer.zero_grad()
-                loss = self.criterion_(self.module_(X), y) + 0.05 * sum((p**2).sum() for p in self.module_.parameters())
+                penalty = self.optimizer__weight_decay / 2 * sum((p**2).sum() for p in self.module_.parameters())
+                loss = self.criterion_(self.module_(X), y) + penalty
                 loss.backward()
                 return loss
 
@@ -370,6 +373,16 @@ def test_torch_module_first_order_steps():
     agree_before = np.mean(old.predict(X_test) == retrained.predict(X_test))
     agree_after = np.mean(update.model.predict(X_test) == retrained.predict(X_test))
     assert agree_after >= agree_before
+
+    def flat(net):
+        return torch.cat([p.detach().flatten() for p in net.module_.parameters()]).numpy()
+
+    # same initialisation and a smooth objective: the step must move the weights towards the
+    # retrain (a step that ascends the remaining loss, or no step, fails this)
+    before = np.linalg.norm(flat(old) - flat(retrained))
+    after = np.linalg.norm(flat(update.model) - flat(retrained))
+    assert after < 0.9 * before
+    assert update.model is not old and np.linalg.norm(flat(old) - flat(Net(0).fit(X, y))) < 1e-6
 
 
 # -- fallback and errors ---------------------------------------------------------------------

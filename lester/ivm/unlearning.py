@@ -633,11 +633,18 @@ def _is_torch_model(model: Any) -> bool:
 
 
 def _torch_first_order(model: Any, delta: _Delta, state: dict | None, steps: int = 20) -> tuple[Any, None, str]:
-    """A skorch-style estimator (``module_``, ``criterion_``): full-batch L-BFGS steps."""
+    """A skorch-style estimator (``module_``, ``criterion_``): full-batch L-BFGS steps on the
+    training objective over the remaining rows, from the old weights.
+
+    The objective is the criterion plus the L2 penalty the model was trained with, read from
+    skorch's ``optimizer__weight_decay`` (or ``weight_decay``): without it the steps would
+    chase an unregularised optimum far from both the old model and a retrain.
+    """
     import torch
 
     updated = copy.deepcopy(model)
     module = updated.module_
+    decay = float(getattr(model, "optimizer__weight_decay", getattr(model, "weight_decay", 0.0)) or 0.0)
     X = torch.as_tensor(_dense(delta.X_new), dtype=torch.float32)
     y = torch.as_tensor(delta.y_new)
     optimizer = torch.optim.LBFGS(module.parameters(), max_iter=steps, line_search_fn="strong_wolfe")
@@ -645,6 +652,8 @@ def _torch_first_order(model: Any, delta: _Delta, state: dict | None, steps: int
     def closure() -> Any:
         optimizer.zero_grad()
         loss = updated.criterion_(module(X), y)
+        if decay:
+            loss = loss + decay / 2 * sum((p ** 2).sum() for p in module.parameters())
         loss.backward()
         return loss
 

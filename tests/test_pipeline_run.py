@@ -15,6 +15,7 @@ import pytest
 import lester as lt
 from lester.pipeline.catalog import Catalog
 from lester.pipeline.runner import PipelineRunError, run
+from lester.pipeline.store import load_matrix
 
 PIPELINE = Path(__file__).parent / "data" / "mails_pipeline.py"
 
@@ -45,8 +46,9 @@ def test_run_stores_artifacts_and_exact_provenance(workdir):
     result = run(workdir / "pipeline.py", sources={"customers": workdir / "customers.csv",
                                                    "mails": workdir / "mails.csv"}, store=store)
     folder = result.folder
-    for name in ("train.parquet", "test.parquet", "X_train.npy", "X_test.npy", "y_train.npy",
-                 "y_test.npy", "predictions.npy", "encoder.pkl", "model.pkl", "config.toml", "run.json"):
+    for name in ("train.parquet", "test.parquet", "X_train", "X_test", "y_train.npy",
+                 "y_test.npy", "predictions.npy", "encoder.pkl", "model.pkl", "config.toml", "run.json",
+                 "row_provenance"):
         assert (folder / name).exists(), name
 
     # the expected rows, computed independently of lester: mails from 2022 joined to customers
@@ -84,7 +86,7 @@ def test_run_stores_artifacts_and_exact_provenance(workdir):
     assert sources.values.tolist() == [["customers", 6, "customer_id"], ["mails", 24, "mail_id"]]
     metrics = catalog.query("SELECT split, name FROM metrics WHERE run_id = ?", [result.run_id])
     assert {"accuracy", "f1_macro"} <= set(metrics["name"])
-    assert np.load(folder / "X_train.npy").shape == (len(result.train), 5)
+    assert load_matrix(folder, "X_train").shape == (len(result.train), 5)
 
 
 def test_trace_both_ways(workdir):
@@ -276,8 +278,8 @@ def test_a_data_preparation_pipeline_stores_prepared_rows_and_provenance(workdir
     assert result.y_train is not None and len(result.y_train) == len(result.train)  # labels still
     assert result.metrics == {} and "no model" in repr(result)
     files = {p.name for p in result.folder.iterdir()}
-    assert {"train.parquet", "test.parquet", "y_train.npy", "row_provenance.parquet"} <= files
-    assert not files & {"model.pkl", "encoder.pkl", "X_train.npy", "predictions.npy"}
+    assert {"train.parquet", "test.parquet", "y_train.npy", "row_provenance"} <= files
+    assert not files & {"model.pkl", "encoder.pkl", "X_train", "predictions.npy"}
     catalog = Catalog(store / "catalog.duckdb")
     assert catalog.runs()["model"].isna().all()
     assert len(catalog.trace_source_row("customers", 1)) > 0

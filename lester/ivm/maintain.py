@@ -307,7 +307,7 @@ def _maintain_run(
         retrained, retrain_seconds = retrain(stored.pipeline, _verification_config(stored), changes)
         result.verification = compare(
             model=version.update.model, old_model=stored.model, encoder=stored.encoder,
-            test_rows=version.rows["test"], predictions=version.predictions, y_test=version.y["test"],
+            test_rows=version.table("test"), predictions=version.predictions, y_test=version.y["test"],
             metrics=version.metrics, provenance_columns=stored.provenance_columns,
             retrained=retrained, retrain_seconds=retrain_seconds,
         )

@@ -13,8 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.stats import rankdata
+import scipy.sparse as sp
 from sklearn.base import is_classifier
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 
 
 def _f1_macro(y: np.ndarray, predictions: np.ndarray) -> float:
@@ -34,21 +35,52 @@ def _roc_auc(y: np.ndarray, scores: np.ndarray, positive: Any) -> float:
     is_positive = y == positive
     n_pos = int(is_positive.sum())
     n_neg = len(y) - n_pos
-    ranks = rankdata(scores)
-    return float((ranks[is_positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    order = np.argsort(scores)
+    ordered = np.asarray(scores)[order]
+    first = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])  # where each run of ties starts
+    ends = np.r_[first[1:], len(ordered)]
+    average = (first + ends + 1) / 2  # the mean 1-based rank of each run
+    ranks = np.repeat(average, ends - first)
+    return float((ranks[is_positive[order]].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def evaluate(model: Any, X: Any, y: np.ndarray, predictions: np.ndarray) -> dict[str, float]:
-    """The runner's metrics of ``model`` on ``X``, ``y`` given its ``predictions``."""
+def _dense_vector(values: Any) -> np.ndarray:
+    return np.asarray(values.toarray() if sp.issparse(values) else values).ravel()
+
+
+def predictions_and_scores(model: Any, X: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    """``model.predict(X)`` and, for a binary classifier with ``predict_proba``, a score that
+    ranks rows as the positive class's probability does (None otherwise).
+
+    Linear models are evaluated directly (``X @ coef + intercept``, as scikit-learn's own
+    ``decision_function`` computes it), without the input validation that dominates
+    ``predict`` on a stored matrix."""
+    if type(model) in (LinearRegression, Ridge) and np.ndim(model.coef_) == 1:
+        return _dense_vector(X @ model.coef_) + model.intercept_, None
+    if type(model) is LogisticRegression and len(model.classes_) == 2:
+        decision = _dense_vector(X @ model.coef_.ravel()) + model.intercept_[0]
+        return model.classes_[(decision > 0).astype(int)], decision
+    predictions = np.asarray(model.predict(X))
+    if is_classifier(model) and hasattr(model, "predict_proba") and len(getattr(model, "classes_", ())) == 2:
+        return predictions, model.predict_proba(X)[:, 1]
+    return predictions, None
+
+
+def evaluate(model: Any, X: Any, y: np.ndarray, predictions: np.ndarray,
+             scores: np.ndarray | None = None) -> dict[str, float]:
+    """The runner's metrics of ``model`` on ``X``, ``y`` given its ``predictions`` (and the
+    positive class's scores, if known: then ``X`` is not needed)."""
     y, predictions = np.asarray(y), np.asarray(predictions)
     if len(y) == 0:
         return {}
     if is_classifier(model):
-        scores = {"accuracy": float(np.mean(y == predictions)), "f1_macro": _f1_macro(y, predictions)}
+        result = {"accuracy": float(np.mean(y == predictions)), "f1_macro": _f1_macro(y, predictions)}
         classes = np.unique(y)
         if hasattr(model, "predict_proba") and len(classes) == 2:
-            scores["roc_auc"] = _roc_auc(y, model.predict_proba(X)[:, 1], classes[1])
-        return scores
+            if scores is None:
+                scores = model.predict_proba(X)[:, 1]
+            result["roc_auc"] = _roc_auc(y, scores, classes[1])
+        return result
     y, predictions = y.astype(float), predictions.astype(float)
     residual = y - predictions
     total = ((y - y.mean()) ** 2).sum()

@@ -168,9 +168,12 @@ def matching_rows(stored: StoredRun, labels: Sequence[str], ids: set[str]) -> di
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    provenance = stored.row_provenance
     if not ids:
         return {"train": np.zeros(0, np.int64), "test": np.zeros(0, np.int64)}
+    found = _matching_row_ids(stored, labels, ids)
+    if found is not None:
+        return found
+    provenance = stored.row_provenance
     hit = pc.and_(
         pc.is_in(provenance.column("source").cast(pa.string()), pa.array(list(labels), pa.string())),
         pc.is_in(provenance.column("source_id").cast(pa.string()), pa.array(sorted(ids), pa.string())),
@@ -179,6 +182,30 @@ def matching_rows(stored: StoredRun, labels: Sequence[str], ids: set[str]) -> di
     splits = matched.column("split").cast(pa.string()).to_numpy(zero_copy_only=False)
     rows = matched.column("row").to_numpy()
     return {split: np.unique(rows[splits == split]) for split in ("train", "test")}
+
+
+def _matching_row_ids(stored: StoredRun, labels: Sequence[str], ids: set[str]) -> dict[str, np.ndarray] | None:
+    """The same from the run's ``row_ids`` arrays (one column per provenance label), which
+    need no Parquet read; None where the run has none."""
+    columns = [f"prov:{label}" for label in labels]
+    try:
+        at = [stored.provenance_columns.index(c) for c in columns]
+    except ValueError:
+        return None
+    found = {}
+    for split in ("train", "test"):
+        table = stored.row_ids(split)
+        if table is None:
+            return None
+        if table.dtype.kind in "iu":  # integer ids: the request's texts that are integers
+            wanted = np.array([int(i) for i in ids if re.fullmatch(r"-?\d+", i) and str(int(i)) == i], np.int64)
+        else:
+            wanted = np.array(sorted(ids), dtype=str)
+        hit = np.zeros(len(table), dtype=bool)
+        for column in at:
+            hit |= np.isin(table[:, column], wanted)
+        found[split] = np.flatnonzero(hit)
+    return found
 
 
 def resolve(

@@ -36,10 +36,24 @@ from lester.errors import LesterError
 from lester.frame.frame import PROVENANCE_COLUMN_PREFIX
 from lester.ivm.metrics import evaluate
 from lester.ivm.unlearning import ModelUpdate, update_model
-from lester.pipeline.catalog import RECORD_FILE
+from lester.pipeline.catalog import CHUNK_PROVENANCE, RECORD_FILE, chunk_provenance_path
 from lester.pipeline.config import RunConfig
 from lester.pipeline.definition import Pipeline, load_pipeline
-from lester.pipeline.store import ArtifactStore, load_matrix, save_json, save_matrix, save_pickle
+from lester.ivm.metrics import predictions_and_scores
+from lester.pipeline.store import (
+    FAST_PARQUET,
+    ArtifactStore,
+    chunk_sizes,
+    load_matrix,
+    load_row_ids,
+    load_row_provenance,
+    matrix_part_path,
+    part_name,
+    save_json,
+    save_matrix_part,
+    save_pickle,
+    save_row_ids,
+)
 
 SPLITS = ("train", "test")
 STATE_FILE = "ivm_state.npz"
@@ -96,8 +110,40 @@ class StoredRun:
     def rows(self, split: str) -> pa.Table:
         return pq.read_table(self.folder / f"{split}.parquet")
 
+    @property
+    def chunked(self) -> bool:
+        return "chunks" in self.info
+
+    def chunks(self, split: str) -> list[tuple[str, int]]:
+        """The split's row chunks, (part, rows) in order; a run stored before chunking is one
+        chunk named ``""``."""
+        if self.chunked:
+            return [(part, int(n)) for part, n in self.info["chunks"][split]]
+        return [("", len(self.labels(split)))]
+
+    def row_part(self, split: str, part: str) -> pa.Table:
+        return pq.read_table(self.folder / f"{split}.parquet" / f"{part}.parquet" if part else
+                             self.folder / f"{split}.parquet")
+
+    def provenance_part(self, split: str, part: str) -> pa.Table:
+        """A chunk's row provenance (``row`` within the chunk, ``source``, ``source_id``)."""
+        if part:
+            return pq.read_table(chunk_provenance_path(self.folder, split, part))
+        table = load_row_provenance(self.folder)
+        return table.filter(pc.equal(table.column("split"), split)).select(list(CHUNK_PROVENANCE))
+
+    def part_files(self, split: str, part: str) -> list[Path]:
+        """The files of one chunk (rows, features, provenance), which a version that leaves
+        the chunk unchanged hard-links."""
+        return [self.folder / f"{split}.parquet" / f"{part}.parquet",
+                matrix_part_path(self.folder, f"X_{split}", part),
+                chunk_provenance_path(self.folder, split, part)]
+
     def matrix(self, split: str) -> Any:
         return load_matrix(self.folder, f"X_{split}")
+
+    def row_ids(self, split: str) -> np.ndarray | None:
+        return load_row_ids(self.folder, split)
 
     def labels(self, split: str) -> np.ndarray:
         return np.load(self.folder / f"y_{split}.npy", allow_pickle=False)
@@ -114,8 +160,8 @@ class StoredRun:
 
     @cached_property
     def row_provenance(self) -> pa.Table:
-        return pq.read_table(self.folder / "row_provenance.parquet",
-                             read_dictionary=["run_id", "split", "source"])
+        """``split``, ``row`` (position in the split), ``source``, ``source_id``."""
+        return load_row_provenance(self.folder)
 
     def state(self) -> dict[str, np.ndarray] | None:
         path = self.folder / STATE_FILE
@@ -142,19 +188,52 @@ class SplitDelta:
 
 
 @dataclass
+class Chunk:
+    """One row chunk of a new version: shared with the parent (``link``: the parent's part)
+    or written anew (``rows``, ``X``, ``provenance``)."""
+
+    part: str
+    size: int
+    link: str | None = None
+    rows: pa.Table | None = None
+    X: Any = None
+    provenance: pa.Table | None = None
+
+
+@dataclass
 class NewVersion:
     """Everything of a new run version that differs from its parent."""
 
     parent: StoredRun
     deltas: dict[str, SplitDelta]
-    rows: dict[str, pa.Table]
-    X: dict[str, Any]
+    chunks: dict[str, list[Chunk]]
     y: dict[str, np.ndarray]
+    row_ids: dict[str, np.ndarray | None]
     predictions: np.ndarray
     update: ModelUpdate
     metrics: dict[str, dict[str, float]]
-    row_provenance: pa.Table
     seconds: dict[str, float]
+
+    def size(self, split: str) -> int:
+        return len(self.y[split])
+
+    def table(self, split: str) -> pa.Table:
+        """The split's prepared rows (read back from the parent where shared)."""
+        parts = [c.rows if c.link is None else self.parent.row_part(split, c.link) for c in self.chunks[split]]
+        return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+
+    def matrix(self, split: str) -> Any:
+        parts = [c.X if c.link is None else load_matrix_part_of(self.parent, split, c.link)
+                 for c in self.chunks[split]]
+        if any(sp.issparse(p) for p in parts):
+            return sp.vstack([sp.csr_matrix(p) for p in parts], format="csr")
+        return np.concatenate([np.asarray(p) for p in parts])
+
+
+def load_matrix_part_of(run: StoredRun, split: str, part: str) -> Any:
+    from lester.pipeline.store import load_matrix_part
+
+    return load_matrix_part(matrix_part_path(run.folder, f"X_{split}", part))
 
 
 def _key_text(value: Any) -> str:
@@ -181,14 +260,6 @@ def _keep_mask(n: int, removed: np.ndarray) -> np.ndarray:
 
 def _take_rows(X: Any, keep: np.ndarray) -> Any:
     return X[keep] if not sp.issparse(X) else X.tocsr()[keep]
-
-
-def _append_rows(X: Any, extra: Any) -> Any:
-    if extra is None or extra.shape[0] == 0:
-        return X
-    if sp.issparse(X) or sp.issparse(extra):
-        return sp.vstack([sp.csr_matrix(X), sp.csr_matrix(extra)], format="csr")
-    return np.concatenate([X, np.asarray(extra, dtype=X.dtype)])
 
 
 def _arrow_rows(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
@@ -220,38 +291,27 @@ def _provenance_of(rows: pd.DataFrame, split: str, offset: int, run_id: str, pro
     })
 
 
-def _renumbered(provenance: pa.Table, deltas: Mapping[str, SplitDelta], sizes: Mapping[str, int]) -> pa.Table:
-    """The stored row provenance without removed rows, row numbers shifted to close the gaps."""
-    parts = []
-    split_column = provenance.column("split")
-    for split in SPLITS:
-        part = provenance.filter(pc.equal(split_column, pa.scalar(split, split_column.type.value_type)
-                                          if pa.types.is_dictionary(split_column.type) else split))
-        removed = deltas[split].removed
-        if len(removed):
-            rows = part.column("row").to_numpy()
-            keep = _keep_mask(sizes[split], removed)[rows]
-            part = part.filter(pa.array(keep))
-            rows = rows[keep]
-            part = part.set_column(part.schema.get_field_index("row"), "row",
-                                   pa.array(rows - np.searchsorted(removed, rows), pa.int64()))
-        parts.append(part)
-    table = pa.concat_tables(parts, promote_options="permissive")
-    return table.select(["run_id", "split", "row", "source", "source_id"])
+def _chunk_without(parent: StoredRun, split: str, part: str, size: int, removed: np.ndarray,
+                   matrix: Any) -> tuple[pa.Table, Any, pa.Table]:
+    """A stored chunk's rows, features and provenance without the rows ``removed`` (positions
+    within the chunk), provenance renumbered to close the gaps."""
+    keep = _keep_mask(size, removed)
+    rows = parent.row_part(split, part).filter(pa.array(keep))
+    X = _take_rows(matrix, keep)
+    provenance = parent.provenance_part(split, part)
+    if len(removed):
+        at = provenance.column("row").to_numpy()
+        kept = keep[at]
+        provenance = provenance.filter(pa.array(kept))
+        at = at[kept]
+        provenance = provenance.set_column(provenance.schema.get_field_index("row"), "row",
+                                           pa.array(at - np.searchsorted(removed, at), pa.int64()))
+    return rows, X, provenance
 
 
-def _constant(value: str, n: int) -> pa.Array:
-    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value]))
-
-
-def _plain_strings(table: pa.Table) -> pa.Table:
-    columns = [c.cast(pa.string()) if pa.types.is_dictionary(c.type) else c for c in table.columns]
-    return pa.table(columns, names=table.column_names)
-
-
-# Uncompressed and without dictionaries: a version is written often and read rarely, and
-# encoding dominates writing 100k rows.
-_FAST_PARQUET = {"compression": "none", "use_dictionary": False, "write_statistics": False}
+def _added_ids(rows: pd.DataFrame, prov_columns: list[str], like: np.ndarray) -> np.ndarray:
+    ids = np.column_stack([rows[c].to_numpy() for c in prov_columns])
+    return ids.astype(like.dtype) if like.dtype.kind in "iu" else ids.astype(str)
 
 
 def build_version(
@@ -260,21 +320,49 @@ def build_version(
     *,
     definition: Pipeline | None = None,
 ) -> NewVersion:
-    """Apply per-split deltas to a stored run and update its model; nothing is written yet."""
+    """Apply per-split deltas to a stored run and update its model; nothing is written yet.
+
+    Only the row chunks holding removed rows are read and rebuilt; the others are shared with
+    the parent. Appended rows form a new chunk at the end of their split."""
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     deltas = {split: deltas.get(split) or SplitDelta() for split in SPLITS}
     for delta in deltas.values():
         delta.removed = np.unique(np.asarray(delta.removed, dtype=np.int64))
-    rows, X, y, old_X, old_y, encoded = {}, {}, {}, {}, {}, {}
+    chunks, y, old_X, old_y, encoded, keeps, row_ids = {}, {}, {}, {}, {}, {}, {}
     for split in SPLITS:
         delta = deltas[split]
-        table = parent.rows(split)
-        matrix = parent.matrix(split)
         labels = parent.labels(split)
+        matrix = parent.matrix(split)
         old_X[split], old_y[split] = matrix, labels
-        keep = _keep_mask(table.num_rows, delta.removed)
-        kept_rows = table.filter(pa.array(keep)) if len(delta.removed) else table
+        keep = keeps[split] = _keep_mask(len(labels), delta.removed)
+        parts = parent.chunks(split)
+        starts = np.cumsum([0] + [n for _, n in parts])
+        owner = np.searchsorted(starts, delta.removed, side="right") - 1
+        new: list[Chunk] = []
+        for i, (part, size) in enumerate(parts):
+            mine = delta.removed[owner == i] - starts[i]
+            if part and not len(mine):
+                new.append(Chunk(part, size, link=part))
+                continue
+            rows, X, provenance = _chunk_without(parent, split, part, size, mine, matrix[starts[i]:starts[i + 1]])
+            if part:
+                if rows.num_rows:  # a chunk left empty is dropped
+                    new.append(Chunk(part, rows.num_rows, rows=rows, X=X, provenance=provenance))
+                continue
+            # a run stored before chunking: its one file becomes chunks
+            first = 0
+            at = provenance.column("row").to_numpy()
+            for j, n in enumerate(chunk_sizes(rows.num_rows)):
+                inside = pa.array((at >= first) & (at < first + n))
+                piece = provenance.filter(inside)
+                piece = piece.set_column(piece.schema.get_field_index("row"), "row",
+                                         pc.subtract(piece.column("row"), pa.scalar(first, pa.int64())))
+                new.append(Chunk(part_name(j), n, rows=rows.slice(first, n), X=X[first:first + n], provenance=piece))
+                first += n
+        ids = parent.row_ids(split)
+        row_ids[split] = ids[keep] if ids is not None else None
+        kept_y = labels[keep] if len(delta.removed) else labels
         if delta.n_added:
             definition = definition or parent.pipeline
             data = delta.added[parent.data_columns]
@@ -283,13 +371,24 @@ def build_version(
             if len(y_add) != len(data):
                 raise VersionError(f"extract_label() returned {len(y_add)} labels for {len(data)} rows")
             encoded[split] = (X_add, y_add.astype(labels.dtype, copy=False))
-            rows[split] = pa.concat_tables([kept_rows, _arrow_rows(delta.added, table.schema)])
+            schema = parent.row_part(split, parts[0][0]).schema
+            names = [int(c.part.rsplit("-", 1)[1]) for c in new if c.part]
+            part = part_name(max(names, default=-1) + 1)
+            new.append(Chunk(part, len(data), rows=_arrow_rows(delta.added, schema),
+                             X=X_add, provenance=_provenance_of(delta.added, split, 0, parent.run_id,
+                                                                 parent.provenance_columns)))
+            y[split] = np.concatenate([kept_y, encoded[split][1]])
+            if row_ids[split] is not None:
+                row_ids[split] = np.concatenate(
+                    [row_ids[split], _added_ids(delta.added, parent.provenance_columns, row_ids[split])])
         else:
-            rows[split] = kept_rows
-        kept_X = _take_rows(matrix, keep) if len(delta.removed) else matrix
-        X[split] = _append_rows(kept_X, encoded.get(split, (None,))[0])
-        kept_y = labels[keep] if len(delta.removed) else labels
-        y[split] = np.concatenate([kept_y, encoded[split][1]]) if split in encoded else kept_y
+            y[split] = kept_y
+        if not new:  # every row of the split went: keep one empty chunk
+            schema = parent.row_part(split, parts[0][0]).schema
+            new.append(Chunk(part_name(0), 0, rows=schema.empty_table(), X=matrix[:0],
+                             provenance=pa.table({"row": pa.array([], pa.int64()), "source": pa.array([], pa.string()),
+                                                  "source_id": pa.array([], pa.string())})))
+        chunks[split] = new
     seconds["apply"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -303,27 +402,28 @@ def build_version(
     seconds["update_model"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    # Predictions are row-wise: those of the kept rows come from the stored matrix without
+    # copying it, those of appended rows from their new features.
     model = update.model
-    predictions = model.predict(X["test"]) if X["test"].shape[0] else parent.labels("test")[:0]
-    metrics = {
-        "train": evaluate(model, X["train"], y["train"], model.predict(X["train"])),
-        "test": evaluate(model, X["test"], y["test"], predictions),
-    }
+    metrics, predictions = {}, None
+    for split in SPLITS:
+        if not len(y[split]):
+            metrics[split] = {}
+            predictions = predictions if split == "train" else y[split][:0]
+            continue
+        guess, scores = predictions_and_scores(model, old_X[split])
+        keep = keeps[split]
+        guess = guess[keep]
+        scores = scores[keep] if scores is not None else None
+        if split in encoded:
+            more, more_scores = predictions_and_scores(model, encoded[split][0])
+            guess = np.concatenate([guess, more])
+            scores = np.concatenate([scores, more_scores]) if scores is not None else None
+        metrics[split] = evaluate(model, None, y[split], guess, scores=scores)
+        if split == "test":
+            predictions = guess
     seconds["evaluate"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    sizes = {split: parent_rows for split, parent_rows in
-             (("train", old_X["train"].shape[0]), ("test", old_X["test"].shape[0]))}
-    provenance = _renumbered(parent.row_provenance, deltas, sizes)
-    extra = [
-        _provenance_of(deltas[split].added, split, rows[split].num_rows - deltas[split].n_added,
-                       parent.run_id, parent.provenance_columns)
-        for split in SPLITS if deltas[split].n_added
-    ]
-    if extra:
-        provenance = pa.concat_tables([_plain_strings(provenance), *extra], promote_options="permissive")
-    seconds["provenance"] = time.perf_counter() - t0
-    return NewVersion(parent, deltas, rows, X, y, np.asarray(predictions), update, metrics, provenance, seconds)
+    return NewVersion(parent, deltas, chunks, y, row_ids, np.asarray(predictions), update, metrics, seconds)
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -348,23 +448,31 @@ def write_version(
     parent = version.parent
     created = datetime.now(timezone.utc).replace(tzinfo=None)
     run_id = f"{created:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
-    provenance = version.row_provenance.set_column(0, "run_id", _constant(run_id, version.row_provenance.num_rows))
     rows_removed = int(sum(len(d.removed) for d in version.deltas.values()))
     rows_added = int(sum(d.n_added for d in version.deltas.values()))
+    manifest = {split: [[c.part, c.size] for c in version.chunks[split]] for split in SPLITS}
 
     def write(folder: Path) -> None:
+        (folder / "row_provenance").mkdir()
         for split in SPLITS:
-            if version.deltas[split].empty:  # unchanged: share the parent's immutable files
-                for name in (f"{split}.parquet", f"y_{split}.npy",
-                             f"X_{split}.npz" if (parent.folder / f"X_{split}.npz").exists() else f"X_{split}.npy"):
-                    _link_or_copy(parent.folder / name, folder / name)
+            (folder / f"{split}.parquet").mkdir()
+            (folder / f"X_{split}").mkdir()
+            for chunk in version.chunks[split]:
+                if chunk.link is not None:  # unchanged: share the parent's immutable files
+                    for source in parent.part_files(split, chunk.link):
+                        _link_or_copy(source, folder / source.relative_to(parent.folder))
+                    continue
+                pq.write_table(chunk.rows, folder / f"{split}.parquet" / f"{chunk.part}.parquet", **FAST_PARQUET)
+                save_matrix_part(folder / f"X_{split}" / chunk.part, chunk.X)
+                pq.write_table(chunk.provenance.select(list(CHUNK_PROVENANCE)),
+                               chunk_provenance_path(folder, split, chunk.part), **FAST_PARQUET)
+            if version.deltas[split].empty:
+                _link_or_copy(parent.folder / f"y_{split}.npy", folder / f"y_{split}.npy")
             else:
-                pq.write_table(version.rows[split], folder / f"{split}.parquet", **_FAST_PARQUET)
-                save_matrix(folder, f"X_{split}", version.X[split])
                 np.save(folder / f"y_{split}.npy", version.y[split], allow_pickle=False)
+            if version.row_ids[split] is not None:
+                save_row_ids(folder, split, version.row_ids[split])
         np.save(folder / "predictions.npy", version.predictions, allow_pickle=False)
-        # written here rather than by the store, with the fast settings (the catalog's column order)
-        pq.write_table(provenance, folder / "row_provenance.parquet", compression="none", write_statistics=False)
         for name in ("encoder.pkl", "config.toml"):
             _link_or_copy(parent.folder / name, folder / name)
         if version.update.model is parent.model:
@@ -375,6 +483,7 @@ def write_version(
             np.savez(folder / STATE_FILE, **version.update.state)
         save_json(folder / "run.json", {
             **parent.info, "run_id": run_id, "metrics": version.metrics, "parent_run": parent.run_id,
+            "chunks": manifest,
             "derived_by": {"action": action, "request": request, "strategy": version.update.strategy,
                            "detail": version.update.detail, "rows_removed": rows_removed,
                            "rows_added": rows_added, **(extra_info or {})},
@@ -386,12 +495,18 @@ def write_version(
     record = {
         **run, "run_id": run_id, "created": created, "parent_run": parent.run_id,
         "model": type(version.update.model).__name__,
-        "train_rows": version.rows["train"].num_rows, "test_rows": version.rows["test"].num_rows,
+        "train_rows": version.size("train"), "test_rows": version.size("test"),
         "seconds": seconds,
     }
     tables = {name: parent.table(name) for name in ("sources", "column_provenance", "matrix_provenance")}
     tables["metrics"] = [{"split": split, "name": name, "value": value}
                          for split, scores in version.metrics.items() for name, value in scores.items()]
+    tables["row_chunks"] = []
+    for split in SPLITS:
+        first = 0
+        for part, size in manifest[split]:
+            tables["row_chunks"].append({"split": split, "part": part, "first_row": first, "rows": size})
+            first += size
     entry = {
         "entry_id": uuid.uuid4().hex, "created": created, "action": action, "request": request,
         "run_id": parent.run_id, "new_run_id": run_id, "rows_removed": rows_removed,

@@ -8,6 +8,8 @@ Tables (all keyed by ``run_id``):
 * ``column_provenance``: for every prepared column, the source columns it was computed from;
 * ``matrix_provenance``: for every feature-matrix column, the prepared columns it encodes;
 * ``metrics``: evaluation metrics per split;
+* ``row_chunks``: the row chunks a run's per-row files are stored in (split, part, first row,
+  rows), which turn a chunk's row numbers into positions in the split;
 * ``audit_log``: deletions and redactions applied to runs.
 
 A run folder is the unit of registration. The store writes everything of a run into a hidden
@@ -56,6 +58,8 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
                           ("prepared_column", "VARCHAR")),
     "metrics": (("run_id", "VARCHAR"), ("split", "VARCHAR"), ("name", "VARCHAR"),
                 ("value", "DOUBLE")),
+    "row_chunks": (("run_id", "VARCHAR"), ("split", "VARCHAR"), ("part", "VARCHAR"),
+                   ("first_row", "BIGINT"), ("rows", "BIGINT")),
     "audit_log": (("entry_id", "VARCHAR"), ("created", "TIMESTAMP"), ("action", "VARCHAR"),
                   ("request", "JSON"), ("run_id", "VARCHAR"), ("new_run_id", "VARCHAR"),
                   ("rows_removed", "BIGINT"), ("strategy", "VARCHAR"), ("seconds", "DOUBLE")),
@@ -65,13 +69,27 @@ ROW_PROVENANCE: tuple[tuple[str, str], ...] = (
     ("source_id", "VARCHAR"),
 )
 # Tables a run brings in its catalog.json (runs and audit_log rows come from its record).
-RUN_TABLES = ("sources", "column_provenance", "matrix_provenance", "metrics")
+RUN_TABLES = ("sources", "column_provenance", "matrix_provenance", "metrics", "row_chunks")
+# Columns of a row provenance chunk file (run, split and the chunk's first row come from
+# row_chunks: a chunk file is shared, hard-linked, by the versions that did not change it).
+CHUNK_PROVENANCE = ("row", "source", "source_id")
 
 
-def write_row_provenance(folder: Path, table: pd.DataFrame | pa.Table) -> None:
-    """Write a run's row provenance into its (staging) folder, in the catalog's column order."""
+def chunk_provenance_path(folder: Path, split: str, part: str) -> Path:
+    return folder / "row_provenance" / f"{split}-{part}.parquet"
+
+
+def write_row_provenance(folder: Path, table: pd.DataFrame | pa.Table | dict) -> None:
+    """Write a run's row provenance into its (staging) folder: one table in the catalog's
+    column order, or ``{(split, part): table}`` chunks whose ``row`` counts from the chunk's
+    first row."""
     columns = [column for column, _ in ROW_PROVENANCE]
-    if isinstance(table, pa.Table):
+    if isinstance(table, dict):
+        (folder / "row_provenance").mkdir(exist_ok=True)
+        for (split, part), chunk in table.items():
+            pq.write_table(chunk.select(list(CHUNK_PROVENANCE)), chunk_provenance_path(folder, split, part),
+                           compression="none", write_statistics=False)
+    elif isinstance(table, pa.Table):
         pq.write_table(table.select(columns), folder / "row_provenance.parquet")
     else:
         table.reindex(columns=columns).to_parquet(folder / "row_provenance.parquet", index=False)
@@ -132,10 +150,25 @@ class Catalog:
             select = ", ".join(f"CAST({_quote(c)} AS {t}) AS {_quote(c)}" for c, t in ROW_PROVENANCE)
             files = [str(self.runs_dir / run_id / "row_provenance.parquet") for (run_id,) in
                      con.execute("SELECT run_id FROM runs ORDER BY run_id").fetchall()]
-            files = [f for f in files if os.path.exists(f)]
+            files = [f for f in files if os.path.exists(f)]  # runs stored before row chunks
+            bodies = []
             if files:
                 listed = ", ".join(f"'{_sql_string(f)}'" for f in files)
-                body = f"SELECT {select} FROM read_parquet([{listed}], union_by_name=true)"
+                bodies.append(f"SELECT {select} FROM read_parquet([{listed}], union_by_name=true)")
+            chunks = con.execute("SELECT run_id, split, part FROM row_chunks ORDER BY ALL").fetchall()
+            if chunks:
+                prefix = _sql_string(str(self.runs_dir) + os.sep)
+                listed = ", ".join(
+                    f"'{_sql_string(chunk_provenance_path(self.runs_dir / r, s, p))}'" for r, s, p in chunks)
+                bodies.append(
+                    "SELECT CAST(c.run_id AS VARCHAR) AS run_id, CAST(c.split AS VARCHAR) AS split, "
+                    "CAST(c.first_row + p.row AS BIGINT) AS row, CAST(p.source AS VARCHAR) AS source, "
+                    "CAST(p.source_id AS VARCHAR) AS source_id "
+                    f"FROM read_parquet([{listed}], filename=true) p JOIN row_chunks c ON p.filename = "
+                    f"'{prefix}' || c.run_id || '{os.sep}row_provenance{os.sep}' || c.split || '-' || c.part || '.parquet'"
+                )
+            if bodies:
+                body = " UNION ALL ".join(bodies)
             else:
                 nulls = ", ".join(f"NULL AS {_quote(c)}" for c, _ in ROW_PROVENANCE)
                 body = f"SELECT {select} FROM (SELECT {nulls}) WHERE false"

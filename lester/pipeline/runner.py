@@ -41,10 +41,13 @@ from lester.pipeline.matrix_provenance import matrix_column_provenance
 from lester.pipeline.split import split_mask
 from lester.pipeline.store import (
     ArtifactStore,
-    save_frame,
+    chunk_sizes,
+    part_name,
     save_json,
     save_matrix,
     save_pickle,
+    save_row_ids,
+    save_rows,
 )
 
 Progress = Callable[[str, str], None]
@@ -360,12 +363,17 @@ def _capture(
     run_id = f"{created:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
     kinds = prep["kinds"]
 
+    sizes = {"train": chunk_sizes(len(result.train)), "test": chunk_sizes(len(result.test))}
+    chunks = {split: [[part_name(i), n] for i, n in enumerate(sizes[split])] for split in sizes}
+
     def write(folder: Path) -> None:
-        save_frame(folder / "train.parquet", result.train)
-        save_frame(folder / "test.parquet", result.test)
+        for split, rows in (("train", result.train), ("test", result.test)):
+            # converted on one thread: the pool pandas would start costs more than it saves here
+            save_rows(folder, split, pa.Table.from_pandas(rows, preserve_index=False, nthreads=1), sizes[split])
+            save_row_ids(folder, split, _row_ids(rows, prep["provenance"], kinds))
         if result.X_train is not None:
-            save_matrix(folder, "X_train", result.X_train)
-            save_matrix(folder, "X_test", result.X_test)
+            save_matrix(folder, "X_train", result.X_train, sizes["train"])
+            save_matrix(folder, "X_test", result.X_test, sizes["test"])
             save_pickle(folder / "encoder.pkl", result.encoder)
         if result.y_train is not None:
             np.save(folder / "y_train.npy", result.y_train, allow_pickle=False)
@@ -377,15 +385,21 @@ def _capture(
         save_json(folder / "run.json", {
             "run_id": run_id, "pipeline": str(definition.path), "metrics": result.metrics,
             "seconds": result.seconds, "provenance_columns": prep["provenance"],
-            "data_columns": prep["columns"],
+            "data_columns": prep["columns"], "chunks": chunks,
         })
 
+    provenance_chunks = {}
+    row_chunks = []
+    for split, rows in (("train", result.train), ("test", result.test)):
+        prov_rows = rows[prep["provenance"]]
+        first = 0
+        for part, n in chunks[split]:
+            provenance_chunks[(split, part)] = _row_provenance(run_id, split, prov_rows.iloc[first:first + n], kinds)
+            row_chunks.append({"split": split, "part": part, "first_row": first, "rows": n})
+            first += n
     tables = {
-        "row_provenance": pa.concat_tables(
-            [_row_provenance(run_id, "train", result.train, kinds),
-             _row_provenance(run_id, "test", result.test, kinds)],
-            promote_options="permissive",
-        ),
+        "row_provenance": provenance_chunks,
+        "row_chunks": row_chunks,
         "sources": prep["sources"],
         "column_provenance": [
             {"column": column, "source": origin.split(".", 1)[0], "source_column": origin.split(".", 1)[1]}
@@ -410,6 +424,19 @@ def _capture(
     }
     result.folder = store.write_run(run_id, write, record, tables)
     result.run_id = run_id
+
+
+def _row_ids(rows: pd.DataFrame, provenance: Sequence[str], kinds: Mapping[str, str]) -> np.ndarray | None:
+    """Each row's source ids, one column per provenance label: integers where every id is
+    one, else text. None when a label holds lists of ids (an aggregate) or has gaps."""
+    if not provenance or any(kind == "list" for kind in kinds.values()):
+        return None
+    columns = [rows[c] for c in provenance]
+    if any(c.isna().any() for c in columns):
+        return None
+    if all(pd.api.types.is_integer_dtype(c.dtype) for c in columns):
+        return np.column_stack([c.to_numpy(dtype=np.int64) for c in columns]) if len(rows) else np.zeros((0, len(columns)), np.int64)
+    return np.column_stack([c.astype(str).to_numpy(dtype=str) for c in columns]) if len(rows) else np.zeros((0, len(columns)), "U1")
 
 
 def _row_provenance(run_id: str, split: str, rows: pd.DataFrame, kinds: Mapping[str, str]) -> pa.Table:

@@ -18,10 +18,26 @@ from sklearn.base import is_classifier
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 
 
-def _f1_macro(y: np.ndarray, predictions: np.ndarray) -> float:
-    labels, codes = np.unique(np.concatenate([y, predictions]), return_inverse=True)
-    truth, guess = codes[: len(y)], codes[len(y):]
-    k = len(labels)
+def _codes(values: np.ndarray, classes: np.ndarray | None) -> np.ndarray | None:
+    """Positions of ``values`` in the sorted ``classes``; None if some value is not a class."""
+    if classes is None or not len(classes):
+        return None
+    at = np.clip(np.searchsorted(classes, values), 0, len(classes) - 1)
+    return at if np.array_equal(classes[at], values) else None
+
+
+def _f1_macro(y: np.ndarray, predictions: np.ndarray, classes: np.ndarray | None = None) -> float:
+    truth, guess = _codes(y, classes), _codes(predictions, classes)
+    if truth is not None and guess is not None:  # the model's classes: no sort of the labels
+        present = np.bincount(truth, minlength=len(classes)) + np.bincount(guess, minlength=len(classes))
+        keep = np.flatnonzero(present > 0)
+        remap = np.full(len(classes), -1)
+        remap[keep] = np.arange(len(keep))
+        truth, guess, k = remap[truth], remap[guess], len(keep)
+    else:
+        labels, codes = np.unique(np.concatenate([y, predictions]), return_inverse=True)
+        truth, guess = codes[: len(y)], codes[len(y):]
+        k = len(labels)
     true_positive = np.bincount(truth[truth == guess], minlength=k).astype(float)
     predicted = np.bincount(guess, minlength=k).astype(float)
     actual = np.bincount(truth, minlength=k).astype(float)
@@ -74,8 +90,11 @@ def evaluate(model: Any, X: Any, y: np.ndarray, predictions: np.ndarray,
     if len(y) == 0:
         return {}
     if is_classifier(model):
-        result = {"accuracy": float(np.mean(y == predictions)), "f1_macro": _f1_macro(y, predictions)}
-        classes = np.unique(y)
+        known = getattr(model, "classes_", None)
+        known = np.asarray(known) if known is not None and np.all(known[:-1] < known[1:]) else None
+        result = {"accuracy": float(np.mean(y == predictions)), "f1_macro": _f1_macro(y, predictions, known)}
+        codes = _codes(y, known)
+        classes = np.unique(y) if codes is None else known[np.bincount(codes, minlength=len(known)) > 0]
         if hasattr(model, "predict_proba") and len(classes) == 2:
             if scores is None:
                 scores = model.predict_proba(X)[:, 1]

@@ -63,6 +63,7 @@ from lester.errors import LesterError
 __all__ = [
     "STRATEGIES",
     "ModelUpdate",
+    "initial_state",
     "UnlearningError",
     "model_parameters",
     "strategy_for",
@@ -399,8 +400,136 @@ def _logistic_penalty(model: Any, d: int) -> tuple[float, np.ndarray]:
     return (1.0 if not np.isfinite(C) else C), diagonal
 
 
-def _logistic_newton(model: Any, delta: _Delta, state: dict | None) -> tuple[Any, None, str]:
-    y = delta.y_new
+def _augmented_gradient(X: Any, v: np.ndarray, fit_intercept: bool) -> np.ndarray:
+    """[Xᵀv, Σv] (the intercept as a constant column) without building [X, 1]."""
+    g = np.asarray(X.T @ v).ravel()
+    return np.append(g, v.sum()) if fit_intercept else g
+
+
+def _augmented_hessian(X: Any, w: np.ndarray, fit_intercept: bool) -> np.ndarray:
+    """[X, 1]ᵀ diag(w) [X, 1] without building [X, 1]."""
+    Xw = X.multiply(w[:, None]).tocsr() if sp.issparse(X) else X * w[:, None]
+    top = _dense(X.T @ Xw)
+    if not fit_intercept:
+        return top
+    column = np.asarray(Xw.sum(axis=0)).ravel()
+    return np.block([[top, column[:, None]], [column[None, :], np.array([[w.sum()]])]])
+
+
+def _binary_logistic_parts(model: Any, X: Any, y: np.ndarray, theta: np.ndarray, C: float) -> tuple[np.ndarray, np.ndarray]:
+    """The data terms of the binary logistic objective's gradient and Hessian at ``theta``
+    (rows weighted by C; no penalty)."""
+    d = X.shape[1]
+    z = np.asarray(X @ theta[:d]).ravel() + (theta[d] if model.fit_intercept else 0.0)
+    p = expit(z)
+    t = (y == model.classes_[1]).astype(float)
+    return (_augmented_gradient(X, C * (p - t), model.fit_intercept),
+            _augmented_hessian(X, C * p * (1 - p), model.fit_intercept))
+
+
+def _binary_logistic_theta(model: Any) -> np.ndarray:
+    return np.append(model.coef_.ravel(), model.intercept_) if model.fit_intercept else model.coef_.ravel().copy()
+
+
+def logistic_state(model: Any, X: Any, y: np.ndarray) -> dict[str, np.ndarray] | None:
+    """What a Newton update of a binary logistic regression needs from all its training rows:
+    the objective's Hessian at the fitted parameters and the gradient the solver left
+    (``None`` where the fast update does not apply). O(n·d²), paid once per fitted model."""
+    if not _fast_logistic_applies(model):
+        return None
+    d = X.shape[1]
+    C, pen = _logistic_penalty(model, d)
+    theta = _binary_logistic_theta(model)
+    gradient, hessian = _binary_logistic_parts(model, X, np.asarray(y), theta, C)
+    return {"logit_theta": theta, "logit_hessian": hessian + np.diag(pen),
+            "logit_residual": gradient + pen * theta, "logit_n": np.array(float(X.shape[0]))}
+
+
+def _fast_logistic_applies(model: Any) -> bool:
+    if len(model.classes_) != 2 or model.class_weight is not None:
+        return False  # balanced weights change with the class counts: every row's weight moves
+    try:
+        _logistic_penalty(model, model.coef_.shape[1])
+    except _NotApplicable:
+        return False
+    return model.coef_.shape[1] <= _MAX_GRAM_FEATURES
+
+
+def _binary_logistic_update(model: Any, delta: _Delta, state: dict | None) -> tuple[Any, dict, str]:
+    """Newton steps on the new objective with the Hessian kept in the state (downdated by the
+    removed rows, updated by the added ones) and exact gradients: the gradient of the new
+    objective at θ is the stored residual's change, so the first step touches the changed
+    rows only; each further step is one O(n·d) pass over the stored matrix (no copy)."""
+    X, y, d = delta.X, delta.y, delta.X.shape[1]
+    C, pen = _logistic_penalty(model, d)
+    theta0 = _binary_logistic_theta(model)
+    how = "stored Hessian"
+    if (state is None or "logit_hessian" not in state or float(state.get("logit_n", -1)) != X.shape[0]
+            or state["logit_hessian"].shape != (len(theta0), len(theta0))
+            or not np.allclose(state["logit_theta"], theta0, rtol=0, atol=1e-12)):
+        state = logistic_state(model, X, y)
+        how = "Hessian of the stored X_train"
+    hessian = np.array(state["logit_hessian"], dtype=float, copy=True)
+    residual = np.asarray(state["logit_residual"], dtype=float)
+    gradient = np.zeros_like(theta0)
+    if len(delta.removed):
+        g, h = _binary_logistic_parts(model, delta.X_removed, delta.y_removed, theta0, C)
+        gradient, hessian = gradient - g, hessian - h
+    if delta.has_added:
+        g, h = _binary_logistic_parts(model, delta.X_add, delta.y_add, theta0, C)
+        gradient, hessian = gradient + g, hessian + h
+    # gradient = grad F_new(θ0) - residual: the old rows' terms cancel
+    target = (y == model.classes_[1]).astype(float)
+    keep_weight = C * delta.keep
+    target_add = (delta.y_add == model.classes_[1]).astype(float) if delta.has_added else None
+
+    def scores(M: Any, theta: np.ndarray) -> np.ndarray:
+        return expit(np.asarray(M @ theta[:d]).ravel() + (theta[d] if model.fit_intercept else 0.0))
+
+    def new_gradient(theta: np.ndarray) -> np.ndarray:
+        g = _augmented_gradient(X, keep_weight * (scores(X, theta) - target), model.fit_intercept)
+        if delta.has_added:
+            g = g + _augmented_gradient(delta.X_add, C * (scores(delta.X_add, theta) - target_add), model.fit_intercept)
+        return g + pen * theta - residual
+
+    def new_hessian(theta: np.ndarray) -> np.ndarray:
+        p = scores(X, theta)
+        h = _augmented_hessian(X, keep_weight * p * (1 - p), model.fit_intercept) + np.diag(pen)
+        if delta.has_added:
+            pa_ = scores(delta.X_add, theta)
+            h = h + _augmented_hessian(delta.X_add, C * pa_ * (1 - pa_), model.fit_intercept)
+        return h
+
+    theta, steps, first = theta0, 0, np.linalg.norm(gradient)
+    for _ in range(8):
+        if np.linalg.norm(gradient) <= max(1e-10, 1e-4 * first) or not first:
+            break
+        if steps == 2:  # a large change: the moved Hessian converges slowly, use the exact one
+            hessian = new_hessian(theta)
+            how += ", then exact Hessians"
+        theta = theta - _solve_symmetric(hessian, gradient)
+        steps += 1
+        gradient = new_gradient(theta)
+    updated = copy.deepcopy(model)
+    updated.coef_ = theta[:d][None, :]
+    if model.fit_intercept:
+        updated.intercept_ = theta[d:].copy()
+    # The Hessian was moved to the new rows at θ0, not re-evaluated at the new θ: close, and
+    # only the step size depends on it (the gradients are exact).
+    new_state = {"logit_theta": theta, "logit_hessian": hessian, "logit_residual": residual,
+                 "logit_n": np.array(float(len(delta.y) - len(delta.removed) + (len(delta.y_add) if delta.has_added else 0)))}
+    return updated, new_state, f"{steps} Newton step{'s' if steps != 1 else ''} ({how})"
+
+
+def _logistic_newton(model: Any, delta: _Delta, state: dict | None) -> tuple[Any, dict | None, str]:
+    y = delta.y_new if not _fast_logistic_applies(model) else None
+    if y is None:
+        present = np.unique(delta.y[delta.keep]) if not delta.has_added else np.unique(np.concatenate([delta.y[delta.keep], delta.y_add]))
+        if len(present) < len(model.classes_):
+            raise _NotApplicable(f"classes {sorted(set(model.classes_) - set(present))} would vanish")
+        if delta.has_added:
+            _class_index(model, delta.y_add)
+        return _binary_logistic_update(model, delta, state)
     present = np.unique(y)
     if len(present) < len(model.classes_):
         raise _NotApplicable(f"classes {sorted(set(model.classes_) - set(present))} would vanish")
@@ -697,6 +826,29 @@ _REGISTRY: list[tuple[Callable[[Any], bool], str, bool, _Strategy]] = [
 
 STRATEGIES = ("gram_downdate", "naive_bayes_counts", "knn_drop_rows", "newton_step",
               "first_order_steps", "warm_refit")
+
+
+def initial_state(model: Any, X: Any, y: Sequence[Any] | np.ndarray) -> dict[str, np.ndarray] | None:
+    """The sufficient statistics :func:`update_model` keeps beside a model, computed from its
+    training rows (the Gram matrix for least squares and ridge, the Hessian and residual
+    gradient for a binary logistic regression); None for other models. The runner stores
+    them with a run so that the first deletion does not pay for them.
+
+    Example:
+        >>> from sklearn.linear_model import Ridge
+        >>> X, y = np.arange(20.0).reshape(10, 2), np.arange(10.0)
+        >>> sorted(initial_state(Ridge().fit(X, y), X, y))
+        ['gram_n', 'gram_sx', 'gram_sy', 'gram_xtx', 'gram_xty']
+    """
+    kind = type(model)
+    try:
+        if kind in (LinearRegression, Ridge) and X.shape[1] <= _MAX_GRAM_FEATURES and not getattr(model, "positive", False):
+            return _gram_statistics(X, _as_targets(np.asarray(y)))
+        if kind is LogisticRegression:
+            return logistic_state(model, X, np.asarray(y))
+    except (ValueError, TypeError, _NotApplicable):
+        return None
+    return None
 
 
 def strategy_for(model: Any) -> str:

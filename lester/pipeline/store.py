@@ -174,10 +174,37 @@ def load_matrix(folder: Path, name: str) -> Any:
         return sp.load_npz(folder / f"{name}.npz")
     if (folder / f"{name}.npy").exists():
         return np.load(folder / f"{name}.npy", allow_pickle=False)
-    parts = [load_matrix_part(p) for p in sorted((folder / name).iterdir())]
+    files = sorted((folder / name).iterdir())
+    if all(f.suffix == ".npy" for f in files):
+        return _read_dense_parts(files)
+    parts = [load_matrix_part(p) for p in files]
     if any(sp.issparse(p) for p in parts):
         return sp.vstack(parts, format="csr") if len(parts) > 1 else parts[0]
     return np.concatenate(parts) if len(parts) > 1 else np.array(parts[0])
+
+
+def _read_dense_parts(files: Sequence[Path]) -> np.ndarray:
+    """Dense chunks read straight into one array: a single copy, no memory maps."""
+    headers = []
+    for path in files:
+        with open(path, "rb") as handle:
+            version = np.lib.format.read_magic(handle)
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = read_header(handle)
+            headers.append((shape, fortran, dtype, handle.tell()))
+    shape, _, dtype, _ = headers[0]
+    if any(h[1] or h[2] != dtype or h[0][1:] != shape[1:] or dtype.hasobject for h in headers):
+        parts = [np.load(p, allow_pickle=False) for p in files]
+        return np.concatenate(parts)
+    out = np.empty((sum(h[0][0] for h in headers), *shape[1:]), dtype=dtype)
+    at = 0
+    for path, (part_shape, _, _, offset) in zip(files, headers, strict=True):
+        n = part_shape[0]
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            handle.readinto(memoryview(out[at:at + n]).cast("B"))
+        at += n
+    return out
 
 
 def save_rows(folder: Path, split: str, table: pa.Table, sizes: Sequence[int]) -> None:

@@ -75,7 +75,29 @@ def _data_unsupported_while(folder: Path, rng: random.Random) -> None:
     _write(folder / "values.csv", ["key", "value"], [[f"k{i}", rng.randrange(100)] for i in range(30)])
 
 
+def _data_prefix_header_label_loop(folder: Path, rng: random.Random) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    zones = ["north", "south", "east"]
+    with open(folder / "stations.csv", "w") as f:
+        f.write("# exported by the depot tool\ncode,zone,staffed\n")
+        for i in range(12):
+            f.write(f"s{i},{rng.choice(zones)},{rng.randrange(2)}\n")
+    _write(folder / "bands.csv", ["zone", "band"], [["north", "peak"], ["east", "off"]])
+    _write(folder / "trips.csv", ["trip", "start", "end", "minutes"],
+           [[f"t{i}", f"s{rng.randrange(15)}", f"s{rng.randrange(15)}", rng.randrange(5, 90)] for i in range(120)])
+
+
+def _data_dictreader_list_nested(folder: Path, rng: random.Random) -> None:
+    _write(folder / "products.csv", ["sku", "shelf", "price"],
+           [[f"P{i}", rng.choice(["A1", "B2"]), f"{rng.uniform(1, 30):.2f}"] for i in range(10)])
+    _write(folder / "lines.csv", ["line_id", "sku", "qty"],
+           [[f"l{i}", rng.choice([f"p{rng.randrange(13)}", f" P{rng.randrange(13)}"]),
+             rng.choice(["", str(rng.randrange(1, 6))])] for i in range(150)])
+
+
 GENERATORS = {
+    "prefix_header_label_loop": _data_prefix_header_label_loop,
+    "dictreader_list_nested": _data_dictreader_list_nested,
     "split_join_groupby": _data_split_join_groupby,
     "dictreader_features": _data_dictreader_features,
     "pandas_masks": _data_pandas_masks,
@@ -95,7 +117,7 @@ def _run_both(name: str, folder: Path) -> tuple[RulesProgram, dict, dict]:
 
 
 @pytest.mark.parametrize("name", ["split_join_groupby", "dictreader_features", "pandas_masks", "union_lists",
-                                  "nested_first_seen"])
+                                  "nested_first_seen", "prefix_header_label_loop", "dictreader_list_nested"])
 def test_idioms_compile_declaratively_and_match(name, tmp_path):
     program, original, candidate = _run_both(name, tmp_path)
     assert program.opaque_steps == [], program.notes
@@ -183,3 +205,19 @@ def test_corpus_cases_compile_and_match(case):
     assert result["ok"], result["problems"]
     if case == "compliance_demo":
         assert result["opaque"] is False, result["program"].notes
+
+
+def test_header_prefix_is_a_filter_on_the_first_field_and_named_defaults(tmp_path):
+    program, original, _candidate = _run_both("prefix_header_label_loop", tmp_path)
+    code = program.code
+    assert "starts_with(code, 'code') OR starts_with(code, '#')" in code   # line.startswith before the split
+    assert code.count("lt.join(") == 3                                      # two look-ups in one guard + .get
+    assert "'standard' if v is None else v" in code                         # .get(k, DEFAULT_BAND)
+    assert "categories=[['north', 'south', 'east']]" in code                 # ZONES.index(...) one-hot
+    assert 0 < len(original["prepared"]) < 120
+
+
+def test_list_of_dictreader_rows_joins_in_a_nested_loop(tmp_path):
+    program, original, _candidate = _run_both("dictreader_list_nested", tmp_path)
+    assert "products_rows.columns" in program.code and "right_on='sku__p'" in program.code
+    assert len(original["prepared"]) > 0

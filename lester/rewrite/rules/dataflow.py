@@ -43,7 +43,7 @@ from lester.rewrite.rules.expressions import (
     subscript_key,
     translate,
 )
-from lester.rewrite.rules.plan import DataprepPlan, RowExpr, RowSet, identifier
+from lester.rewrite.rules.plan import DataprepPlan, RowExpr, RowSet, identifier, quote
 from lester.rewrite.rules.program import RulesUnsupported
 from lester.rewrite.rules.values import (
     CategoryIndex,
@@ -575,6 +575,15 @@ class ScriptReader:
             if isinstance(target, FileIn):
                 target.skipped += 1
                 return Ignored("the header line")
+        if func == "list" and len(args) == 1 and not kwargs:
+            inner = args[0].value
+            reader = None
+            if isinstance(inner, cst.Name) and isinstance(self.env.get(inner.value), CsvReader):
+                reader = self.env[inner.value]
+            elif isinstance(inner, cst.Call) and code_of(inner.func) in ("csv.DictReader", "DictReader"):
+                reader = self.value(inner, line_node, names)
+            if reader is not None:
+                return self.reader_rows(reader, line_node)
         if func in ("pd.read_csv", "pandas.read_csv", "read_csv"):
             return self.pandas_read(node, line_node)
         from lester.rewrite.rules import pandas_ops
@@ -891,6 +900,17 @@ class ScriptReader:
         ctx.pending = {"file": file, "skip": skip, "line": target, "csv": reader.options}
         ctx.names[target.value] = ("fields", file)
 
+    def reader_rows(self, reader: CsvReader, line_node) -> Rows:
+        """``list(csv.DictReader(f))``: every record, its fields the file's columns (known at run time)."""
+        if not reader.dict_rows or reader.fieldnames is not None:
+            raise self.fail(line_node, "a list of csv.reader rows (fields by position) is not translated")
+        file = reader.file
+        options = {"header": str(file.skipped + reader.skipped)}
+        options.update(_string_options(file, reader.options))
+        rs = self.plan.scan(file.path, options, {}, file.line)
+        rs.all_columns_known = False
+        return Rows(rs, Shape("open", {"suffix": ""}))
+
     def _keys_used(self, body, name: str, stmt) -> list[str]:
         keys: list[str] = []
         for sub in m.findall(body, m.Subscript(value=m.Name(name))):
@@ -1139,6 +1159,17 @@ class ScriptReader:
         options = self._split_options(file, pending["skip"], cols, extra, positions, split)
         ctx.rs = self.plan.scan(file.path, options, {c: "str" for c in cols}, file.line)
         ctx.pending = None
+        for prefixes, line in pending.get("skip_prefixes", []):
+            # without the separator in it, a prefix of the line is a prefix of its first field
+            if sep is None or any(sep in p for p in prefixes) or (positions is not None and 0 not in positions):
+                raise RulesUnsupported("dataprep", (line, line), "a line prefix test the rules cannot map to "
+                                       "the first field", self.filename)
+            first = cols[0]
+            tests = " OR ".join(f"starts_with({quote(first)}, {_sql_text(p)})" for p in prefixes)
+            rexpr = RowExpr(columns=(first,), python=f"lambda v: not v.startswith({prefixes!r})",
+                            sql=f"(NOT ({tests}))" if prefixes else None, ctype="bool",
+                            text=f"line.startswith({prefixes!r})")
+            ctx.rs = self.plan.filter(ctx.rs, rexpr, line, f"skip lines starting with {', '.join(prefixes)}")
         if positions is None:
             for c in cols:
                 ctx.names[c] = ColumnB(c, "str")
@@ -1441,10 +1472,18 @@ class ScriptReader:
         raise self.fail(line_node, ".get() with a default that does not match the dict's values")
 
     def _defaulted(self, ctx: Ctx, col: str, default, line_node) -> RowExpr:
-        if not (is_literal(default) or code_of(default) == "None"):
+        if isinstance(default, cst.Name) and default.value in self.constants and default.value not in ctx.names:
+            # DEFAULT_SCORE = 600 at module level: the constant's value (scalars only)
+            value = self.constants[default.value]
+            if not isinstance(value, (str, int, float, bool, type(None))):
+                raise self.fail(line_node, f"a .get() default {default.value!r} that is not a scalar constant")
+        elif is_literal(default) or code_of(default) == "None":
+            value = None if code_of(default) == "None" else literal_value(default)
+        else:
             raise self.fail(line_node, "a .get() default that is not a constant")
-        value = None if code_of(default) == "None" else literal_value(default)
         ctype = ctx.rs.columns.get(col)
+        if value is not None and ctype is not None and type(value).__name__ != ctype:
+            ctype = None  # the default has another type than the dict's values
         return RowExpr(columns=(col,), python=f"lambda v: {value!r} if v is None else v", ctype=ctype,
                        text=f"{col} or {value!r} when missing")
 
@@ -1518,6 +1557,27 @@ class ScriptReader:
                     m.ComparisonTarget(m.Equal(), m.Integer("0"))]))):
             ctx.pending["skip"] += 1  # `if i == 0: continue` skips the header line
             return
+        if _ends_in_continue(body) and orelse is None and ctx.pending is not None and ctx.rs is None:
+            prefixes = self._line_prefixes(stmt.test, ctx)
+            if prefixes is not None:  # `if line.startswith("id"): continue` before the line is split
+                self._ignorable_before_continue(body[:-1] if not _is_continue_line(body[-1]) else body, ctx)
+                ctx.pending.setdefault("skip_prefixes", []).append((prefixes, self.line(stmt)))
+                return
+        if _ends_in_continue(body) and orelse is None and self._mixed_memberships(_disjuncts(stmt.test), ctx):
+            # `if a not in d or b not in d: continue`: each disjunct in turn removes rows
+            self._ignorable_before_continue(body[:-1] if not _is_continue_line(body[-1]) else body, ctx)
+            for part in _disjuncts(stmt.test):
+                self._narrow(ctx, _negate(part), stmt)
+            return
+        if (orelse is None and not _has_continue(body) and not isinstance(stmt.test, cst.Comparison)
+                and self._mixed_memberships(_conjuncts(stmt.test), ctx)):
+            # `if n > 0 and k in d:` block: each conjunct in turn keeps rows (Python's short-circuit order)
+            child = ctx.child()
+            for part in _conjuncts(stmt.test):
+                self._narrow(child, part, stmt)
+            self.body(body, child)
+            self._check_no_escape(child, ctx, stmt)
+            return
         if _ends_in_continue(body) and orelse is None:
             self._ignorable_before_continue(body[:-1] if not _is_continue_line(body[-1]) else body, ctx)
             negated = _negate(stmt.test)
@@ -1551,6 +1611,37 @@ class ScriptReader:
             self._check_no_escape(no, ctx, stmt)
             return
         raise self.fail(stmt, "an if statement the rules do not translate")
+
+    def _mixed_memberships(self, parts: list, ctx: Ctx) -> bool:
+        """Several tests joined by and/or, at least one of them a membership in a dict."""
+        return len(parts) > 1 and any(self._membership(p, ctx) is not None for p in parts)
+
+    def _narrow(self, ctx: Ctx, test, stmt) -> None:
+        """Keep the rows where ``test`` holds: ``k in d`` is an inner join, anything else a filter."""
+        probe = self._membership(test, ctx)
+        if probe is not None:
+            negated, holder, key_node = probe
+            if negated:
+                raise self.fail(stmt, "rows kept when a key is missing from a dict (an anti-join)")
+            self.join_index(ctx, self.finish(holder, stmt), key_node, "inner", stmt)
+            return
+        rexpr = self.expr(ctx, test, stmt, predicate=True)
+        ctx.rs = self.plan.filter(ctx.rs, rexpr, self.line(stmt), f"rows where {code_of(test).strip()}")
+
+    def _line_prefixes(self, test, ctx: Ctx) -> tuple[str, ...] | None:
+        """``line.startswith(prefix)`` (or a tuple of prefixes) on the raw line not yet split."""
+        if not m.matches(test, m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("startswith")), args=[m.Arg()])):
+            return None
+        held = ctx.names.get(test.func.value.value)
+        if not (isinstance(held, tuple) and held[0] == "line") or not is_literal(test.args[0].value):
+            return None
+        value = literal_value(test.args[0].value)
+        prefixes = (value,) if isinstance(value, str) else value
+        if not isinstance(prefixes, tuple) or not all(isinstance(p, str) for p in prefixes):
+            return None
+        if any(ch in p for p in prefixes for ch in "\r\n\""):
+            return None
+        return prefixes
 
     def _check_no_escape(self, child: Ctx, ctx: Ctx, stmt) -> None:
         after = self._statements_after(stmt)
@@ -1750,20 +1841,45 @@ class ScriptReader:
             else:
                 inner_body[-1] = last.with_changes(body=last.body[:-1])
         right = inner_source.rs
-        if inner_source.shape.kind == "open" or not right.all_columns_known:
-            raise self.fail(stmt, "a nested loop over rows whose columns are known only at run time")
-        taken = set(ctx.rs.columns)
-        mapping = {}
-        for c in right.columns:
-            if c in taken:
-                mapping[c] = self.plan.fresh_column(ctx.rs, f"{c}_2", taken | set(right.columns) | set(mapping.values()))
-        picked = self.plan.rename(right, mapping, self.line(stmt)) if mapping else right
-        joined = self.plan.join(ctx.rs, picked, left_keys, [mapping.get(k, k) for k in right_keys], "inner",
-                                self.line(stmt), "nested loop comparing keys")
-        child = ctx.child()
-        child.rs = joined
-        for n, b in inner_ctx.names.items():
-            child.names[n] = _renamed(b, mapping)
+        if inner_source.shape.kind == "open":
+            # the inner rows' columns are known at run time: all of them get a suffix, as dict joins do
+            if inner_source.shape.fields.get("suffix"):
+                raise self.fail(stmt, "a nested loop over renamed rows whose columns are known only at run time")
+            base = "__" + (identifier("_".join(sorted(inner_names))) or "inner")
+            suffix, n = base, 2
+            while any(c.endswith(suffix) for c in ctx.rs.columns):
+                suffix, n = f"{base}{n}", n + 1
+            picked = self.plan.raw(right, "{rs}.rename({{c: c + " + repr(suffix) + " for c in {rs}.columns}})",
+                                   self.line(stmt), "the inner rows' columns", columns={})
+            picked.all_columns_known = False
+            joined = self.plan.join(ctx.rs, picked, left_keys, [k + suffix for k in right_keys], "inner",
+                                    self.line(stmt), "nested loop comparing keys")
+            joined.all_columns_known = False
+            child = ctx.child()
+            child.rs = joined
+            for n, b in inner_ctx.names.items():
+                if isinstance(b, RowB) and isinstance(b.fields, _AnyColumn):
+                    child.names[n] = RowB(_AnyColumn(joined, suffix), kind=b.kind)
+                elif isinstance(b, ColumnB):
+                    child.names[n] = ColumnB(b.column + suffix, b.ctype)
+                else:
+                    raise self.fail(stmt, "a value of the inner rows the rules cannot follow through the join")
+        else:
+            if not right.all_columns_known:
+                raise self.fail(stmt, "a nested loop over rows whose columns are known only at run time")
+            taken = set(ctx.rs.columns)
+            mapping = {}
+            for c in right.columns:
+                if c in taken:
+                    mapping[c] = self.plan.fresh_column(ctx.rs, f"{c}_2",
+                                                        taken | set(right.columns) | set(mapping.values()))
+            picked = self.plan.rename(right, mapping, self.line(stmt)) if mapping else right
+            joined = self.plan.join(ctx.rs, picked, left_keys, [mapping.get(k, k) for k in right_keys], "inner",
+                                    self.line(stmt), "nested loop comparing keys")
+            child = ctx.child()
+            child.rs = joined
+            for n, b in inner_ctx.names.items():
+                child.names[n] = _renamed(b, mapping)
         for c in rest:
             rexpr = self.expr(child, c, stmt, predicate=True)
             child.rs = self.plan.filter(child.rs, rexpr, self.line(stmt), code_of(c))
@@ -1924,6 +2040,16 @@ def _branches(stmt: cst.If):
             out.append((None, list(node.orelse.body.body)))
             return out
         node = node.orelse
+
+
+def _disjuncts(test):
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
+        return _disjuncts(test.left) + _disjuncts(test.right)
+    return [test]
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _conjuncts(test):

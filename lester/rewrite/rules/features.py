@@ -159,6 +159,16 @@ def _call(it: ScriptReader, node: cst.Call, line_node) -> Any:
         return _as_vec_or_matrix(it, inner, line_node)
     if short == "zeros":
         shape = args[0]
+        if isinstance(shape, cst.Tuple) and len(shape.elements) == 1:
+            shape = shape.elements[0].value
+        if not isinstance(shape, cst.Tuple):  # np.zeros(len(rows), dtype=int): one value per row
+            count = _array(it, shape, line_node)
+            dtype = code_of(kwargs["dtype"]).strip("'\"") if "dtype" in kwargs else "float"
+            kind = {"int": "int", "float": "float", "np.int64": "int", "np.float64": "float", "int64": "int",
+                    "float64": "float", "np.int_": "int", "np.float_": "float"}.get(dtype)
+            if not isinstance(count, Count) or kind is None or set(kwargs) - {"dtype"}:
+                raise Untranslatable("np.zeros(len(rows)) of int or float expected")
+            return Zeros(count.rs, Lin(), line=it.line(line_node), vector=kind)
         if not isinstance(shape, cst.Tuple) or len(shape.elements) != 2:
             raise Untranslatable("np.zeros of a shape other than (rows, columns)")
         count = _array(it, shape.elements[0].value, line_node)
@@ -442,9 +452,35 @@ def _is_number(node) -> bool:
 def _elementwise(it: ScriptReader, node, line_node, hint: str) -> Vec:
     """A numpy/pandas expression applied value by value: projected as a per-row column."""
     holder = {"rs": None}
+    inner: dict[str, Any] = {}
+
+    class _Comprehensions(cst.CSTTransformer):
+        """``np.array([r[10] for r in rows])`` inside the expression: a per-row column of its own."""
+
+        def leave_Call(self, original, updated):
+            if code_of(updated.func) in ("np.array", "numpy.array", "np.asarray", "numpy.asarray") and len(
+                    updated.args) == 1 and m.matches(updated.args[0].value, m.Name()) and (
+                    updated.args[0].value.value in inner and not updated.args[0].keyword):
+                return updated.args[0].value  # the comprehension's column already
+            return updated
+
+        def leave_ListComp(self, original, updated):
+            return self._bind(updated)
+
+        def leave_GeneratorExp(self, original, updated):
+            return self._bind(updated)
+
+        def _bind(self, comp):
+            value = _array(it, comp, line_node)
+            name = f"__array{len(inner)}"
+            inner[name] = value
+            return cst.Name(name)
+
+    written = code_of(node).strip()
+    node = node.visit(_Comprehensions())
 
     def lookup(name: str):
-        value = it.env.get(name)
+        value = inner[name] if name in inner else it.env.get(name)
         if value is GLOBAL:
             return GLOBAL
         value = it.finish(value, line_node) if value is not None else None
@@ -478,7 +514,7 @@ def _elementwise(it: ScriptReader, node, line_node, hint: str) -> Vec:
     if rexpr.column is not None:
         return Vec(rs, rexpr.column)
     col = it.plan.fresh_column(rs, identifier(hint) or "feature")
-    it.plan.project(rs, col, rexpr, it.line(line_node), code_of(node).strip())
+    it.plan.project(rs, col, rexpr, it.line(line_node), written)
     return Vec(rs, col)
 
 
@@ -551,9 +587,77 @@ def fill_loop(it: ScriptReader, stmt: cst.For) -> None:
     ctx = Ctx(None, {})
     it.start_rows(ctx, source, target.elements[1].value, stmt)
     ctx.names[index] = None
+    vectors = {id(h): h for h in _filled(it, stmt) if h.vector}
+    if vectors:
+        if len(vectors) != len({id(h) for h in _filled(it, stmt)}) or len(vectors) > 1:
+            raise it.fail(stmt, "a loop filling a vector together with other arrays")
+        _fill_vector(it, stmt, ctx, index, next(iter(vectors.values())))
+        it.stage = "dataprep"
+        return
     for s in stmt.body.body:
         _fill_statement(it, s, ctx, index, guard=None)
     it.stage = "dataprep"
+
+
+def _filled(it, stmt) -> list:
+    found = []
+    for sub in m.findall(stmt.body, m.Assign(targets=[m.AssignTarget(m.Subscript(value=m.Name()))])):
+        holder = it.env.get(sub.targets[0].target.value.value)
+        if isinstance(holder, Zeros):
+            found.append(holder)
+    return found
+
+
+def _fill_vector(it, stmt, ctx, index: str, holder: Zeros) -> None:
+    """``y = np.zeros(n, dtype=int)`` then ``for i, r in enumerate(rows): if test: y[i] = value``.
+
+    The assignments, in order, become one conditional expression per row, starting from zero;
+    values are cast to the vector's dtype as numpy does when it stores them.
+    """
+    if holder.done is not None or holder.rs is None or ctx.rs is None or holder.rs.id != ctx.rs.id:
+        raise it.fail(stmt, "a vector filled twice or from other rows than it has")
+    cells = m.findall(stmt.body, m.Assign(targets=[m.AssignTarget(m.Subscript(value=m.Name()))]))
+    name = cells[0].targets[0].target.value.value
+    cast = holder.vector
+    expr: cst.BaseExpression = cst.parse_expression("0" if cast == "int" else "0.0")
+
+    def assigned(s):
+        if not (isinstance(s, cst.SimpleStatementLine) and len(s.body) == 1 and isinstance(s.body[0], cst.Assign)
+                and len(s.body[0].targets) == 1):
+            return None
+        cell = s.body[0].targets[0].target
+        if not (m.matches(cell, m.Subscript(value=m.Name(name))) and len(cell.slice) == 1
+                and m.matches(cell.slice[0].slice, m.Index(m.Name(index)))):
+            return None
+        value = s.body[0].value
+        if is_literal(value) and type(literal_value(value)).__name__ == cast:
+            return value
+        return cst.Call(func=cst.Name(cast), args=[cst.Arg(value)])
+
+    def guarded(value, test, otherwise):
+        return cst.IfExp(test=test.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()]),
+                         body=value, orelse=otherwise.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()]),
+                         whitespace_before_if=cst.SimpleWhitespace(" "), whitespace_after_if=cst.SimpleWhitespace(" "),
+                         whitespace_before_else=cst.SimpleWhitespace(" "),
+                         whitespace_after_else=cst.SimpleWhitespace(" "))
+
+    for s in stmt.body.body:
+        value = assigned(s)
+        if value is not None:
+            expr = value
+            continue
+        if isinstance(s, cst.If) and len(s.body.body) == 1 and assigned(s.body.body[0]) is not None and (
+                s.orelse is None or (isinstance(s.orelse, cst.Else) and len(s.orelse.body.body) == 1
+                                     and assigned(s.orelse.body.body[0]) is not None)):
+            otherwise = assigned(s.orelse.body.body[0]) if s.orelse is not None else expr
+            expr = guarded(assigned(s.body.body[0]), s.test, otherwise)
+            continue
+        raise it.fail(s, f"a statement filling {name} other than `{name}[i] = value` under an if")
+    try:
+        col = it.column_of(ctx, expr, stmt, name)
+    except Untranslatable as exc:
+        raise it.fail(stmt, str(exc)) from None
+    holder.done = Vec(ctx.rs, col)
 
 
 def _fill_statement(it, s, ctx, index: str, guard) -> None:
@@ -594,11 +698,15 @@ def _fill_statement(it, s, ctx, index: str, guard) -> None:
                 return
         if m.matches(col_node, m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("index")))):
             cats = it.env.get(col_node.func.value.value)
+            fixed = it.constants.get(col_node.func.value.value)
+            if isinstance(fixed, (list, tuple)) and len(set(fixed)) == len(fixed):
+                # FIXED_LIST.index(value): the script fails on other values, the encoder leaves them zero
+                cats = Categories(None, "", "literal", values=list(fixed))
             if isinstance(cats, Categories):
                 if _num(value) != 1:
                     raise Untranslatable("a one-hot cell set to something other than 1")
                 col = it.column_of(ctx, col_node.args[0].value, s, "category")
-                holder.cells.append((Lin(), Block("onehot", [col], cats), Lin({cats.symbol: 1})))
+                holder.cells.append((Lin(), Block("onehot", [col], cats), _width(cats)))
                 if holder.rs is None:
                     holder.rs = ctx.rs
                 return
@@ -641,6 +749,10 @@ def finish_zeros(it: ScriptReader, zeros: Zeros, line_node) -> Matrix:
 
 def label_of(it: ScriptReader, value, line_node) -> Label:
     """The label vector saved as y: a column of the prepared rows."""
+    if isinstance(value, Zeros) and value.vector:
+        if value.done is None:
+            raise Untranslatable("a vector of zeros that no loop fills")
+        value = value.done
     if isinstance(value, Zeros):
         raise Untranslatable("a label matrix")
     vec = _as_vec(it, value, line_node)

@@ -223,6 +223,8 @@ class Zeros:
     width: dict  # linear form: symbol -> coefficient ("" is the constant)
     cells: list = field(default_factory=list)  # (offset linear form, Block, width linear form)
     line: int = 0
+    vector: str | None = None  # a 1-d vector of this dtype ("int", "float") filled per row (a label)
+    done: Any = None  # the vector's column once its filling loop is read (a Vec)
 
 
 @dataclass

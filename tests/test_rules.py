@@ -95,7 +95,22 @@ def _data_dictreader_list_nested(folder: Path, rng: random.Random) -> None:
              rng.choice(["", str(rng.randrange(1, 6))])] for i in range(150)])
 
 
+def _data_get_is_none_join(folder: Path, rng: random.Random) -> None:
+    _write(folder / "members.csv", ["mid", "plan", "age"],
+           [[f"m{i}", rng.choice(["basic ", "gold", "flex"]), rng.randrange(18, 80)] for i in range(20)])
+    _write(folder / "visits.csv", ["vid", "mid", "club"],
+           [[f"v{i}", f"m{rng.randrange(26)}", rng.choice(["north", "south"])] for i in range(150)])
+
+
+def _data_hand_statistics(folder: Path, rng: random.Random) -> None:
+    _write(folder / "shifts.csv", ["shift_id", "worker", "hours", "rate"],
+           [[f"s{i}", f"w{rng.randrange(9)}", rng.choice(["", f"{rng.uniform(2, 12):.1f}"]),
+             f"{rng.uniform(12, 30):.2f}"] for i in range(140)])
+
+
 GENERATORS = {
+    "get_is_none_join": _data_get_is_none_join,
+    "hand_statistics": _data_hand_statistics,
     "prefix_header_label_loop": _data_prefix_header_label_loop,
     "dictreader_list_nested": _data_dictreader_list_nested,
     "split_join_groupby": _data_split_join_groupby,
@@ -117,7 +132,8 @@ def _run_both(name: str, folder: Path) -> tuple[RulesProgram, dict, dict]:
 
 
 @pytest.mark.parametrize("name", ["split_join_groupby", "dictreader_features", "pandas_masks", "union_lists",
-                                  "nested_first_seen", "prefix_header_label_loop", "dictreader_list_nested"])
+                                  "nested_first_seen", "prefix_header_label_loop", "dictreader_list_nested",
+                                  "get_is_none_join", "hand_statistics"])
 def test_idioms_compile_declaratively_and_match(name, tmp_path):
     program, original, candidate = _run_both(name, tmp_path)
     assert program.opaque_steps == [], program.notes
@@ -221,3 +237,15 @@ def test_list_of_dictreader_rows_joins_in_a_nested_loop(tmp_path):
     program, original, _candidate = _run_both("dictreader_list_nested", tmp_path)
     assert "products_rows.columns" in program.code and "right_on='sku__p'" in program.code
     assert len(original["prepared"]) > 0
+
+
+def test_get_then_is_none_guard_is_an_inner_join(tmp_path):
+    program, original, _candidate = _run_both("get_is_none_join", tmp_path)
+    assert "lt.join(" in program.code and "how='left'" not in program.code
+    assert 0 < len(original["prepared"]) < 150
+
+
+def test_hand_computed_statistics_become_scalers(tmp_path):
+    program, _original, _candidate = _run_both("hand_statistics", tmp_path)
+    code = program.code
+    assert "StandardScaler()" in code and "SampleStandardScaler()" in code and "MinMaxScaler()" in code

@@ -818,6 +818,10 @@ class ScriptReader:
             if any(p.rs.id != rs.id for p in parts):
                 raise self.fail(stmt, "zip over lists built from different rows")
             ctx.rs = rs
+            if isinstance(target, cst.Name):  # `for row in zip(a, b, c)`: a row of positions
+                ctx.names[target.value] = RowB({i: (p.shape.fields[None], rs.columns.get(p.shape.fields[None]))
+                                                for i, p in enumerate(parts)})
+                return
             if not (isinstance(target, cst.Tuple) and len(target.elements) == len(parts)):
                 raise self.fail(stmt, "zip(...) target does not unpack every list")
             for el, p in zip(target.elements, parts):
@@ -989,10 +993,50 @@ class ScriptReader:
             return
 
     def body(self, stmts, ctx: Ctx) -> None:
+        stmts = self._get_then_none_guard(list(stmts), ctx)
         for stmt in stmts:
             if ctx.rs is None and ctx.pending is None:
                 raise self.fail(stmt, "the loop has no rows")
             self.loop_statement(stmt, ctx)
+
+    def _get_then_none_guard(self, stmts: list, ctx: Ctx) -> list:
+        """``v = d.get(k)`` then ``if v is None: continue`` reads as ``if k not in d: continue`` + ``v = d[k]``.
+
+        Exact when no value stored in the dict is None: rows, tuples and dicts of columns never
+        are, and a single column only when its type is known (a cast, a parsed text).
+        """
+        out = list(stmts)
+        for i in range(len(out) - 1):
+            first, second = out[i], out[i + 1]
+            if not (isinstance(first, cst.SimpleStatementLine) and len(first.body) == 1
+                    and m.matches(first.body[0], m.Assign(targets=[m.AssignTarget(m.Name())], value=m.Call(
+                        func=m.Attribute(value=m.Name(), attr=m.Name("get")), args=[m.Arg()])))):
+                continue
+            name = first.body[0].targets[0].target.value
+            call = first.body[0].value
+            if not (isinstance(second, cst.If) and second.orelse is None and _ends_in_continue(second.body.body)
+                    and m.matches(second.test, m.Comparison(left=m.Name(name), comparisons=[
+                        m.ComparisonTarget(m.Is(), m.Name("None"))]))):
+                continue
+            holder = self.env.get(call.func.value.value)
+            key = call.args[0].value
+            if call.func.value.value in ctx.names or not isinstance(holder, (DictCollector, Index)):
+                continue
+            if not m.matches(key, m.Name() | m.Subscript(value=m.Name()) | m.Attribute(value=m.Name())):
+                continue  # the key is evaluated twice: only plain reads of the row
+            index = self.finish(holder, first)
+            if index.value.kind == "scalar" and index.rs.columns.get(index.value.fields[None]) not in (
+                    "str", "int", "float", "bool"):
+                continue  # a stored value might be None itself
+            guard = second.with_changes(test=cst.Comparison(left=key, comparisons=[cst.ComparisonTarget(
+                cst.NotIn(whitespace_before=cst.SimpleWhitespace(" "), whitespace_after=cst.SimpleWhitespace(" "),
+                          whitespace_between=cst.SimpleWhitespace(" ")), call.func.value)]))
+            lookup = first.with_changes(body=[first.body[0].with_changes(value=cst.Subscript(
+                value=call.func.value, slice=[cst.SubscriptElement(cst.Index(key))]))])
+            self._copy_position(guard, second)
+            self._copy_position(lookup, first)
+            out[i], out[i + 1] = guard, lookup
+        return out
 
     def loop_statement(self, stmt: cst.CSTNode, ctx: Ctx) -> None:
         if isinstance(stmt, cst.SimpleStatementLine):
@@ -1077,6 +1121,13 @@ class ScriptReader:
                 raise self.fail(line_node, "unpacking a dict value of a different shape")
             for n, b in zip(names, probe):
                 ctx.names[n.value] = b
+            return
+        held = ctx.names.get(value.value) if isinstance(value, cst.Name) else None
+        if isinstance(held, tuple) and held and all(isinstance(b, ColumnB) for b in held):
+            if len(held) != len(names):  # a dict's tuple value unpacked later: `name, age = m`
+                raise self.fail(line_node, "unpacking a tuple of a different length")
+            for n, b in zip(names, held):
+                ctx.names[self._column_name(n, line_node)] = b
             return
         if isinstance(value, cst.Name) and isinstance(ctx.names.get(value.value), tuple):
             kind, file = ctx.names[value.value]

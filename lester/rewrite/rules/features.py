@@ -127,7 +127,7 @@ def _call(it: ScriptReader, node: cst.Call, line_node) -> Any:
     short = func.split(".", 1)[1] if func.startswith(_NP) else None
     if func == "len" and len(args) == 1:
         target = it.value(args[0], line_node)
-        if isinstance(target, Rows) or isinstance(target, Frame):
+        if isinstance(target, (Rows, Frame, Vec)):
             return Count(target.rs)
         if isinstance(target, Categories):
             return Lin({target.symbol: 1})
@@ -136,6 +136,16 @@ def _call(it: ScriptReader, node: cst.Call, line_node) -> Any:
         if isinstance(args[0], cst.Name) and isinstance(it.constants.get(args[0].value), (list, tuple)):
             return const_lin(len(it.constants[args[0].value]))
         raise Untranslatable("len() of something other than rows or categories")
+    if func == "sum" and len(args) == 1 and not kwargs:
+        return _sum(it, args[0], line_node)
+    if func in ("min", "max") and len(args) == 1 and not kwargs:
+        return Stat(_as_vec(it, _array(it, args[0], line_node), line_node), func)
+    if func in ("math.sqrt", "np.sqrt", "numpy.sqrt") and len(args) == 1:
+        inner = _array(it, args[0], line_node)
+        if isinstance(inner, Stat):
+            if inner.kind not in ("var", "var1"):
+                raise Untranslatable("the square root of a statistic other than a variance")
+            return Stat(inner.vec, "std" if inner.kind == "var" else "std1")
     if func == "sorted" and len(args) == 1 and not kwargs:
         inner = args[0]
         if m.matches(inner, m.Call(func=m.Name("set"))):
@@ -152,6 +162,15 @@ def _call(it: ScriptReader, node: cst.Call, line_node) -> Any:
             value=m.Name("dict"), attr=m.Name("fromkeys")))):
         vec = _as_column(it, args[0].args[0].value, line_node)
         return _categories(it, vec, "first_seen")
+    if func == "dict" and len(args) == 1 and not kwargs and m.matches(args[0], m.Call(
+            func=m.Name("zip"), args=[m.Arg(m.Name()), m.Arg(m.Call(func=m.Name("range"), args=[m.Arg(m.Call(
+                func=m.Name("len"), args=[m.Arg(m.Name())]))]))])):
+        # dict(zip(categories, range(len(categories)))): the position of each category
+        names = args[0].args[0].value.value, args[0].args[1].value.args[0].value.args[0].value.value
+        if names[0] == names[1]:
+            cats = it.value(args[0].args[0].value, line_node)
+            if isinstance(cats, Categories):
+                return CategoryIndex(cats)
     if short in ("array", "asarray") or func == "list":
         inner = _array(it, args[0], line_node)
         if isinstance(inner, list):
@@ -226,6 +245,60 @@ def _call(it: ScriptReader, node: cst.Call, line_node) -> Any:
     raise Untranslatable(f"{func}(...) is not translated")
 
 
+def _sum(it: ScriptReader, node, line_node) -> Stat:
+    """``sum(values)`` or ``sum((v - mean) ** 2 for v in values)`` over one column (hand-made statistics)."""
+    if isinstance(node, (cst.GeneratorExp, cst.ListComp)):
+        comp = node.for_in
+        if comp.inner_for_in is not None or comp.ifs or not isinstance(comp.target, cst.Name):
+            raise Untranslatable("a sum over a filtering or nested comprehension")
+        vec = _as_vec(it, _array(it, comp.iter, line_node), line_node)
+        mean = _squared_deviation(it, node.elt, comp.target.value, line_node)
+        if mean is None or mean.vec.column != vec.column or mean.vec.rs.id != vec.rs.id or vec.scaler or vec.stage:
+            raise Untranslatable("a sum over a comprehension other than squared deviations from the mean")
+        return Stat(vec, "ssd")
+    vec = _as_vec(it, _array(it, node, line_node), line_node)
+    if vec.scaler or vec.stage:
+        raise Untranslatable("a sum of scaled values")
+    return Stat(vec, "sum")
+
+
+def _squared_deviation(it: ScriptReader, elt, name: str, line_node) -> Stat | None:
+    """The mean in ``(v - mean) ** 2`` / ``(v - mean) * (v - mean)``, else None."""
+    def deviation(node):
+        if not (isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Subtract)
+                and m.matches(node.left, m.Name(name)) and isinstance(node.right, cst.Name)):
+            return None
+        found = it.env.get(node.right.value)
+        return found if isinstance(found, Stat) and found.kind == "mean" else None
+    if isinstance(elt, cst.BinaryOperation) and isinstance(elt.operator, cst.Power) and _num(elt.right) == 2:
+        return deviation(elt.left)
+    if (isinstance(elt, cst.BinaryOperation) and isinstance(elt.operator, cst.Multiply)
+            and code_of(elt.left).strip() == code_of(elt.right).strip()):
+        return deviation(elt.left)
+    return None
+
+
+def _scaled_comprehension(it: ScriptReader, ctx, elt, target, line_node) -> Vec | None:
+    """``[(v - mean) / std for v in values]`` with statistics computed by hand: a scaled column."""
+    stats = [n for n in m.findall(elt, m.Name()) if isinstance(it.env.get(n.value), Stat)]
+    if not stats or not isinstance(target, cst.Name) or not isinstance(ctx.names.get(target.value), ColumnB):
+        return None
+    column = ctx.names[target.value].column
+    temp = "__values_of_the_row"
+
+    class Rename(cst.CSTTransformer):
+        def leave_Name(self, original, updated):
+            return updated.with_changes(value=temp) if updated.value == target.value else updated
+    it.env[temp] = Vec(ctx.rs, column)
+    try:
+        value = _array(it, elt.visit(Rename()), line_node)
+    finally:
+        del it.env[temp]
+    if not isinstance(value, Vec) or value.scaler is None or value.stage:
+        raise Untranslatable("a comprehension over statistics that is not a known scaling")
+    return value
+
+
 def _comprehension(it: ScriptReader, node, line_node) -> Any:
     """``[expr for r in rows]`` (a per-row column) or ``[[...] for r in rows]`` (matrix rows)."""
     if len(node.for_in.children) and node.for_in.inner_for_in is not None:
@@ -253,6 +326,9 @@ def _comprehension(it: ScriptReader, node, line_node) -> Any:
     onehot = _onehot_comprehension(it, ctx, elt, line_node)
     if onehot is not None:
         return Matrix(ctx.rs, [onehot])
+    scaled = _scaled_comprehension(it, ctx, elt, comp.target, line_node)
+    if scaled is not None:
+        return scaled
     col = it.column_of(ctx, elt, line_node, _hint(elt))
     return Rows(ctx.rs, Shape("scalar", {None: col}))
 
@@ -407,6 +483,11 @@ def _stack(it: ScriptReader, parts: list, line_node, rows: bool = False) -> Matr
 
 
 def _binary(it: ScriptReader, node: cst.BinaryOperation, line_node) -> Any:
+    if isinstance(node.operator, cst.Power) and _num(node.right) == 0.5:  # variance ** 0.5
+        inner = _array(it, node.left, line_node)
+        if isinstance(inner, Stat) and inner.kind in ("var", "var1"):
+            return Stat(inner.vec, "std" if inner.kind == "var" else "std1")
+        raise Untranslatable("a square root of something other than a variance")
     left = _array(it, node.left, line_node)
     right = _array(it, node.right, line_node)
     op = node.operator
@@ -435,6 +516,18 @@ def _binary(it: ScriptReader, node: cst.BinaryOperation, line_node) -> Any:
                 return Vec(left.rs, left.column, scaler="minmax")
             if left.stage == "" and left.scaler is None and right.kind == "max":
                 return Vec(left.rs, left.column, scaler="maxdiv")
+    if isinstance(left, Count) and isinstance(right, Lin) and set(right) <= {""}:
+        if isinstance(op, cst.Subtract):
+            return Count(left.rs, left.offset - right.get("", 0))
+        if isinstance(op, cst.Add):
+            return Count(left.rs, left.offset + right.get("", 0))
+    if isinstance(left, Stat) and isinstance(right, Count) and isinstance(op, cst.Divide) and (
+            left.vec.rs.id == right.rs.id):
+        # sum(v) / len(v) is the mean; the squared deviations over n (or n - 1) the variance
+        if left.kind == "sum" and right.offset == 0:
+            return Stat(left.vec, "mean")
+        if left.kind == "ssd" and right.offset in (0, -1):
+            return Stat(left.vec, "var" if right.offset == 0 else "var1")
     if isinstance(left, Stat) and isinstance(right, Stat) and isinstance(op, cst.Subtract):
         if left.kind == "max" and right.kind == "min" and left.vec.column == right.vec.column:
             return Stat(left.vec, "range")

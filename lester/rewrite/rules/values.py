@@ -158,9 +158,10 @@ class Ignored:
 
 @dataclass
 class Count:
-    """``len(rows)``: the number of rows of a row set."""
+    """``len(rows)``: the number of rows of a row set (``offset``: ``len(rows) - 1`` is -1)."""
 
     rs: RowSet
+    offset: int = 0
 
 
 # -- feature values --------------------------------------------------------------------------
@@ -179,7 +180,7 @@ class Stat:
     """``v.mean()`` and friends of a vector: a number known only once data is there."""
 
     vec: Vec
-    kind: str  # mean, std, min, max, range, std1 (ddof=1)
+    kind: str  # mean, std, min, max, range, std1 (ddof=1); sum, ssd (squared deviations), var, var1
 
 
 @dataclass

@@ -108,7 +108,16 @@ def _data_hand_statistics(folder: Path, rng: random.Random) -> None:
              f"{rng.uniform(12, 30):.2f}"] for i in range(140)])
 
 
+def _data_lists_by_key_onehot_rows(folder: Path, rng: random.Random) -> None:
+    _write(folder / "owners.tsv", ["oid", "city"], [[f"o{i}", rng.choice(["Oslo ", "Bergen"])] for i in range(10)],
+           delimiter="\t")
+    _write(folder / "units.tsv", ["unit", "oid", "kind", "rooms"],
+           [[f"u{i}", f"o{rng.randrange(13)}", rng.choice(["Flat", "house", "STUDIO", "garage", "loft"]),
+             rng.randrange(0, 6)] for i in range(160)], delimiter="\t")
+
+
 GENERATORS = {
+    "lists_by_key_onehot_rows": _data_lists_by_key_onehot_rows,
     "get_is_none_join": _data_get_is_none_join,
     "hand_statistics": _data_hand_statistics,
     "prefix_header_label_loop": _data_prefix_header_label_loop,
@@ -133,7 +142,7 @@ def _run_both(name: str, folder: Path) -> tuple[RulesProgram, dict, dict]:
 
 @pytest.mark.parametrize("name", ["split_join_groupby", "dictreader_features", "pandas_masks", "union_lists",
                                   "nested_first_seen", "prefix_header_label_loop", "dictreader_list_nested",
-                                  "get_is_none_join", "hand_statistics"])
+                                  "get_is_none_join", "hand_statistics", "lists_by_key_onehot_rows"])
 def test_idioms_compile_declaratively_and_match(name, tmp_path):
     program, original, candidate = _run_both(name, tmp_path)
     assert program.opaque_steps == [], program.notes
@@ -249,3 +258,11 @@ def test_hand_computed_statistics_become_scalers(tmp_path):
     program, _original, _candidate = _run_both("hand_statistics", tmp_path)
     code = program.code
     assert "StandardScaler()" in code and "SampleStandardScaler()" in code and "MinMaxScaler()" in code
+
+
+def test_dict_of_lists_compound_guard_and_onehot_rows(tmp_path):
+    program, original, _candidate = _run_both("lists_by_key_onehot_rows", tmp_path)
+    code = program.code
+    assert "(rooms_2 > 1)" in code and "(kind_2 <> 'garage')" in code and "lt.join(" in code  # and-chain in order
+    assert "categories=[['flat', 'house', 'studio']]" in code                              # one-hot rows
+    assert 0 < len(original["prepared"]) < 160

@@ -56,6 +56,7 @@ from lester.rewrite.rules.values import (
     Ignored,
     Index,
     Lines,
+    ListsByKey,
     Matrix,
     Model,
     Output,
@@ -292,6 +293,13 @@ class ScriptReader:
         if _is_empty_collection(value):
             for t in names:
                 self._bind_collection(t, value, line_node)
+            return
+        if (len(names) == 1 and isinstance(names[0], cst.Name) and isinstance(value, cst.Dict) and value.elements
+                and all(isinstance(el, cst.DictElement) and isinstance(el.key, cst.SimpleString)
+                        and code_of(el.value).replace(" ", "") in ("[]", "list()") for el in value.elements)):
+            name = names[0].value
+            self.env[name] = ListsByKey(name, {literal_value(el.key): Collector(
+                identifier(literal_value(el.key)) or "value", self.line(line_node)) for el in value.elements})
             return
         if (len(names) == 1 and isinstance(names[0], cst.Tuple) and isinstance(value, cst.Tuple)
                 and len(names[0].elements) == len(value.elements) and not self._is_pure(value)):
@@ -594,6 +602,11 @@ class ScriptReader:
 
     def subscript_value(self, node: cst.Subscript, line_node) -> Any:
         owner = self.value(node.value, line_node)
+        if isinstance(owner, ListsByKey):
+            key = subscript_key(node)
+            if key not in owner.lists:
+                raise self.fail(line_node, f"{owner.name} has no list {key!r}")
+            return self.finish(owner.lists[key], line_node)
         if isinstance(owner, Lines) and m.matches(node.slice[0].slice, m.Slice(lower=m.Integer(), upper=None)):
             return Lines(owner.file, owner.skipped + int(node.slice[0].slice.lower.value))
         from lester.rewrite.rules import pandas_ops
@@ -670,6 +683,10 @@ class ScriptReader:
                 for s in stmt.body.body:
                     self.unrolled_statement(s, names)
             return
+        flat = feat.flatten_cells(stmt)
+        if flat is not stmt and feat.loop_is_features(self, flat):
+            self._copy_position(flat, stmt)
+            stmt = flat
         if feat.loop_is_features(self, stmt):
             feat.fill_loop(self, stmt)
             return
@@ -844,6 +861,8 @@ class ScriptReader:
 
     def bind_row(self, ctx: Ctx, target: cst.BaseExpression, shape: Shape, stmt) -> None:
         rs = ctx.rs
+        if shape.kind == "matrix":
+            raise self.fail(stmt, "a loop over rows of a feature matrix")
         if shape.kind == "open":
             self._need_name(target, stmt)
             ctx.names[target.value] = RowB(_AnyColumn(rs, shape.fields["suffix"]), kind="row")
@@ -1246,6 +1265,15 @@ class ScriptReader:
             if isinstance(owner, Writer) and method == "writerow":
                 self.writerow(owner, call.args[0].value, line_node, ctx)
                 return
+        if (method == "append" and isinstance(owner_node, cst.Subscript) and isinstance(owner_node.value, cst.Name)
+                and isinstance(self.env.get(owner_node.value.value), ListsByKey)
+                and owner_node.value.value not in ctx.names):
+            lists = self.env[owner_node.value.value]
+            key = subscript_key(owner_node)
+            if key not in lists.lists:
+                raise self.fail(line_node, f"{lists.name} has no list {key!r}")
+            self.collect(lists.lists[key], call.args[0].value, line_node, ctx)
+            return
         # d[k].append(v) on a defaultdict(list) / d.setdefault(k, []).append(v)
         if method == "append" and isinstance(owner_node, cst.Subscript) and isinstance(owner_node.value, cst.Name):
             holder = self.env.get(owner_node.value.value)
@@ -1262,6 +1290,14 @@ class ScriptReader:
         coll.parts.append((ctx.rs, shape, self.line(line_node)))
 
     def element_shape(self, ctx: Ctx, value, line_node, hint: str) -> Shape:
+        if isinstance(value, cst.ListComp):
+            # [1.0 if v == c else 0.0 for c in CATEGORIES]: one row of a one-hot matrix
+            try:
+                block = feat._onehot_comprehension(self, ctx, value, line_node)
+            except Untranslatable:
+                block = None
+            if block is not None:
+                return Shape("matrix", {"blocks": [block]})
         if isinstance(value, (cst.Tuple, cst.List)):
             fields = {}
             for i, el in enumerate(value.elements):

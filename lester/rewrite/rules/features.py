@@ -36,6 +36,7 @@ from lester.rewrite.rules.values import (
     Count,
     Frame,
     Label,
+    ListsByKey,
     Matrix,
     Rows,
     Series,
@@ -106,7 +107,7 @@ def _array(it: ScriptReader, node, line_node) -> Any:
         # v[:, None] / v[:, np.newaxis]: a column vector
         if isinstance(owner, Vec):
             return owner
-        if isinstance(owner, (Frame, Series)):
+        if isinstance(owner, (Frame, Series, ListsByKey)):
             return it.value(node, line_node)
         raise Untranslatable("indexing is not translated here")
     if isinstance(node, cst.Call):
@@ -338,7 +339,10 @@ def _onehot_comprehension(it, ctx, elt, line_node):
     if not isinstance(elt, cst.ListComp) or elt.for_in.inner_for_in or elt.for_in.ifs:
         return None
     if isinstance(elt.for_in.iter, cst.Name) and isinstance(it.constants.get(elt.for_in.iter.value), (list, tuple)):
-        cats = Categories(ctx.rs, "", "literal", values=list(it.constants[elt.for_in.iter.value]))
+        values = list(it.constants[elt.for_in.iter.value])
+        if len(set(values)) != len(values):
+            return None  # repeated categories repeat columns, which an encoder does not
+        cats = Categories(ctx.rs, "", "literal", values=values)
     else:
         cats = it.value(elt.for_in.iter, line_node)
     if not isinstance(cats, Categories) or not isinstance(elt.for_in.target, cst.Name):
@@ -440,6 +444,8 @@ def _as_vec(it: ScriptReader, value, line_node) -> Vec:
 def _as_vec_or_matrix(it, value, line_node):
     if isinstance(value, Matrix):
         return value
+    if isinstance(value, Rows) and value.shape.kind == "matrix":
+        return Matrix(value.rs, list(value.shape.fields["blocks"]))
     if isinstance(value, Rows) and value.shape.kind != "scalar":
         return Matrix(value.rs, [Block("passthrough", value.shape.columns())])
     if isinstance(value, Frame) and value.columns is not None:
@@ -659,6 +665,21 @@ def _rowwise(node):
 
 
 # -- matrices filled row by row -----------------------------------------------------------------
+class _FlatCells(cst.CSTTransformer):
+    def leave_AssignTarget(self, original, updated):
+        cell = updated.target
+        if (isinstance(cell, cst.Subscript) and len(cell.slice) == 1 and isinstance(cell.value, cst.Subscript)
+                and len(cell.value.slice) == 1 and isinstance(cell.value.value, cst.Name)):
+            return updated.with_changes(target=cst.Subscript(value=cell.value.value,
+                                                             slice=[cell.value.slice[0], cell.slice[0]]))
+        return updated
+
+
+def flatten_cells(stmt: cst.For) -> cst.For:
+    """``X[i][j] = v`` written as ``X[i, j] = v`` (the same cell of a 2-d array)."""
+    return stmt.visit(_FlatCells())
+
+
 def loop_is_features(it: ScriptReader, stmt: cst.For) -> bool:
     for sub in m.findall(stmt.body, m.Assign(targets=[m.AssignTarget(m.Subscript(value=m.Name()))])):
         holder = it.env.get(sub.targets[0].target.value.value)

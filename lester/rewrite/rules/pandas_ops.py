@@ -333,11 +333,17 @@ def _merge(it, left, right, kwargs, line_node) -> Frame:
 
 
 def _dataframe(it, args, kwargs, line_node) -> Frame:
-    if args and isinstance(args[0], cst.Dict):
+    from lester.rewrite.rules.values import ListsByKey
+    lists = it.value(args[0], line_node) if args and isinstance(args[0], cst.Name) else None
+    if isinstance(lists, ListsByKey):  # pd.DataFrame(out) where out = {"a": [], ...}
+        entries = [(key, it.finish(coll, line_node)) for key, coll in lists.lists.items()]
+    elif args and isinstance(args[0], cst.Dict):
+        entries = [(literal_value(el.key), it.value(el.value, line_node)) for el in args[0].elements]
+    else:
+        entries = None
+    if entries is not None:
         cols: dict[str, tuple[RowSet, str]] = {}
-        for el in args[0].elements:
-            key = literal_value(el.key)
-            value = it.value(el.value, line_node)
+        for key, value in entries:
             if isinstance(value, Rows) and value.shape.kind == "scalar":
                 cols[key] = (value.rs, value.shape.fields[None])
             elif isinstance(value, Series) and value.column is not None:

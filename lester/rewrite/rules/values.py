@@ -101,6 +101,14 @@ class Collector:
 
 
 @dataclass
+class ListsByKey:
+    """``out = {"a": [], "b": []}``: one list per column, filled with ``out["a"].append(v)``."""
+
+    name: str
+    lists: dict  # key -> Collector
+
+
+@dataclass
 class DictCollector:
     """A dict the script fills inside loops: a join index (``d[k] = v``) or a group-by."""
 

@@ -80,8 +80,7 @@ def _data_prefix_header_label_loop(folder: Path, rng: random.Random) -> None:
     zones = ["north", "south", "east"]
     with open(folder / "stations.csv", "w") as f:
         f.write("# exported by the depot tool\ncode,zone,staffed\n")
-        for i in range(12):
-            f.write(f"s{i},{rng.choice(zones)},{rng.randrange(2)}\n")
+        f.writelines(f"s{i},{rng.choice(zones)},{rng.randrange(2)}\n" for i in range(12))
     _write(folder / "bands.csv", ["zone", "band"], [["north", "peak"], ["east", "off"]])
     _write(folder / "trips.csv", ["trip", "start", "end", "minutes"],
            [[f"t{i}", f"s{rng.randrange(15)}", f"s{rng.randrange(15)}", rng.randrange(5, 90)] for i in range(120)])
@@ -116,7 +115,15 @@ def _data_lists_by_key_onehot_rows(folder: Path, rng: random.Random) -> None:
              rng.randrange(0, 6)] for i in range(160)], delimiter="\t")
 
 
+def _data_row_dict_updates(folder: Path, rng: random.Random) -> None:
+    _write(folder / "limits.csv", ["sensor", "limit"], [[f"x{i}", rng.randrange(20, 80)] for i in range(5)])
+    for plant in ("north", "south"):
+        _write(folder / f"readings_{plant}.csv", ["rid", "sensor", "value"],
+               [[f"{plant}{i}", f"x{rng.randrange(5)}", f"{rng.uniform(-10, 100):.1f}"] for i in range(70)])
+
+
 GENERATORS = {
+    "row_dict_updates": _data_row_dict_updates,
     "lists_by_key_onehot_rows": _data_lists_by_key_onehot_rows,
     "get_is_none_join": _data_get_is_none_join,
     "hand_statistics": _data_hand_statistics,
@@ -142,7 +149,8 @@ def _run_both(name: str, folder: Path) -> tuple[RulesProgram, dict, dict]:
 
 @pytest.mark.parametrize("name", ["split_join_groupby", "dictreader_features", "pandas_masks", "union_lists",
                                   "nested_first_seen", "prefix_header_label_loop", "dictreader_list_nested",
-                                  "get_is_none_join", "hand_statistics", "lists_by_key_onehot_rows"])
+                                  "get_is_none_join", "hand_statistics", "lists_by_key_onehot_rows",
+                                  "row_dict_updates"])
 def test_idioms_compile_declaratively_and_match(name, tmp_path):
     program, original, candidate = _run_both(name, tmp_path)
     assert program.opaque_steps == [], program.notes
@@ -266,3 +274,17 @@ def test_dict_of_lists_compound_guard_and_onehot_rows(tmp_path):
     assert "(rooms_2 > 1)" in code and "(kind_2 <> 'garage')" in code and "lt.join(" in code  # and-chain in order
     assert "categories=[['flat', 'house', 'studio']]" in code                              # one-hot rows
     assert 0 < len(original["prepared"]) < 160
+
+
+def test_row_dict_updates_become_columns_of_the_list(tmp_path):
+    program, original, _candidate = _run_both("row_dict_updates", tmp_path)
+    assert "project('over'" in program.code and "lambda _row_value:" in program.code
+    assert {"over", "share", "sensor_over", "plant"} <= set(original["prepared"].columns)
+
+
+def test_row_dict_update_after_a_filter_stays_opaque():
+    source = (SCRIPTS / "row_dict_updates.py").read_text().replace(
+        '    r["over"] = int', '    if r["value"] < 0:\n        continue\n    r["over"] = int')
+    with pytest.raises(RulesUnsupported) as caught:
+        compile_script(source, filename="r.py", allow_opaque=False)
+    assert "skipped" in caught.value.reason

@@ -89,6 +89,8 @@ class Ctx:
         self.joins: dict = {}
         self.assigned: set[str] = set()
         self.index_name: str | None = None
+        self.rows_source: Rows | None = None  # the list of dict rows the loop walks (rows may be updated)
+        self.loop_body: list = []
 
     def child(self) -> Ctx:
         ctx = Ctx(self.rs, self.names, self)
@@ -789,6 +791,8 @@ class ScriptReader:
             ctx.names[index_name.value] = None  # the row number: not followed
             ctx.index_name = index_name.value
         self.start_rows(ctx, source, target, stmt)
+        if isinstance(source, Rows) and source.shape.kind == "dict" and isinstance(target, cst.Name):
+            ctx.rows_source, ctx.loop_body = source, list(stmt.body.body)
         self.body(stmt.body.body, ctx)
 
     def start_rows(self, ctx: Ctx, source: Any, target: cst.BaseExpression, stmt: cst.For) -> None:
@@ -1108,6 +1112,10 @@ class ScriptReader:
         if isinstance(target, (cst.Tuple, cst.List)):
             self.unpack(ctx, target, value, line_node)
             return
+        if (isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name)
+                and isinstance(ctx.names.get(target.value.value), RowB)):
+            self.update_row(ctx, target, value, line_node)
+            return
         if not isinstance(target, cst.Name):
             raise self.fail(line_node, f"assignment to {code_of(target)!r} inside a loop")
         name = target.value
@@ -1131,6 +1139,36 @@ class ScriptReader:
         self.plan.project(ctx.rs, col, rexpr, self.line(line_node), f"{name} = {code_of(value).strip()}")
         ctx.names[name] = ColumnB(col, rexpr.ctype)
         ctx.assigned.add(name)
+
+    def update_row(self, ctx: Ctx, target: cst.Subscript, value, line_node) -> None:
+        """``r["flag"] = ...`` on the dict rows of a list: a new column the list's rows keep afterwards.
+
+        Only at the top of the loop body, after nothing but plain statements (no filter has
+        dropped rows yet), so every row of the list gets the field as in the script.
+        """
+        name = target.value.value
+        row = ctx.names[name]
+        source = ctx.rows_source
+        if source is None or ctx.names is None or row.kind not in ("row", "record") or ctx.parent is not None:
+            raise self.fail(line_node, f"assignment to {code_of(target)!r} outside a loop over a list of dicts")
+        key = subscript_key(target)
+        if not isinstance(key, str) or isinstance(row.fields, _AnyColumn):
+            raise self.fail(line_node, f"assignment to {code_of(target)!r}: only named fields of known rows")
+        if line_node not in ctx.loop_body:
+            raise self.fail(line_node, f"{code_of(target)!r} is set inside a block of the loop")
+        before = ctx.loop_body[:ctx.loop_body.index(line_node)]
+        if any(not isinstance(s, cst.SimpleStatementLine) or m.findall(s, m.Continue() | m.Break()) for s in before):
+            raise self.fail(line_node, f"{code_of(target)!r} is set after rows may have been skipped")
+        rexpr = self.expr(ctx, value, line_node)
+        col = rexpr.column
+        if col is None:
+            col = self.plan.fresh_column(ctx.rs, identifier(key) or "value")
+            self.plan.project(ctx.rs, col, rexpr, self.line(line_node), f"{code_of(target)} = {code_of(value).strip()}")
+        fields = dict(row.fields)
+        fields[key] = (col, rexpr.ctype)
+        ctx.names[name] = RowB(fields, kind=row.kind)
+        source.rs = ctx.rs  # the list's rows now carry the field (look-ups by [] keep every row)
+        source.shape = Shape("dict", {k: c for k, (c, _t) in fields.items()})
 
     def unpack(self, ctx: Ctx, target, value, line_node) -> None:
         probe = self._index_probe(ctx, value, line_node)
@@ -1307,6 +1345,13 @@ class ScriptReader:
         if isinstance(value, cst.Dict):
             fields = {}
             for el in value.elements:
+                if (isinstance(el, cst.StarredDictElement) and isinstance(el.value, cst.Name)
+                        and isinstance(ctx.names.get(el.value.value), RowB)
+                        and not isinstance(ctx.names[el.value.value].fields, _AnyColumn)
+                        and all(isinstance(k, str) for k in ctx.names[el.value.value].fields)):
+                    for k, (c, _t) in ctx.names[el.value.value].fields.items():  # {**row, ...}
+                        fields[k] = c
+                    continue
                 if not isinstance(el, cst.DictElement):
                     raise self.fail(line_node, "a ** entry in a row dict")
                 key = literal_value(el.key)

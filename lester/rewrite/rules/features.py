@@ -592,10 +592,8 @@ def _elementwise(it: ScriptReader, node, line_node, hint: str) -> Vec:
             if holder["rs"] is not None and holder["rs"].id != value.rs.id:
                 raise Untranslatable("values from different rows")
             holder["rs"] = value.rs
-            from lester.rewrite.rules.dataflow import _AnyColumn
-            fields = ({c: (c, value.rs.columns.get(c)) for c in value.columns} if value.columns is not None
-                      else _AnyColumn(value.rs))
-            return RowB(fields, kind="frame")
+            from lester.rewrite.rules.pandas_ops import _fields
+            return RowB(_fields(value), kind="frame")  # through the DataFrame's column aliases
         elif isinstance(value, Series) and value.column is not None and value.expr is None:
             rs, col = value.rs, value.column
         if rs is None:

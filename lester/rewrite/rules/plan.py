@@ -153,6 +153,11 @@ class DataprepPlan:
             return
         if expr.sql is not None:
             code = f"{rs.var}.project({column!r}, {expr.sql!r})"
+        elif not expr.columns and rs.columns and not expr.vectorized:
+            # a value that reads no column ('a'.upper() in a loop over literals): computed for every row
+            # as the script does, through a column it ignores (a function of no columns is not a projection)
+            some = next(iter(rs.columns))
+            code = f"{rs.var}.project({column!r}, [{some!r}], lambda _row_value: ({expr.python})())"
         else:
             cols = ", ".join(repr(c) for c in expr.columns)
             vec = ", vectorized=True" if expr.vectorized else ""

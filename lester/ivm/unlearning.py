@@ -53,6 +53,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg
 from scipy.special import expit, log_expit, logsumexp
 from sklearn.base import clone
+from threadpoolctl import threadpool_limits
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.naive_bayes import BernoulliNB, GaussianNB, MultinomialNB
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
@@ -841,6 +842,13 @@ def initial_state(model: Any, X: Any, y: Sequence[Any] | np.ndarray) -> dict[str
         ['gram_n', 'gram_sx', 'gram_sy', 'gram_xtx', 'gram_xty']
     """
     kind = type(model)
+    # One BLAS thread: waking a thread pool on a busy machine costs more than these small
+    # products (d is tens of columns) take.
+    with threadpool_limits(1, user_api="blas"):
+        return _initial_state(model, kind, X, y)
+
+
+def _initial_state(model: Any, kind: type, X: Any, y: Any) -> dict[str, np.ndarray] | None:
     try:
         if kind in (LinearRegression, Ridge) and X.shape[1] <= _MAX_GRAM_FEATURES and not getattr(model, "positive", False):
             return _gram_statistics(X, _as_targets(np.asarray(y)))

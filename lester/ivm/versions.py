@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from lester.errors import LesterError
 from lester.frame.frame import PROVENANCE_COLUMN_PREFIX
@@ -324,6 +325,13 @@ def build_version(
 
     Only the row chunks holding removed rows are read and rebuilt; the others are shared with
     the parent. Appended rows form a new chunk at the end of their split."""
+    # One BLAS thread: the products here are over tens of columns, and waking a thread pool
+    # on a busy machine costs more than it saves.
+    with threadpool_limits(1, user_api="blas"):
+        return _build_version(parent, deltas, definition)
+
+
+def _build_version(parent: StoredRun, deltas: Mapping[str, SplitDelta], definition: Pipeline | None) -> NewVersion:
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     deltas = {split: deltas.get(split) or SplitDelta() for split in SPLITS}

@@ -15,7 +15,10 @@ Per case the JSON records ``name``, ``engine`` (the engine whose module was kept
 (``valid``: validation ran and matched; ``invalid``: a candidate ran but differs; ``error``:
 nothing could be validated, with ``message``), ``opaque_steps`` (steps that still run the
 script's code as opaque Python), ``attempts``, ``seconds``, LLM calls and tokens. ``totals``
-counts statuses, sums time and tokens, and gives the validated fraction.
+counts statuses, sums time and tokens, and gives the validated fraction and the median and
+largest seconds per script. The first case also starts the warm sandbox parent (the process
+that imports numpy, pandas, scikit-learn and lester once for all sandboxed runs), so its time
+includes that one-off start; ``max_seconds_after_first`` leaves it out.
 
 ``--quick`` runs every fourth case (sorted by name) on 200 rows. ``--case NAME`` picks cases.
 
@@ -28,6 +31,7 @@ import argparse
 import json
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -96,6 +100,9 @@ def totals(scripts: list[dict]) -> dict:
         "opaque_steps": sum(r["opaque_steps"] for r in scripts),
         "attempts": sum(r["attempts"] for r in scripts),
         "seconds": round(sum(r["seconds"] for r in scripts), 2),
+        "median_seconds": round(statistics.median(r["seconds"] for r in scripts), 2) if count else None,
+        "max_seconds": max((r["seconds"] for r in scripts), default=None),
+        "max_seconds_after_first": max((r["seconds"] for r in scripts[1:]), default=None),
         "llm_calls": sum(r.get("llm_calls", 0) for r in scripts),
         "tokens": sum(r.get("tokens", 0) for r in scripts),
     }
@@ -137,7 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     console.print(table)
     console.print(f"{summary['valid']}/{summary['scripts']} valid ({summary['without_opaque_steps']} without "
                   f"opaque steps), {summary['invalid']} invalid, {summary['error']} errors, "
-                  f"{summary['seconds']:.0f} s")
+                  f"{summary['seconds']:.0f} s; per script median {summary['median_seconds']} s, "
+                  f"max {summary['max_seconds_after_first']} s after the first "
+                  f"({summary['max_seconds']} s with the sandbox parent's start)")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps({
         "benchmark": "bench_rewrite",

@@ -195,3 +195,18 @@ def test_llm_configuration_comes_from_flags_environment_and_lester_toml(tmp_path
     with pytest.raises(Exception, match="must not hold the key"):
         LLMConfig.resolve(config_file=tmp_path / "bad.toml")
     assert redact("key sk-abcdef123456 and Bearer xyz and secret!", ["secret!"]) == "key *** and *** and ***"
+
+
+def test_inputs_named_by_an_f_string_in_a_loop_over_literals():
+    analysis = analyze_source(
+        'import csv\n'
+        'SITES = ["a", "b"]\n'
+        'rows = []\n'
+        'for site in SITES:\n'
+        '    with open(f"data/labs_{site}.csv") as f:\n'
+        '        rows += list(csv.reader(f))\n'
+        'for year in [2021, 2022]:\n'
+        '    open(f"data/{year:04d}.csv")  # a format spec: not followed\n'
+    )
+    assert [(i.name, i.path) for i in analysis.inputs] == [
+        ("labs_a", "data/labs_a.csv"), ("labs_b", "data/labs_b.csv")]

@@ -516,9 +516,19 @@ def _literal_strings(node: cst.BaseExpression, constants: dict[str, list[str]]) 
         value = node.evaluated_value
         return [value] if isinstance(value, str) else []
     if isinstance(node, cst.FormattedString):
-        if all(isinstance(p, cst.FormattedStringText) for p in node.parts):
-            return ["".join(p.value for p in node.parts)]
-        return []
+        # f"data/labs_site_{site}.csv" inside `for site in ["a", "b"]`: one path per value
+        texts = [""]
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringText):
+                values = [part.value]
+            elif part.format_spec is None and part.conversion is None:
+                values = _literal_strings(part.expression, constants)
+            else:
+                values = []
+            if not values or len(texts) * len(values) > 1000:
+                return []
+            texts = [text + value for text in texts for value in values]
+        return texts
     if isinstance(node, cst.Name):
         return list(constants.get(node.value, []))
     if isinstance(node, (cst.List, cst.Tuple)):

@@ -2,7 +2,7 @@
 
 What is measured
 ----------------
-The synthetic customers and mails of ``lester demo`` (:func:`lester.demo.make_demo_data`:
+Synthetic customers and mails in the style of ``lester demo`` (:func:`make_bench_data` here:
 ``customers`` people and three mails each, 5% of them with a card-number-like string) feed a
 pipeline module in the demo's style: mails from 2022 on about banking (a Python predicate on
 the subject), joined to customers by e-mail address, a sanitised title and an offline sentiment
@@ -59,13 +59,14 @@ How to run
     python benchmarks/bench_ivm.py --customers 1000 10000
 
 It prints a table and writes ``benchmarks/results/bench_ivm.json`` and ``bench_ivm.png``
-(the chart needs matplotlib: ``pip install -e ".[bench]"``; without it the JSON is still
-written and the script says so).
+(the chart needs matplotlib, a dependency of lester; without it the JSON is still written and
+the script says so).
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import platform
 import shutil
@@ -76,13 +77,73 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
 import lester as lt
-from lester.demo import make_demo_data
 
 RESULTS = Path(__file__).parent / "results"
+
+
+# -- the benchmark's data: customers and mails with a bank, a country and card numbers -----
+_COUNTRIES = ["DE", "FR", "NL", "US", "UK"]
+_WORDS_GOOD = ["great", "thanks", "happy", "love", "excellent"]
+_WORDS_BAD = ["broken", "angry", "refund", "terrible", "slow"]
+_TOPICS = ["credit card", "account", "mortgage", "savings", "transfer"]
+
+
+def make_bench_data(folder: Path, customers: int, seed: int = 0) -> tuple[Path, Path]:
+    """Write ``customers.csv`` and ``mails.csv`` (about three mails per customer) to ``folder``.
+
+    Some mail texts contain card-number-like strings, as real support mail does.
+    """
+    rng = np.random.default_rng(seed)
+    ids = np.arange(1, customers + 1)
+    people = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "customer_email": [f"user{i}@example.com" for i in ids],
+            "bank": rng.choice(["Alpha Bank", "Beta Bank", "Gamma Bank"], customers),
+            "country": rng.choice(_COUNTRIES, customers),
+            "is_premium": rng.random(customers) < 0.3,
+        }
+    )
+    n_mails = customers * 3
+    senders = rng.integers(1, customers + 1, n_mails)
+    mood = rng.random(n_mails) < 0.5
+    words = np.where(mood, rng.choice(_WORDS_GOOD, n_mails), rng.choice(_WORDS_BAD, n_mails))
+    topics = rng.choice(_TOPICS, n_mails)
+    card = rng.random(n_mails) < 0.05
+    texts = [
+        f"About my {t}: it is {w}." + (f" My card is 4111 {rng.integers(1000, 9999)} 0000 1234." if c else "")
+        for t, w, c in zip(topics, words, card)
+    ]
+    days = rng.integers(0, 3 * 365, n_mails)
+    mails = pd.DataFrame(
+        {
+            "mail_id": np.arange(n_mails),
+            "email": [f"user{s}@example.com" for s in senders],
+            "mail_date": (pd.Timestamp("2021-01-01") + pd.to_timedelta(days, unit="D")).strftime("%Y-%m-%d"),
+            "mail_subject": [f"Re: {t.upper()}  " for t in topics],
+            "mail_text": texts,
+        }
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    people.to_csv(folder / "customers.csv", index=False)
+    mails.to_csv(folder / "mails.csv", index=False)
+    return folder / "customers.csv", folder / "mails.csv"
+
+
+def sentiment(text: str) -> float:
+    """A tiny offline sentiment score: good words minus bad words."""
+    words = text.lower().replace(".", " ").replace(":", " ").split()
+    return float(sum(w in _WORDS_GOOD for w in words) - sum(w in _WORDS_BAD for w in words))
+
+
+def sanitize(subject: str) -> str:
+    return subject.replace("Re:", "").strip().lower()
+
 
 PIPELINE = '''"""bench_ivm's pipeline: the demo's customers and mails, with model {kind!r}."""
 
@@ -92,7 +153,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import lester as lt
-from lester.demo import sanitize, sentiment
+{helpers}
 
 KIND = {kind!r}
 
@@ -140,6 +201,13 @@ MODELS = ("logreg", "ridge", "mlp")
 REQUESTS = (1, 10, 100, "redact")
 
 
+def _pipeline_helpers() -> str:
+    """The text helpers the pipeline module uses, as source (the module is written to a
+    temporary folder and imported from there)."""
+    words = f"_WORDS_GOOD = {_WORDS_GOOD!r}\n_WORDS_BAD = {_WORDS_BAD!r}\n\n\n"
+    return words + inspect.getsource(sentiment) + "\n\n" + inspect.getsource(sanitize)
+
+
 def _case(folder: Path, customers: int, kind: str, base: lt.RunResult, request, rng) -> dict:
     store = folder / ".lester"
     if request == "redact":
@@ -174,11 +242,12 @@ def _chart(cases: list[dict], path: Path, console: Console) -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        console.print("[yellow]matplotlib is not installed: no chart (pip install -e \".[bench]\")[/]")
+        console.print("[yellow]matplotlib is not installed: no chart (pip install matplotlib)[/]")
         return
     sizes = sorted({c["customers"] for c in cases})
-    fig, axes = plt.subplots(1, len(MODELS), figsize=(5 * len(MODELS), 4), sharey=True)
-    for ax, kind in zip(np.atleast_1d(axes), MODELS, strict=True):
+    kinds = [kind for kind in MODELS if any(c["model"] == kind for c in cases)]
+    fig, axes = plt.subplots(1, len(kinds), figsize=(5 * len(kinds), 4), sharey=True)
+    for ax, kind in zip(np.atleast_1d(axes), kinds, strict=True):
         for request in REQUESTS:
             mine = [c for c in cases if c["model"] == kind and c["deleted"] == request]
             if mine:
@@ -214,11 +283,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for customers in sizes:
             data = work / f"data-{customers}"
-            customers_csv, mails_csv = make_demo_data(data, customers)
+            customers_csv, mails_csv = make_bench_data(data, customers)
             for kind in args.models:
                 folder = work / f"{kind}-{customers}"
                 folder.mkdir()
-                (folder / "pipeline.py").write_text(PIPELINE.format(kind=kind))
+                (folder / "pipeline.py").write_text(PIPELINE.format(kind=kind, helpers=_pipeline_helpers()))
                 started = time.perf_counter()
                 base = lt.run(folder / "pipeline.py", store=folder / ".lester", cache=False,
                               sources={"customers": str(customers_csv), "mails": str(mails_csv)})

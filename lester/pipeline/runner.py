@@ -382,7 +382,9 @@ def _capture(
             np.save(folder / "predictions.npy", result.predictions, allow_pickle=False)
             save_pickle(folder / "model.pkl", result.model)
             # The statistics a later deletion updates the model from (Gram matrix, Hessian),
-            # computed while the matrix is in memory: O(n·d²), a few ms at 100k rows.
+            # computed while the matrix is in memory: O(n·d²), a few ms at 100k rows. The one
+            # place the runner reaches forward into lester.ivm, imported here so that running
+            # a pipeline does not load the deletion machinery up front.
             from lester.ivm.unlearning import initial_state
 
             state = initial_state(result.model, result.X_train, result.y_train)

@@ -8,6 +8,9 @@ The dataframe DSL is available at the top level::
     adults.to_pandas(); adults.provenance(); adults.column_provenance()
 """
 
+from lester import (
+    rewrite,  # a callable package: lt.rewrite("messy.py") calls lester.rewrite.rewrite
+)
 from lester.errors import (
     ColumnNotFoundError,
     ExecutionError,
@@ -18,9 +21,8 @@ from lester.errors import (
     UserFunctionError,
 )
 from lester.frame import Frame, from_pandas, join, read_csv, read_parquet, union
-from lester.pipeline import run, runs, show, trace
-import lester.rewrite as rewrite  # a callable package: lt.rewrite("messy.py") calls lester.rewrite.rewrite
 from lester.ivm import forget, redact
+from lester.pipeline import run, runs, show, trace
 
 __version__ = "0.1.0"
 
@@ -38,8 +40,8 @@ __all__ = [
     "join",
     "read_csv",
     "read_parquet",
-    "rewrite",
     "redact",
+    "rewrite",
     "run",
     "runs",
     "show",

@@ -53,19 +53,19 @@ import scipy.sparse as sp
 import scipy.sparse.linalg
 from scipy.special import expit, log_expit, logsumexp
 from sklearn.base import clone
-from threadpoolctl import threadpool_limits
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.naive_bayes import BernoulliNB, GaussianNB, MultinomialNB
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
+from threadpoolctl import threadpool_limits
 
 from lester.errors import LesterError
 
 __all__ = [
     "STRATEGIES",
     "ModelUpdate",
-    "initial_state",
     "UnlearningError",
+    "initial_state",
     "model_parameters",
     "strategy_for",
     "update_model",

@@ -35,12 +35,11 @@ from threadpoolctl import threadpool_limits
 
 from lester.errors import LesterError
 from lester.frame.frame import PROVENANCE_COLUMN_PREFIX
-from lester.ivm.metrics import evaluate
+from lester.ivm.metrics import evaluate, predictions_and_scores
 from lester.ivm.unlearning import ModelUpdate, update_model
 from lester.pipeline.catalog import CHUNK_PROVENANCE, RECORD_FILE, chunk_provenance_path
 from lester.pipeline.config import RunConfig
 from lester.pipeline.definition import Pipeline, load_pipeline
-from lester.ivm.metrics import predictions_and_scores
 from lester.pipeline.store import (
     FAST_PARQUET,
     ArtifactStore,

@@ -89,7 +89,6 @@ def _live_ops(ops: list[Op], final_var: str) -> list[Op]:
 
 
 def module_code(parts: ModuleParts) -> str:
-    plan = parts.plan
     lines: list[str] = [f'"""Pipeline compiled from {parts.filename} by lester\'s rules engine."""', ""]
     body_defs = _stage_functions(parts)
     copied_code = []

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lester import __version__
-from lester.cli_params import name_value_pairs
+from lester.cli_params import exit_with_error, name_value_pairs, store_option
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,11 +38,6 @@ def demo(customers: int, workdir: str | None) -> None:
     sys.exit(run_demo(customers=customers, workdir=workdir))
 
 
-def _fail(error: Exception) -> None:
-    Console(stderr=True).print(f"[red]error:[/] {error}", markup=True, highlight=False)
-    sys.exit(2)
-
-
 @main.command("run")
 @click.argument("pipeline", required=False, type=click.Path(dir_okay=False))
 @click.option("--source", "sources", multiple=True, metavar="NAME=PATH", callback=name_value_pairs,
@@ -51,8 +46,7 @@ def _fail(error: Exception) -> None:
               help="Run configuration (default: ./lester.toml when it exists).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a configuration value, e.g. --set model.C=0.5 (repeatable).")
-@click.option("--store", default=".lester", show_default=True, type=click.Path(file_okay=False),
-              help="Artifact store folder.")
+@store_option
 @click.option("--no-cache", is_flag=True, help="Recompute every stage.")
 def run_command(pipeline, sources, config, overrides, store, no_cache) -> None:
     """Run a pipeline module: prepare data with provenance, split, encode, train,
@@ -75,7 +69,7 @@ def run_command(pipeline, sources, config, overrides, store, no_cache) -> None:
             result = run(pipeline, sources=sources, config=config,
                          overrides=overrides, store=store, cache=not no_cache, progress=progress)
     except LesterError as error:
-        _fail(error)
+        exit_with_error(error)
     # The run is registered by its folder; bring the database index up to date now so that
     # tools reading catalog.duckdb directly see it too.
     ArtifactStore(store).catalog.sync()
@@ -83,7 +77,7 @@ def run_command(pipeline, sources, config, overrides, store, no_cache) -> None:
 
 
 @main.command("runs")
-@click.option("--store", default=".lester", show_default=True, type=click.Path(file_okay=False))
+@store_option
 def runs_command(store) -> None:
     """List the stored runs, newest first."""
     from lester.pipeline.store import ArtifactStore
@@ -100,7 +94,7 @@ def runs_command(store) -> None:
 
 @main.command("show")
 @click.argument("run_id")
-@click.option("--store", default=".lester", show_default=True, type=click.Path(file_okay=False))
+@store_option
 def show_command(run_id, store) -> None:
     """Show one run: its configuration, sources, metrics and provenance summary."""
     from lester.errors import LesterError
@@ -110,7 +104,7 @@ def show_command(run_id, store) -> None:
     try:
         record = catalog.run(run_id)
     except LesterError as error:
-        _fail(error)
+        exit_with_error(error)
     console = Console()
     model = record["model"] if isinstance(record["model"], str) else "(none: a data preparation pipeline)"
     console.print(f"[bold]run {record['run_id']}[/]  {record['pipeline']}  model {model}")
@@ -142,7 +136,7 @@ def show_command(run_id, store) -> None:
 @click.option("--run", "run_id", help="Run id (or a unique prefix), with --train-row or --test-row.")
 @click.option("--train-row", type=int, help="Row number in the run's training data.")
 @click.option("--test-row", type=int, help="Row number in the run's test data.")
-@click.option("--store", default=".lester", show_default=True, type=click.Path(file_okay=False))
+@store_option
 def trace_command(source, source_id, run_id, train_row, test_row, store) -> None:
     """Trace provenance both ways.
 
@@ -179,7 +173,7 @@ def trace_command(source, source_id, run_id, train_row, test_row, store) -> None
         else:
             raise click.UsageError("give --source and --id, or --run with --train-row or --test-row")
     except LesterError as error:
-        _fail(error)
+        exit_with_error(error)
 
 
 def _add_ivm_commands() -> None:

@@ -1,8 +1,15 @@
-"""Option parsing shared by lester's commands."""
+"""What lester's commands share: the ``--store`` option, ``NAME=VALUE`` options, and how a
+command reports a lester error."""
 
 from __future__ import annotations
 
+import sys
+
 import click
+from rich.console import Console
+
+store_option = click.option("--store", default=".lester", show_default=True,
+                            type=click.Path(file_okay=False), help="Artifact store folder.")
 
 
 def name_value_pairs(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
@@ -18,3 +25,9 @@ def name_value_pairs(ctx: click.Context, param: click.Parameter, values: tuple[s
             raise click.BadParameter(f"expected NAME=VALUE, got {pair!r}", ctx=ctx, param=param)
         parsed[name.strip()] = value.strip()
     return parsed
+
+
+def exit_with_error(error: Exception) -> None:
+    """Print ``error`` as one line on stderr and exit with status 2 (no traceback)."""
+    Console(stderr=True).print(f"[red]error:[/] {error}", markup=True, highlight=False)
+    sys.exit(2)

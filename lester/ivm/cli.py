@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 from rich.console import Console
 from rich.table import Table
 
+from lester.cli_params import exit_with_error, store_option
 from lester.errors import LesterError
 from lester.ivm.maintain import MaintenanceReport
 
-_STORE = click.option("--store", default=".lester", show_default=True, type=click.Path(file_okay=False),
-                      help="Artifact store folder.")
 _RUN = click.option("--run", "run_id", default=None, help="Maintain only this run (id or unique prefix).")
 _ALL = click.option("--all-runs", is_flag=True, help="Maintain every affected run (the newest version of each).")
 _VERIFY = click.option("--verify", is_flag=True,
                        help="Also retrain from scratch on the changed sources and compare.")
 _DRY = click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
-
-
-def _fail(error: Exception) -> None:
-    Console(stderr=True).print(f"[red]error:[/] {error}", markup=True, highlight=False)
-    sys.exit(2)
 
 
 def _seconds(value: float | None) -> str:
@@ -82,7 +74,7 @@ def print_report(report: MaintenanceReport, console: Console | None = None) -> N
 @_ALL
 @_VERIFY
 @_DRY
-@_STORE
+@store_option
 def forget_command(source, ids, where, run_id, all_runs, verify, dry_run, store) -> None:
     """Forget source rows: write a new version of every affected run without them (rows,
     features, labels, predictions, metrics) and with the model unlearned.
@@ -97,7 +89,7 @@ def forget_command(source, ids, where, run_id, all_runs, verify, dry_run, store)
         report = forget(source, list(ids) or None, where=where, run=run_id, all_runs=all_runs,
                         verify=verify, dry_run=dry_run, store=store)
     except LesterError as error:
-        _fail(error)
+        exit_with_error(error)
     print_report(report)
 
 
@@ -110,7 +102,7 @@ def forget_command(source, ids, where, run_id, all_runs, verify, dry_run, store)
 @_ALL
 @_VERIFY
 @_DRY
-@_STORE
+@store_option
 def redact_command(source, column, where, with_, run_id, all_runs, verify, dry_run, store) -> None:
     """Redact a source column in some rows: re-derive and re-encode only the affected
     prepared rows and update the model, as a new version of every affected run.
@@ -124,5 +116,5 @@ def redact_command(source, column, where, with_, run_id, all_runs, verify, dry_r
         report = redact(source, column, where, with_, run=run_id, all_runs=all_runs, verify=verify,
                         dry_run=dry_run, store=store)
     except LesterError as error:
-        _fail(error)
+        exit_with_error(error)
     print_report(report)

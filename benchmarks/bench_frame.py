@@ -53,8 +53,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
-import platform
 import sys
 import time
 from collections.abc import Callable
@@ -62,10 +60,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow as pa
+from machine import load_average, machine_description
 from rich.console import Console
 from rich.table import Table
 
@@ -380,35 +377,6 @@ def check_group_provenance(
 
 
 # -- reporting ------------------------------------------------------------------------------------------------
-def duckdb_default_threads() -> int:
-    connection = duckdb.connect()
-    try:
-        return int(connection.execute("SELECT current_setting('threads')").fetchall()[0][0])
-    finally:
-        connection.close()
-
-
-def machine_description() -> dict[str, Any]:
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        usable = os.cpu_count()
-    return {
-        "cpu_count": os.cpu_count(),
-        "usable_cores": usable,
-        "duckdb_threads": duckdb_default_threads(),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "python": platform.python_version(),
-        "pandas": pd.__version__,
-        "duckdb": duckdb.__version__,
-        "pyarrow": pa.__version__,
-        "numpy": np.__version__,
-        # other processes competing for the cores make every timing noisier
-        "load_average_1m_at_end": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-    }
-
-
 def print_table(result: dict[str, Any]) -> None:
     loop = result["row_at_a_time"]
     loop_note = (
@@ -462,7 +430,7 @@ def print_table(result: dict[str, Any]) -> None:
 def run_benchmark(
     n_rows: int, repeats: int, loop_budget_s: float, prefix_rows: int
 ) -> dict[str, Any]:
-    load_at_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    load_at_start = load_average()
     with console.status(f"generating {n_rows:,} mails"):
         started = time.perf_counter()
         mails, customers = make_data(n_rows)

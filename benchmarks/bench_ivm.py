@@ -78,6 +78,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from machine import machine_description
 from rich.console import Console
 from rich.table import Table
 
@@ -332,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     console.print(verdict, highlight=False)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps({
-        "benchmark": "bench_ivm", "python": platform.python_version(), "machine": platform.machine(),
+        "benchmark": "bench_ivm", "python": platform.python_version(), "machine": machine_description(),
         "quick": args.quick, "verdict": verdict,
         "precomputed": ("at capture (lt.run, counted in the base run, not in incremental_s): ivm_state.npz "
                         "(ridge Gram matrix; logistic Hessian and residual gradient) and row_ids_<split>.npy"),

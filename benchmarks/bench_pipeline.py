@@ -62,8 +62,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -74,15 +72,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import sklearn
+from machine import load_average, machine_description
 from rich.console import Console
 from rich.table import Table
 
-import lester
 from lester.pipeline.catalog import Catalog
 from lester.pipeline.runner import RunResult, run
 from lester.pipeline.store import ArtifactStore
@@ -367,26 +362,6 @@ def bench_size(n_rows: int, repeats: int, work: Path) -> dict[str, Any]:
 
 
 # -- reporting -----------------------------------------------------------------------------------
-def machine_description() -> dict[str, Any]:
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        usable = os.cpu_count()
-    return {
-        "cpu_count": os.cpu_count(),
-        "usable_cores": usable,
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "python": platform.python_version(),
-        "pandas": pd.__version__,
-        "duckdb": duckdb.__version__,
-        "pyarrow": pa.__version__,
-        "numpy": np.__version__,
-        "sklearn": sklearn.__version__,
-        "lester": getattr(lester, "__version__", None),
-    }
-
-
 def print_table(sizes: list[dict[str, Any]], machine: dict[str, Any], load: float | None) -> None:
     def verdict(ok: bool) -> str:
         return "[green]ok[/green]" if ok else "[red]miss[/red]"
@@ -454,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = args.rows or (QUICK_SIZES if args.quick else FULL_SIZES)
 
     warnings.filterwarnings("ignore", category=FutureWarning)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    load = load_average()
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="lester-bench-pipeline-"))
     try:
@@ -485,8 +460,7 @@ def main(argv: list[str] | None = None) -> int:
         "pandas": machine["pandas"],
         "duckdb": machine["duckdb"],
         "cores": machine["usable_cores"],
-        "machine": {**machine, "load_average_1m_at_start": load,
-                    "load_average_1m_at_end": os.getloadavg()[0] if hasattr(os, "getloadavg") else None},
+        "machine": {**machine, "load_average_1m_at_start": load, "load_average_1m_at_end": load_average()},
         "total_benchmark_s": time.perf_counter() - started,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)

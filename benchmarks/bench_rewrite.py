@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import shutil
 import statistics
 import subprocess
@@ -39,6 +38,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from machine import machine_description
 from rich.console import Console
 from rich.table import Table
 
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     args.output.write_text(json.dumps({
         "benchmark": "bench_rewrite",
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "platform": platform.platform()},
+        "machine": machine_description(),
         "corpus": str(args.corpus), "engine": args.engine, "rows": rows, "quick": args.quick,
         "scripts": scripts, "totals": summary,
     }, indent=2) + "\n")

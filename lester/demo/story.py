@@ -55,15 +55,6 @@ def _step(console: Console, number: int, text: str) -> None:
     console.print(f"\n[bold cyan]{number}.[/] [bold]{text}[/]")
 
 
-def _validation_table(result: Any) -> Table:
-    table = Table("output", "status", "evidence", title="validation: the script vs the rewrite")
-    validation = result.report.validation
-    for check in (validation.checks if validation is not None else []):
-        colour = {"match": "green", "differ": "red"}.get(check.status, "yellow")
-        table.add_row(check.what, f"[{colour}]{check.status}[/]", escape(check.detail))
-    return table
-
-
 def _forgettable_customer(run: Any) -> str:
     """A customer with several training rows: the most interesting one to forget."""
     counts = run.train["customer_id"].value_counts()
@@ -149,7 +140,7 @@ def run_demo(customers: int = 1000, workdir: str | os.PathLike | None = None,
         console.print(f"   [dim]{stage:<16}[/] {escape(message)}", highlight=False)
 
     result = lt.rewrite(script, engine="rules", sample_rows=1000, progress=say)
-    console.print(_validation_table(result))
+    console.print(result.report.validation_table("validation: the script vs the rewrite"))
     if not result.valid:
         console.print(f"[red]the rewrite is {result.status}:[/] {escape(result.report.message)}")
         return 1

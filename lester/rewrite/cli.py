@@ -102,12 +102,7 @@ def rewrite_command(script, output, engine, model, base_url, api_key_env, config
 def _print_summary(console: Console, result) -> None:
     report = result.report
     if report.validation is not None:
-        table = Table("output", "status", "evidence", title="validation")
-        for check in report.validation.checks:
-            colour = {"match": "green", "differ": "red"}.get(check.status, "yellow")
-            evidence = "\n".join([check.detail, *check.examples])
-            table.add_row(check.what, f"[{colour}]{check.status}[/]", escape(evidence))
-        console.print(table)
+        console.print(report.validation_table())
     stages = Table("stage", "lines", "status", "engine", "note", title="stages")
     for stage in report.stages:
         stages.add_row(stage.stage, stage.lines, stage.status, stage.engine, escape(stage.note))

@@ -1,7 +1,8 @@
 """The rewrite report: per-stage status, validation evidence, attempts, time and tokens.
 
-Three renderings of one :class:`RewriteReport`: ``to_dict()`` (written as JSON by
-``lester rewrite --report``), ``text()`` (printed by the CLI) and ``html()`` (Jupyter).
+Renderings of one :class:`RewriteReport`: ``to_dict()`` (written as JSON by
+``lester rewrite --report``), ``text()``, ``validation_table()`` (a rich table, printed by the
+CLI and the demo) and ``html()`` (Jupyter).
 Every string passes through the redactor before it leaves, so an API key never reaches a
 report.
 """
@@ -12,6 +13,9 @@ import html as html_escape
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from rich.markup import escape
+from rich.table import Table
 
 from lester.rewrite.comparison import ValidationReport
 from lester.rewrite.llm import Usage, redact
@@ -117,6 +121,15 @@ class RewriteReport:
         lines += [f"note: {n}" for n in self.notes]
         lines.append(f"time {self.seconds:.1f} s; {self.usage.describe()}")
         return redact("\n".join(lines), self.secrets)
+
+    def validation_table(self, title: str = "validation") -> Table:
+        """The validation checks as a rich table: output, status, evidence (with examples)."""
+        table = Table("output", "status", "evidence", title=title)
+        for check in self.validation.checks if self.validation is not None else []:
+            colour = {"match": "green", "differ": "red"}.get(check.status, "yellow")
+            evidence = redact("\n".join([check.detail, *check.examples]), self.secrets)
+            table.add_row(check.what, f"[{colour}]{check.status}[/]", escape(evidence))
+        return table
 
     def html(self, diff: str = "") -> str:
         esc: Callable[[str], str] = lambda text: html_escape.escape(redact(str(text), self.secrets))

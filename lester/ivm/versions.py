@@ -37,11 +37,15 @@ from lester.errors import LesterError
 from lester.frame.frame import PROVENANCE_COLUMN_PREFIX
 from lester.ivm.metrics import evaluate, predictions_and_scores
 from lester.ivm.unlearning import ModelUpdate, update_model
-from lester.pipeline.catalog import CHUNK_PROVENANCE, RECORD_FILE, chunk_provenance_path
+from lester.pipeline.catalog import (
+    CHUNK_PROVENANCE,
+    RECORD_FILE,
+    chunk_provenance_path,
+    write_provenance_chunk,
+)
 from lester.pipeline.config import RunConfig
 from lester.pipeline.definition import Pipeline, load_pipeline
 from lester.pipeline.store import (
-    FAST_PARQUET,
     ArtifactStore,
     chunk_sizes,
     load_matrix,
@@ -53,6 +57,7 @@ from lester.pipeline.store import (
     save_matrix_part,
     save_pickle,
     save_row_ids,
+    save_rows_part,
 )
 
 SPLITS = ("train", "test")
@@ -469,10 +474,9 @@ def write_version(
                     for source in parent.part_files(split, chunk.link):
                         _link_or_copy(source, folder / source.relative_to(parent.folder))
                     continue
-                pq.write_table(chunk.rows, folder / f"{split}.parquet" / f"{chunk.part}.parquet", **FAST_PARQUET)
+                save_rows_part(folder, split, chunk.part, chunk.rows)
                 save_matrix_part(folder / f"X_{split}" / chunk.part, chunk.X)
-                pq.write_table(chunk.provenance.select(list(CHUNK_PROVENANCE)),
-                               chunk_provenance_path(folder, split, chunk.part), **FAST_PARQUET)
+                write_provenance_chunk(folder, split, chunk.part, chunk.provenance)
             if version.deltas[split].empty:
                 _link_or_copy(parent.folder / f"y_{split}.npy", folder / f"y_{split}.npy")
             else:

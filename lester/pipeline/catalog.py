@@ -79,20 +79,19 @@ def chunk_provenance_path(folder: Path, split: str, part: str) -> Path:
     return folder / "row_provenance" / f"{split}-{part}.parquet"
 
 
-def write_row_provenance(folder: Path, table: pd.DataFrame | pa.Table | dict) -> None:
-    """Write a run's row provenance into its (staging) folder: one table in the catalog's
-    column order, or ``{(split, part): table}`` chunks whose ``row`` counts from the chunk's
-    first row."""
-    columns = [column for column, _ in ROW_PROVENANCE]
-    if isinstance(table, dict):
-        (folder / "row_provenance").mkdir(exist_ok=True)
-        for (split, part), chunk in table.items():
-            pq.write_table(chunk.select(list(CHUNK_PROVENANCE)), chunk_provenance_path(folder, split, part),
-                           compression="none", write_statistics=False)
-    elif isinstance(table, pa.Table):
-        pq.write_table(table.select(columns), folder / "row_provenance.parquet")
-    else:
-        table.reindex(columns=columns).to_parquet(folder / "row_provenance.parquet", index=False)
+def write_provenance_chunk(folder: Path, split: str, part: str, chunk: pa.Table) -> None:
+    """Write one chunk of a run's row provenance (``row`` counts from the chunk's first row)."""
+    pq.write_table(chunk.select(list(CHUNK_PROVENANCE)), chunk_provenance_path(folder, split, part),
+                   compression="none", write_statistics=False)
+
+
+def write_row_provenance(folder: Path, chunks: dict[tuple[str, str], pa.Table]) -> None:
+    """Write a run's row provenance into its (staging) folder: ``{(split, part): table}``
+    chunks (runs stored before chunking have one ``row_provenance.parquet``; readers accept
+    both)."""
+    (folder / "row_provenance").mkdir(exist_ok=True)
+    for (split, part), chunk in chunks.items():
+        write_provenance_chunk(folder, split, part, chunk)
 
 
 def write_record(folder: Path, record: dict[str, Any], tables: dict[str, Sequence[dict[str, Any]]],

@@ -212,9 +212,13 @@ def save_rows(folder: Path, split: str, table: pa.Table, sizes: Sequence[int]) -
     (folder / f"{split}.parquet").mkdir()
     start = 0
     for index, rows in enumerate(sizes):
-        pq.write_table(table.slice(start, rows), folder / f"{split}.parquet" / f"{part_name(index)}.parquet",
-                       **FAST_PARQUET)
+        save_rows_part(folder, split, part_name(index), table.slice(start, rows))
         start += rows
+
+
+def save_rows_part(folder: Path, split: str, part: str, rows: pa.Table) -> None:
+    """Write one chunk of a split's prepared rows."""
+    pq.write_table(rows, folder / f"{split}.parquet" / f"{part}.parquet", **FAST_PARQUET)
 
 
 def load_rows(folder: Path, split: str, columns: Sequence[str] | None = None) -> pd.DataFrame:

@@ -274,6 +274,41 @@ def test_a_plan_with_an_aggregate_is_recomputed_and_diffed_exactly(workdir):
     assert len(old.train) + len(old.test) == len(retrained.train) + len(retrained.test)
 
 
+def test_plan_facts_recorded_at_capture_answer_requests_without_the_pipeline(workdir):
+    from lester.frame.dependence import linear_in, source_columns_read
+    from lester.ivm.dataprep_delta import build_frame, source_paths
+    from lester.pipeline.definition import load_pipeline
+
+    store = workdir / ".lester"
+    linear, aggregate = _run(workdir), _run(workdir, "aggregate.py")
+    for result, file in ((linear, "pipeline.py"), (aggregate, "aggregate.py")):
+        info = json.loads((result.folder / "run.json").read_text())
+        definition = load_pipeline(workdir / file)
+        frame = build_frame(definition, source_paths(definition, _sources(workdir)))
+        assert info["linear_sources"] == [s for s in ("customers", "mails") if linear_in(frame, s)]
+        assert info["source_columns_read"] == sorted([list(pair) for pair in source_columns_read(frame)])
+    assert json.loads((aggregate.folder / "run.json").read_text())["linear_sources"] == ["customers"]
+    assert ["mails", "mail_subject"] not in json.loads((linear.folder / "run.json").read_text())["source_columns_read"]
+
+    # a deletion from a plan linear in the source needs the stored run only, not the pipeline
+    (workdir / "pipeline.py").rename(workdir / "moved.py")
+    report = forget("customers", [int(linear.train["customer_id"].iloc[0])], run=linear.run_id, store=store)
+    assert report.changes[0].dataprep == "none" and report.new_runs
+    (workdir / "moved.py").rename(workdir / "pipeline.py")
+
+    # a run stored before the facts were recorded rebuilds the plan to answer the same questions
+    for result in (linear, aggregate):
+        info_path = result.folder / "run.json"
+        info = json.loads(info_path.read_text())
+        del info["linear_sources"], info["source_columns_read"]
+        info_path.write_text(json.dumps(info))
+    report = redact("mails", "mail_subject", "mail_id = 1001", "[x]", run=aggregate.run_id, store=store)
+    assert "no artifact of any run uses the column mails.mail_subject" in report.message
+    report = forget("mails", [int(mails) for mails in pd.read_csv(workdir / "mails.csv")["mail_id"].iloc[:5]],
+                    run=aggregate.run_id, store=store)
+    assert report.changes[0].dataprep.startswith("full")
+
+
 def test_chained_versions_verify_against_every_change_in_the_lineage(workdir):
     _run(workdir, "aggregate.py")
     store = workdir / ".lester"

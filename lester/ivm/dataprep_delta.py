@@ -2,10 +2,11 @@
 
 A stored run knows which prepared rows came from which source rows, so deleting source rows
 from a plan that is *linear* in that source (filters, projections, inner joins, unions,
-explode, sort: every output row comes from exactly one row of the source) just removes the
-derived rows. A redaction changes source rows: the prepared rows derived from them are
-recomputed by running the pipeline's own ``dataprep`` with that source restricted to the
-changed rows (so Python functions run on those rows only) and the other sources whole.
+explode, sort: every output row comes from exactly one row of the source; see
+:mod:`lester.frame.dependence`) just removes the derived rows. A redaction changes source
+rows: the prepared rows derived from them are recomputed by running the pipeline's own
+``dataprep`` with that source restricted to the changed rows (so Python functions run on
+those rows only) and the other sources whole.
 
 Plans that are not linear in the source (an aggregate or ``distinct`` over it, ``limit``, the
 right side of a left join, a self-join, a vectorized Python function or a SQL window that sees
@@ -19,7 +20,6 @@ is given the rows (and their original provenance ids) to use instead of its file
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -30,8 +30,6 @@ import pandas as pd
 
 from lester.errors import LesterError
 from lester.frame import Frame
-from lester.frame import plan as p
-from lester.frame.expressions import PyFunc, SqlExpr
 from lester.frame.frame import PROVENANCE_COLUMN_PREFIX
 from lester.frame.sources import Source
 from lester.pipeline.definition import Pipeline
@@ -39,63 +37,6 @@ from lester.pipeline.definition import Pipeline
 
 class DataprepDeltaError(LesterError, RuntimeError):
     """The pipeline's data preparation could not be re-run for the changed rows."""
-
-
-_WINDOW = re.compile(r"\bover\s*\(", re.IGNORECASE)
-
-
-def _row_local(expression: Any) -> bool:
-    """Whether an expression's value for a row depends on that row only."""
-    if isinstance(expression, PyFunc):
-        return not expression.vectorized  # a vectorized function sees whole columns
-    if isinstance(expression, SqlExpr):
-        return not _WINDOW.search(expression.text)
-    return False
-
-
-def _degree(node: p.Node, source: str) -> float:
-    """How many times a row of ``source`` can enter one output row (inf: not linear)."""
-    if isinstance(node, p.Scan):
-        return 1.0 if node.source.name == source else 0.0
-    degrees = [_degree(child, source) for child in node.children]
-    if not any(degrees):
-        return 0.0
-    if isinstance(node, (p.Filter, p.Project)):
-        return degrees[0] if _row_local(node.predicate if isinstance(node, p.Filter) else node.expression) else np.inf
-    if isinstance(node, (p.Select, p.Rename, p.Explode, p.Sort)):
-        return degrees[0]
-    if isinstance(node, p.Union):
-        return max(degrees)
-    if isinstance(node, p.Join):
-        if node.how == "left" and degrees[1]:
-            return np.inf  # removing right rows turns matched left rows into unmatched ones
-        return degrees[0] + degrees[1]
-    return np.inf  # Aggregate, Distinct, Limit, and anything new
-
-
-def linear_in(frame: Frame, source: str) -> bool:
-    """True when every output row of ``frame`` derives from at most one row of ``source`` and
-    each output row depends on nothing but its own input rows.
-
-    Example:
-        >>> people = lt.from_pandas(pd.DataFrame({"id": [1, 2]}), name="people", key="id")  # doctest: +SKIP
-        >>> linear_in(people.filter("id > 1"), "people"), linear_in(people.distinct(), "people")  # doctest: +SKIP
-        (True, False)
-    """
-    return _degree(frame.plan, source) <= 1
-
-
-def reads_source_column(frame: Frame, source: str, column: str) -> bool:
-    """Whether any step of the plan reads, or any output column is computed from, ``column``
-    of ``source`` (a filter or join key counts: changing it can change which rows exist)."""
-    target = (source, column)
-    if any(target in origins for origins in frame.plan.lineage.values()):
-        return True
-    for node in frame.plan.walk():
-        for child in node.children:
-            if any(target in child.lineage.get(c, frozenset()) for c in node.reads):
-                return True
-    return False
 
 
 @dataclass(frozen=True)

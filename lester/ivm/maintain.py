@@ -14,13 +14,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from lester.frame.dependence import linear_in, reads_source_column
 from lester.ivm.dataprep_delta import (
     SourceRows,
     build_frame,
-    linear_in,
     prepare_with,
     provenance_columns,
-    reads_source_column,
     source_paths,
 )
 from lester.ivm.requests import (
@@ -114,6 +113,23 @@ def _stored_rows(stored: StoredRun, positions: dict[str, np.ndarray]) -> dict[st
     return {split: stored.rows(split).take(pa.array(positions[split])).to_pandas() for split in SPLITS}
 
 
+def _plan_is_linear(stored: StoredRun, source: str) -> bool:
+    """From the facts the run recorded at capture, else (an older run) from its rebuilt plan."""
+    recorded = stored.linear_in(source)
+    if recorded is not None:
+        return recorded
+    definition = stored.pipeline
+    return linear_in(build_frame(definition, source_paths(definition, stored.config.sources)), source)
+
+
+def _plan_reads(stored: StoredRun, source: str, column: str) -> bool:
+    recorded = stored.reads_source_column(source, column)
+    if recorded is not None:
+        return recorded
+    definition = stored.pipeline
+    return reads_source_column(build_frame(definition, source_paths(definition, stored.config.sources)), source, column)
+
+
 def _row_deltas(
     stored: StoredRun,
     affected: AffectedRun,
@@ -122,13 +138,13 @@ def _row_deltas(
     cache: dict,
 ) -> tuple[dict[str, SplitDelta], str]:
     """Per split: the stored rows the change removes and the re-derived rows it adds."""
+    linear = _plan_is_linear(stored, source)
+    if linear and change.action == "forget":  # the plan need not even be loaded
+        return {split: SplitDelta(affected.rows[split]) for split in SPLITS}, "none"
     definition = stored.pipeline
     paths = source_paths(definition, stored.config.sources)
-    frame = build_frame(definition, paths)
     prov = stored.provenance_columns
-    if linear_in(frame, source):
-        if change.action == "forget":
-            return {split: SplitDelta(affected.rows[split]) for split in SPLITS}, "none"
+    if linear:
         rows, ids, _ = loaded_source(stored, source, cache)
         hit = np.isin(np.asarray(ids).astype(str), np.asarray(change.ids, dtype=str))
         redacted = change.apply(rows[hit].reset_index(drop=True), np.asarray(ids)[hit])
@@ -213,9 +229,7 @@ def apply_request(
     if action == "redact":
         users = []
         for candidate in candidates:
-            definition = candidate.run.pipeline
-            frame = build_frame(definition, source_paths(definition, candidate.run.config.sources))
-            if reads_source_column(frame, source, column):
+            if _plan_reads(candidate.run, source, column):
                 users.append(candidate)
             else:
                 notes_by_run[candidate.run_id] = [f"no artifact of this run uses {source}.{column}"]

@@ -40,6 +40,7 @@ Example:
 from __future__ import annotations
 
 import copy
+import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -57,7 +58,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.naive_bayes import BernoulliNB, GaussianNB, MultinomialNB
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from lester.errors import LesterError
 
@@ -829,6 +830,19 @@ STRATEGIES = ("gram_downdate", "naive_bayes_counts", "knn_drop_rows", "newton_st
               "first_order_steps", "warm_refit")
 
 
+@functools.cache
+def _blas_controller() -> ThreadpoolController:
+    # Finding the loaded BLAS libraries costs about 5 ms, as much as a whole small update:
+    # done once per process.
+    return ThreadpoolController()
+
+
+def single_blas_thread() -> Any:
+    """A context in which BLAS uses one thread: the products of an update are over tens of
+    columns, and waking a thread pool on a busy machine costs more than they take."""
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
 def initial_state(model: Any, X: Any, y: Sequence[Any] | np.ndarray) -> dict[str, np.ndarray] | None:
     """The sufficient statistics :func:`update_model` keeps beside a model, computed from its
     training rows (the Gram matrix for least squares and ridge, the Hessian and residual
@@ -842,9 +856,7 @@ def initial_state(model: Any, X: Any, y: Sequence[Any] | np.ndarray) -> dict[str
         ['gram_n', 'gram_sx', 'gram_sy', 'gram_xtx', 'gram_xty']
     """
     kind = type(model)
-    # One BLAS thread: waking a thread pool on a busy machine costs more than these small
-    # products (d is tens of columns) take.
-    with threadpool_limits(1, user_api="blas"):
+    with single_blas_thread():
         return _initial_state(model, kind, X, y)
 
 

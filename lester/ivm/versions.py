@@ -31,12 +31,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import scipy.sparse as sp
-from threadpoolctl import threadpool_limits
 
 from lester.errors import LesterError
 from lester.frame.frame import PROVENANCE_COLUMN_PREFIX
 from lester.ivm.metrics import evaluate, predictions_and_scores
-from lester.ivm.unlearning import ModelUpdate, update_model
+from lester.ivm.unlearning import ModelUpdate, single_blas_thread, update_model
 from lester.pipeline.catalog import (
     CHUNK_PROVENANCE,
     RECORD_FILE,
@@ -93,6 +92,23 @@ class StoredRun:
     @property
     def provenance_columns(self) -> list[str]:
         return list(self.info["provenance_columns"])
+
+    def _source_name(self, source: str) -> str:
+        recorded = next((s for s in self.table("sources") if source in (s["name"], s["label"])), None)
+        return recorded["name"] if recorded else source
+
+    def linear_in(self, source: str) -> bool | None:
+        """Whether the run's data preparation is linear in ``source`` (see
+        :func:`lester.frame.dependence.linear_in`), as recorded when the run was captured;
+        None for a run stored before such facts were recorded."""
+        linear = self.info.get("linear_sources")
+        return None if linear is None else self._source_name(source) in linear
+
+    def reads_source_column(self, source: str, column: str) -> bool | None:
+        """Whether the run's data preparation reads ``source.column``, as recorded at capture
+        (None for a run stored before such facts were recorded)."""
+        read = self.info.get("source_columns_read")
+        return None if read is None else [self._source_name(source), column] in read
 
     @cached_property
     def config(self) -> RunConfig:
@@ -329,9 +345,7 @@ def build_version(
 
     Only the row chunks holding removed rows are read and rebuilt; the others are shared with
     the parent. Appended rows form a new chunk at the end of their split."""
-    # One BLAS thread: the products here are over tens of columns, and waking a thread pool
-    # on a busy machine costs more than it saves.
-    with threadpool_limits(1, user_api="blas"):
+    with single_blas_thread():
         return _build_version(parent, deltas, definition)
 
 

@@ -34,6 +34,7 @@ from sklearn.metrics import (
 
 from lester.errors import LesterError
 from lester.frame import Frame
+from lester.frame.dependence import linear_in, source_columns_read
 from lester.frame.frame import PROVENANCE_COLUMN_PREFIX
 from lester.pipeline.config import RunConfig, load_config
 from lester.pipeline.definition import Pipeline, load_pipeline
@@ -262,6 +263,9 @@ def run(
             "kinds": dict(frame.plan.provenance),
             "sources": source_rows,
             "lineage": frame.column_provenance(),
+            # what a later deletion or redaction asks of the plan, answered while it is at hand
+            "linear_sources": sorted({s.name for s in frame.sources.values() if linear_in(frame, s.name)}),
+            "source_columns_read": sorted([list(pair) for pair in source_columns_read(frame)]),
         }
 
     prep = cached_stage("dataprep", prep_key, prepare)
@@ -395,6 +399,7 @@ def _capture(
             "run_id": run_id, "pipeline": str(definition.path), "metrics": result.metrics,
             "seconds": result.seconds, "provenance_columns": prep["provenance"],
             "data_columns": prep["columns"], "chunks": chunks,
+            **{key: prep[key] for key in ("linear_sources", "source_columns_read") if key in prep},
         })
 
     provenance_chunks = {}

@@ -22,6 +22,10 @@ def _codes(values: np.ndarray, classes: np.ndarray | None) -> np.ndarray | None:
     """Positions of ``values`` in the sorted ``classes``; None if some value is not a class."""
     if classes is None or not len(classes):
         return None
+    if values.dtype.kind in "iu" and classes.dtype.kind in "iu" and classes[0] == 0 and classes[-1] == len(classes) - 1:
+        # classes 0..k-1 (sorted, distinct): a label is its own position
+        low, high = (values.min(), values.max()) if len(values) else (0, 0)
+        return values if low >= 0 and high < len(classes) else None
     at = np.clip(np.searchsorted(classes, values), 0, len(classes) - 1)
     return at if np.array_equal(classes[at], values) else None
 

@@ -526,9 +526,11 @@ def _binary_logistic_update(model: Any, delta: _Delta, state: dict | None) -> tu
 def _logistic_newton(model: Any, delta: _Delta, state: dict | None) -> tuple[Any, dict | None, str]:
     y = delta.y_new if not _fast_logistic_applies(model) else None
     if y is None:
-        present = np.unique(delta.y[delta.keep]) if not delta.has_added else np.unique(np.concatenate([delta.y[delta.keep], delta.y_add]))
-        if len(present) < len(model.classes_):
-            raise _NotApplicable(f"classes {sorted(set(model.classes_) - set(present))} would vanish")
+        # a class vanishes only if the update removes all its rows: counted, not sorted
+        vanishing = [c for c in model.classes_ if np.count_nonzero(delta.y == c) == np.count_nonzero(delta.y_removed == c)
+                     and not (delta.has_added and np.count_nonzero(delta.y_add == c))]
+        if vanishing:
+            raise _NotApplicable(f"classes {sorted(vanishing)} would vanish")
         if delta.has_added:
             _class_index(model, delta.y_add)
         return _binary_logistic_update(model, delta, state)

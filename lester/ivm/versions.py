@@ -73,6 +73,13 @@ class StoredRun:
 
     run_id: str
     folder: Path
+    # arrays read more than once per request (row ids: to find the rows, then to keep them)
+    _arrays: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def _array(self, name: str, load: Any) -> Any:
+        if name not in self._arrays:
+            self._arrays[name] = load()
+        return self._arrays[name]
 
     @cached_property
     def record(self) -> dict[str, Any]:
@@ -164,10 +171,10 @@ class StoredRun:
         return load_matrix(self.folder, f"X_{split}")
 
     def row_ids(self, split: str) -> np.ndarray | None:
-        return load_row_ids(self.folder, split)
+        return self._array(f"row_ids_{split}", lambda: load_row_ids(self.folder, split))
 
     def labels(self, split: str) -> np.ndarray:
-        return np.load(self.folder / f"y_{split}.npy", allow_pickle=False)
+        return self._array(f"y_{split}", lambda: np.load(self.folder / f"y_{split}.npy", allow_pickle=False))
 
     @cached_property
     def model(self) -> Any:

@@ -381,9 +381,41 @@ def test_new_version_metrics_match_the_runners_definitions():
 
     rng = np.random.default_rng(1)
     X = np.round(rng.normal(size=(300, 3)), 1)  # ties in the scores
-    for y in ((X[:, 0] + rng.normal(size=300) > 0).astype(int), rng.integers(0, 3, 300)):
+    for y in ((X[:, 0] + rng.normal(size=300) > 0).astype(int), rng.integers(0, 3, 300), rng.integers(1, 3, 300)):
         model = LogisticRegression().fit(X, y)
         assert evaluate(model, X, y, model.predict(X)) == pytest.approx(_metrics(model, X, y, model.predict(X)))
     y = X[:, 1] + rng.normal(size=300)
     model = Ridge().fit(X, y)
     assert evaluate(model, X, y, model.predict(X)) == pytest.approx(_metrics(model, X, y, model.predict(X)))
+
+
+def test_verification_counts_disagreements_that_are_near_ties():
+    from sklearn.linear_model import LogisticRegression
+
+    from lester.ivm.verify import compare
+    from lester.pipeline.runner import RunResult
+
+    # 40 test rows share one feature vector on the decision boundary, 10 others are far from it
+    X_test = np.vstack([np.zeros((40, 1)), np.full((10, 1), 3.0)])
+    rows = pd.DataFrame({"prov:people": np.arange(50)})
+
+    def model(intercept: float) -> LogisticRegression:
+        fitted = LogisticRegression().fit(np.array([[-1.0], [1.0]]), np.array([0, 1]))
+        fitted.coef_, fitted.intercept_ = np.array([[1.0]]), np.array([intercept])
+        return fitted
+
+    ours, theirs = model(1e-5), model(-1e-5)  # the tie falls on either side, by a hair
+    retrained = RunResult(None, None, rows.iloc[:0], rows, None, X_test, None, None, theirs.predict(X_test), None,
+                          theirs, {"test": {"accuracy": 0.5}})
+    verification = compare(model=ours, old_model=ours, encoder=None, test_rows=rows, predictions=ours.predict(X_test),
+                           y_test=np.ones(50), metrics={"test": {"accuracy": 0.5}}, provenance_columns=["prov:people"],
+                           retrained=retrained, retrain_seconds=1.0, X_test=X_test)
+    assert verification.agreement == pytest.approx(10 / 50) and verification.near_ties == 40
+    assert "40 of the 40 disagreeing test rows are near ties" in verification.notes[0]
+    far = model(-2.0)  # says 0 on the boundary rows with confidence: a disagreement, not a tie
+    verification = compare(model=far, old_model=far, encoder=None, test_rows=rows, predictions=far.predict(X_test),
+                           y_test=np.ones(50), metrics={}, provenance_columns=["prov:people"],
+                           retrained=RunResult(None, None, rows.iloc[:0], rows, None, X_test, None, None,
+                                               np.ones(50, dtype=int), None, theirs, {}),
+                           retrain_seconds=1.0, X_test=X_test)
+    assert verification.agreement == pytest.approx(10 / 50) and verification.near_ties == 0

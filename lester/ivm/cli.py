@@ -58,7 +58,8 @@ def print_report(report: MaintenanceReport, console: Console | None = None) -> N
                         f"{v.old_parameter_distance:.4f} -> {v.parameter_distance:.4f}"
                         if v.old_parameter_distance is not None else f"{v.parameter_distance:.4f}")
             total = change.seconds.get("total") or float("nan")
-            check.add_row(change.run_id, f"{100 * v.agreement:.2f}%",
+            ties = f" ({v.near_ties} near ties)" if v.near_ties else ""
+            check.add_row(change.run_id, f"{100 * v.agreement:.2f}%{ties}",
                           f"{v.metric} {v.metric_incremental:.4f} / {v.metric_retrain:.4f}",
                           f"{v.metric_delta:+.2f}", distance, _seconds(v.retrain_seconds),
                           f"{v.retrain_seconds / total:.0f}x")

@@ -323,7 +323,7 @@ def _maintain_run(
             model=version.update.model, old_model=stored.model, encoder=stored.encoder,
             test_rows=version.table("test"), predictions=version.predictions, y_test=version.y["test"],
             metrics=version.metrics, provenance_columns=stored.provenance_columns,
-            retrained=retrained, retrain_seconds=retrain_seconds,
+            retrained=retrained, retrain_seconds=retrain_seconds, X_test=version.matrix("test"),
         )
     return result
 

@@ -10,7 +10,12 @@ maintained version on the test rows both share (matched by provenance, not posit
 * ``metric_delta``: the headline test metric (accuracy, or r2 for regressors) of the
   incremental version minus the retrain's, in points (x100);
 * ``parameter_distance``: ‖θ_incremental − θ_retrain‖ / ‖θ_retrain‖ where both models
-  have the same feature columns, with the old model's distance for comparison.
+  have the same feature columns, with the old model's distance for comparison;
+* ``near_ties``: for a classifier with ``predict_proba``, how many of the disagreeing rows are
+  near ties in both models (the two likeliest classes within :data:`NEAR_TIE` of each other).
+  Where many test rows share one feature vector that sits on the decision boundary, the side
+  they fall on is decided by the solvers' stopping tolerance, not by the data: a retrain
+  differs from itself that much.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from lester.pipeline.definition import Pipeline
 from lester.pipeline.matrix_provenance import matrix_column_provenance
 from lester.pipeline.runner import RunResult, run
 
+NEAR_TIE = 2e-3  # probability margin between the two likeliest classes
+
 
 @dataclass
 class Verification:
@@ -48,6 +55,7 @@ class Verification:
     retrain_seconds: float
     test_rows_compared: int
     test_rows_unmatched: int
+    near_ties: int | None = None
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -109,6 +117,25 @@ def _feature_names(encoder: Any) -> list[str | None]:
         return []
 
 
+def _margins(model: Any, X: Any) -> np.ndarray | None:
+    """Per row, the probability of the likeliest class minus that of the runner-up."""
+    if not hasattr(model, "predict_proba") or X is None or not X.shape[0]:
+        return None
+    probabilities = np.sort(np.asarray(model.predict_proba(X)), axis=1)
+    return probabilities[:, -1] - probabilities[:, -2]
+
+
+def _near_ties(model: Any, X: Any, retrained: RunResult, mine: np.ndarray, other: np.ndarray,
+               differ: np.ndarray) -> int | None:
+    if not differ.any() or X is None or retrained.X_test is None:
+        return 0 if not differ.any() else None
+    ours = _margins(model, X[mine[differ]])
+    theirs = _margins(retrained.model, retrained.X_test[other[differ]])
+    if ours is None or theirs is None:
+        return None
+    return int(np.count_nonzero((ours < NEAR_TIE) & (theirs < NEAR_TIE)))
+
+
 def compare(
     *,
     model: Any,
@@ -121,7 +148,10 @@ def compare(
     provenance_columns: Sequence[str],
     retrained: RunResult,
     retrain_seconds: float,
+    X_test: Any = None,
 ) -> Verification:
+    """Compare the maintained version (its ``model``, test rows, features ``X_test``,
+    predictions and metrics) with ``retrained``, matching test rows by provenance."""
     notes = []
     ours = _keys(test_rows, provenance_columns)
     theirs = _keys(retrained.test, provenance_columns)
@@ -133,9 +163,14 @@ def compare(
     mine = np.array([i for i, _ in pairs], dtype=np.int64)
     other = np.array([j for _, j in pairs], dtype=np.int64)
     a, b = np.asarray(predictions)[mine], np.asarray(retrained.predictions)[other]
+    near_ties = None
     if is_classifier(model):
         agreement = float(np.mean(a == b)) if len(a) else 1.0
         metric = "accuracy"
+        near_ties = _near_ties(model, X_test, retrained, mine, other, a != b)
+        if near_ties:
+            notes.append(f"{near_ties} of the {int(np.count_nonzero(a != b))} disagreeing test rows are near ties "
+                         f"in both models (class probabilities within {NEAR_TIE})")
     else:
         scale = float(np.std(y_test)) or 1.0
         agreement = float(np.mean(np.abs(a.astype(float) - b.astype(float)) <= 0.01 * scale)) if len(a) else 1.0
@@ -157,5 +192,5 @@ def compare(
         metric_retrain=float(their_metric), metric_delta=100 * (float(ours_metric) - float(their_metric)),
         parameter_distance=distance, old_parameter_distance=old_distance,
         retrain_seconds=retrain_seconds, test_rows_compared=len(pairs), test_rows_unmatched=unmatched,
-        notes=notes,
+        near_ties=near_ties, notes=notes,
     )

@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from lester.frame.dependence import linear_in, reads_source_column
 from lester.ivm.dataprep_delta import (
@@ -26,6 +25,7 @@ from lester.ivm.requests import (
     AffectedRun,
     RequestError,
     choose_runs,
+    id_mask,
     loaded_source,
     matching_rows,
     private_request,
@@ -110,24 +110,24 @@ def _keys(rows: pd.DataFrame, columns: Sequence[str]) -> list[str]:
 
 
 def _stored_rows(stored: StoredRun, positions: dict[str, np.ndarray]) -> dict[str, pd.DataFrame]:
-    return {split: stored.rows(split).take(pa.array(positions[split])).to_pandas() for split in SPLITS}
+    return {split: stored.rows_at(split, np.asarray(positions[split], dtype=np.int64)).to_pandas() for split in SPLITS}
+
+
+def _rebuilt_plan(stored: StoredRun) -> Any:
+    """The run's data preparation plan, rebuilt from its pipeline: for a run stored before
+    the plan facts (:mod:`lester.frame.dependence`) were recorded with it."""
+    definition = stored.pipeline
+    return build_frame(definition, source_paths(definition, stored.config.sources))
 
 
 def _plan_is_linear(stored: StoredRun, source: str) -> bool:
-    """From the facts the run recorded at capture, else (an older run) from its rebuilt plan."""
     recorded = stored.linear_in(source)
-    if recorded is not None:
-        return recorded
-    definition = stored.pipeline
-    return linear_in(build_frame(definition, source_paths(definition, stored.config.sources)), source)
+    return recorded if recorded is not None else linear_in(_rebuilt_plan(stored), source)
 
 
 def _plan_reads(stored: StoredRun, source: str, column: str) -> bool:
     recorded = stored.reads_source_column(source, column)
-    if recorded is not None:
-        return recorded
-    definition = stored.pipeline
-    return reads_source_column(build_frame(definition, source_paths(definition, stored.config.sources)), source, column)
+    return recorded if recorded is not None else reads_source_column(_rebuilt_plan(stored), source, column)
 
 
 def _row_deltas(
@@ -146,7 +146,7 @@ def _row_deltas(
     prov = stored.provenance_columns
     if linear:
         rows, ids, _ = loaded_source(stored, source, cache)
-        hit = np.isin(np.asarray(ids).astype(str), np.asarray(change.ids, dtype=str))
+        hit = id_mask(ids, change.ids)
         redacted = change.apply(rows[hit].reset_index(drop=True), np.asarray(ids)[hit])
         new_rows, _ = prepare_with(definition, paths, source, redacted)
         old = _stored_rows(stored, affected.rows)
@@ -156,7 +156,7 @@ def _row_deltas(
         reason = "the plan aggregates, limits or left-joins this source"
         changed = change.apply(rows, ids)
         new_rows, _ = prepare_with(definition, paths, source, SourceRows(changed.rows, changed.ids))
-        everything = {split: np.arange(stored.rows(split).num_rows) for split in SPLITS}
+        everything = {split: np.arange(sum(n for _, n in stored.chunks(split))) for split in SPLITS}
         old = _stored_rows(stored, everything)
         how = f"full ({reason})"
     columns = stored.data_columns + prov

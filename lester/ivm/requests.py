@@ -116,7 +116,10 @@ def _candidate_runs(store: ArtifactStore, source: str, run: str | None) -> tuple
 
 def loaded_source(stored: StoredRun, source: str, cache: dict) -> tuple[pd.DataFrame, np.ndarray, Any]:
     """The source's rows and ids as ``stored``'s pipeline reads them (cached per file)."""
-    frame = build_frame(stored.pipeline, source_paths(stored.pipeline, stored.config.sources))
+    plan_key = ("plan", stored.run_id)
+    if plan_key not in cache:  # built once per request: only its Source objects are needed here
+        cache[plan_key] = build_frame(stored.pipeline, source_paths(stored.pipeline, stored.config.sources))
+    frame = cache[plan_key]
     recorded = next((s for s in stored.table("sources") if s["name"] == source or s["label"] == source), None)
     name = recorded["name"] if recorded else source
     for origin in frame.sources.values():
@@ -164,6 +167,26 @@ def _evaluate(rows: pd.DataFrame, ids: np.ndarray, where: str, path: str) -> set
     return {str(value) for (value,) in found}
 
 
+def ids_like(ids: Iterable[str], dtype: np.dtype) -> np.ndarray:
+    """Request ids (texts) as an array to compare with stored ids of ``dtype``: for integer
+    ids, the texts that spell an integer exactly ("7", not "07" or "7.0"), as integers."""
+    texts = np.array(sorted(ids), dtype=str)
+    if np.dtype(dtype).kind not in "iu":
+        return texts
+    numeric = np.char.isdigit(np.char.lstrip(texts, "-")) & (np.char.str_len(texts) < 19)
+    numbers = texts[numeric].astype(np.int64)
+    return numbers[numbers.astype(str) == texts[numeric]]
+
+
+def id_mask(ids: np.ndarray, texts: Iterable[str]) -> np.ndarray:
+    """Which of the source ``ids`` are among the request's ``texts`` (ids compare as text:
+    ``str(id)``; integer ids are compared as integers, which is the same and much faster)."""
+    ids = np.asarray(ids)
+    if ids.dtype.kind in "iu":
+        return np.isin(ids, ids_like(texts, ids.dtype))
+    return np.isin(ids.astype(str), np.array(sorted(texts), dtype=str))
+
+
 def matching_rows(stored: StoredRun, labels: Sequence[str], ids: set[str]) -> dict[str, np.ndarray]:
     """Stored train/test row positions derived from any of ``ids`` under ``labels``."""
     import pyarrow as pa
@@ -198,10 +221,7 @@ def _matching_row_ids(stored: StoredRun, labels: Sequence[str], ids: set[str]) -
         table = stored.row_ids(split)
         if table is None:
             return None
-        if table.dtype.kind in "iu":  # integer ids: the request's texts that are integers
-            wanted = np.array([int(i) for i in ids if re.fullmatch(r"-?\d+", i) and str(int(i)) == i], np.int64)
-        else:
-            wanted = np.array(sorted(ids), dtype=str)
+        wanted = ids_like(ids, table.dtype)
         hit = np.zeros(len(table), dtype=bool)
         for column in at:
             hit |= np.isin(table[:, column], wanted)

@@ -31,6 +31,7 @@ import pyarrow as pa
 from sklearn.base import is_classifier
 
 from lester.ivm.dataprep_delta import SourceRows, pipeline_with
+from lester.ivm.requests import id_mask
 from lester.ivm.unlearning import model_parameters
 from lester.ivm.versions import row_keys
 from lester.pipeline.config import RunConfig
@@ -73,7 +74,7 @@ class SourceChange:
     value: Any = None
 
     def apply(self, rows: pd.DataFrame, ids: np.ndarray) -> SourceRows:
-        hit = np.isin(np.asarray(ids).astype(str), np.asarray(self.ids, dtype=str))
+        hit = id_mask(ids, self.ids)
         if self.action == "forget":
             return SourceRows(rows[~hit].reset_index(drop=True), np.asarray(ids)[~hit])
         changed = rows.copy()

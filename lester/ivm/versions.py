@@ -153,6 +153,16 @@ class StoredRun:
         return pq.read_table(self.folder / f"{split}.parquet" / f"{part}.parquet" if part else
                              self.folder / f"{split}.parquet")
 
+    def rows_at(self, split: str, positions: np.ndarray) -> pa.Table:
+        """The split's prepared rows at ``positions`` (increasing), read from the chunks that
+        hold them only."""
+        parts = self.chunks(split)
+        starts = np.cumsum([0] + [n for _, n in parts])
+        owner = np.searchsorted(starts, positions, side="right") - 1
+        pieces = [self.row_part(split, parts[i][0]).take(pa.array(positions[owner == i] - starts[i]))
+                  for i in np.unique(owner)]
+        return pa.concat_tables(pieces) if pieces else self.row_part(split, parts[0][0]).slice(0, 0)
+
     def provenance_part(self, split: str, part: str) -> pa.Table:
         """A chunk's row provenance (``row`` within the chunk, ``source``, ``source_id``)."""
         if part:
@@ -276,7 +286,9 @@ def row_keys(rows: pd.DataFrame | pa.Table, columns: list[str]) -> list[str]:
     frame = rows.select(list(columns)).to_pandas() if isinstance(rows, pa.Table) else rows[list(columns)]
     if not len(frame):
         return []
-    parts = [[_key_text(v) for v in frame[c].tolist()] for c in columns]
+    # only an object column can hold lists; any other one is texts of its scalars
+    parts = [[_key_text(v) for v in frame[c].tolist()] if frame[c].dtype == object else
+             list(map(str, frame[c].tolist())) for c in columns]
     return ["\x1f".join(values) for values in zip(*parts, strict=True)]
 
 

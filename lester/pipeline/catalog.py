@@ -81,8 +81,9 @@ def chunk_provenance_path(folder: Path, split: str, part: str) -> Path:
 
 def write_provenance_chunk(folder: Path, split: str, part: str, chunk: pa.Table) -> None:
     """Write one chunk of a run's row provenance (``row`` counts from the chunk's first row)."""
+    # no dictionary: source ids are mostly distinct, and trying one costs more than the write
     pq.write_table(chunk.select(list(CHUNK_PROVENANCE)), chunk_provenance_path(folder, split, part),
-                   compression="none", write_statistics=False)
+                   compression="none", use_dictionary=False, write_statistics=False)
 
 
 def write_row_provenance(folder: Path, chunks: dict[tuple[str, str], pa.Table]) -> None:

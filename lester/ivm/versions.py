@@ -18,7 +18,8 @@ import pickle
 import shutil
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
@@ -349,6 +350,15 @@ def _chunk_without(parent: StoredRun, split: str, part: str, size: int, removed:
     return rows, X, provenance
 
 
+def _in_parallel(work: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+    """``[work(item) for item in items]``, on a few threads when there are several: reading,
+    filtering and writing Parquet release the GIL, and a batch deletion touches many chunks."""
+    if len(items) < 2:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(len(items), os.cpu_count() or 1, 4)) as pool:
+        return list(pool.map(work, items))
+
+
 def _added_ids(rows: pd.DataFrame, prov_columns: list[str], like: np.ndarray) -> np.ndarray:
     ids = np.column_stack([rows[c].to_numpy() for c in prov_columns])
     return ids.astype(like.dtype) if like.dtype.kind in "iu" else ids.astype(str)
@@ -384,13 +394,17 @@ def _build_version(parent: StoredRun, deltas: Mapping[str, SplitDelta], definiti
         parts = parent.chunks(split)
         starts = np.cumsum([0] + [n for _, n in parts])
         owner = np.searchsorted(starts, delta.removed, side="right") - 1
+        removed_in = {int(i): delta.removed[owner == i] - starts[i] for i in np.unique(owner)}
+        touched = [i for i in removed_in if parts[i][0]]
+        jobs = [(split, *parts[i], removed_in[i], matrix[starts[i]:starts[i + 1]]) for i in touched]
+        rebuilt = dict(zip(touched, _in_parallel(lambda job: _chunk_without(parent, *job), jobs), strict=True))
         new: list[Chunk] = []
         for i, (part, size) in enumerate(parts):
-            mine = delta.removed[owner == i] - starts[i]
-            if part and not len(mine):
+            if part and i not in removed_in:
                 new.append(Chunk(part, size, link=part))
                 continue
-            rows, X, provenance = _chunk_without(parent, split, part, size, mine, matrix[starts[i]:starts[i + 1]])
+            rows, X, provenance = rebuilt[i] if part else _chunk_without(
+                parent, split, part, size, removed_in.get(i, delta.removed[:0]), matrix[starts[i]:starts[i + 1]])
             if part:
                 if rows.num_rows:  # a chunk left empty is dropped
                     new.append(Chunk(part, rows.num_rows, rows=rows, X=X, provenance=provenance))
@@ -506,10 +520,13 @@ def write_version(
                 if chunk.link is not None:  # unchanged: share the parent's immutable files
                     for source in parent.part_files(split, chunk.link):
                         _link_or_copy(source, folder / source.relative_to(parent.folder))
-                    continue
+
+            def save(chunk: Chunk, split: str = split) -> None:
                 save_rows_part(folder, split, chunk.part, chunk.rows)
                 save_matrix_part(folder / f"X_{split}" / chunk.part, chunk.X)
                 write_provenance_chunk(folder, split, chunk.part, chunk.provenance)
+
+            _in_parallel(save, [c for c in version.chunks[split] if c.link is None])
             if version.deltas[split].empty:
                 _link_or_copy(parent.folder / f"y_{split}.npy", folder / f"y_{split}.npy")
             else:

@@ -419,3 +419,14 @@ def test_verification_counts_disagreements_that_are_near_ties():
                                                np.ones(50, dtype=int), None, theirs, {}),
                            retrain_seconds=1.0, X_test=X_test)
     assert verification.agreement == pytest.approx(10 / 50) and verification.near_ties == 0
+
+
+def test_request_ids_match_stored_ids_exactly_as_text():
+    from lester.ivm.requests import id_mask
+
+    # integer ids: only the texts that spell the integer ("07", "7.0", "--5", "٣" do not)
+    stored = np.array([7, -3, 5, 3, 12])
+    assert id_mask(stored, {"7", "-3", "07", "7.0", "--5", "٣", "abc", ""}).tolist() == [True, True, False, False, False]
+    # text and float ids compare as their text
+    assert id_mask(np.array(["a", "07", "7"], dtype=object), {"07"}).tolist() == [False, True, False]
+    assert id_mask(np.array([7.0, 7.5]), {"7.0", "7"}).tolist() == [True, False]

@@ -173,8 +173,14 @@ def ids_like(ids: Iterable[str], dtype: np.dtype) -> np.ndarray:
     texts = np.array(sorted(ids), dtype=str)
     if np.dtype(dtype).kind not in "iu":
         return texts
-    numeric = np.char.isdigit(np.char.lstrip(texts, "-")) & (np.char.str_len(texts) < 19)
-    numbers = texts[numeric].astype(np.int64)
+    unsigned = np.char.lstrip(texts, "-")
+    numeric = (np.char.isdigit(unsigned) & (np.char.str_len(texts) - np.char.str_len(unsigned) <= 1)
+               & (np.char.str_len(texts) < 19))
+    try:
+        numbers = texts[numeric].astype(np.int64)
+    except ValueError:  # digits numpy does not parse (other scripts' digits): one by one
+        numbers = np.array([int(t) for t in texts[numeric] if re.fullmatch(r"-?[0-9]+", t)], dtype=np.int64)
+        return numbers[np.isin(numbers.astype(str), texts)]
     return numbers[numbers.astype(str) == texts[numeric]]
 
 

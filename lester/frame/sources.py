@@ -70,7 +70,6 @@ class Source:
     _frame: pd.DataFrame | None = field(default=None, repr=False)
     _loaded_signature: tuple | None = field(default=None, repr=False)
     _fingerprint: str | None = field(default=None, repr=False)
-    _fingerprint_signature: tuple | None = field(default=None, repr=False)
 
     # -- identity -------------------------------------------------------------------------
     @property
@@ -102,17 +101,15 @@ class Source:
 
     def fingerprint(self) -> str:
         """A content hash (sha256, hex) of the source's bytes or of the DataFrame's values."""
-        signature = self._signature()
-        if self._fingerprint is not None and signature == self._fingerprint_signature:
-            return self._fingerprint
         if self.path is not None:
-            self._fingerprint, self._fingerprint_signature = _file_digest(self.path, signature), signature
+            return _file_digest(self.path, self._signature())
+        if self._fingerprint is not None:
             return self._fingerprint
         digest = hashlib.sha256()
         frame = self.load()  # a DataFrame: hashed from its values
         digest.update(repr(list(frame.columns)).encode())
         digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-        self._fingerprint, self._fingerprint_signature = digest.hexdigest(), signature
+        self._fingerprint = digest.hexdigest()
         return self._fingerprint
 
     def load(self) -> pd.DataFrame:

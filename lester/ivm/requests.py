@@ -120,7 +120,7 @@ def loaded_source(stored: StoredRun, source: str, cache: dict) -> tuple[pd.DataF
     if plan_key not in cache:  # built once per request: only its Source objects are needed here
         cache[plan_key] = build_frame(stored.pipeline, source_paths(stored.pipeline, stored.config.sources))
     frame = cache[plan_key]
-    recorded = next((s for s in stored.table("sources") if s["name"] == source or s["label"] == source), None)
+    recorded = stored.source_record(source)
     name = recorded["name"] if recorded else source
     for origin in frame.sources.values():
         if origin.name == name:
@@ -136,7 +136,7 @@ def _where_ids(runs: Iterable[StoredRun], source: str, where: str, cache: dict) 
     by_file: dict[tuple, set[str]] = {}
     result = {}
     for stored in runs:
-        recorded = next((s for s in stored.table("sources") if s["name"] == source or s["label"] == source), None)
+        recorded = stored.source_record(source)
         rows, ids, origin = loaded_source(stored, source, cache)
         fingerprint = origin.fingerprint()
         if recorded and fingerprint != recorded["fingerprint"] and origin.key is None:
@@ -167,7 +167,7 @@ def _evaluate(rows: pd.DataFrame, ids: np.ndarray, where: str, path: str) -> set
     return {str(value) for (value,) in found}
 
 
-def ids_like(ids: Iterable[str], dtype: np.dtype) -> np.ndarray:
+def _ids_like(ids: Iterable[str], dtype: np.dtype) -> np.ndarray:
     """Request ids (texts) as an array to compare with stored ids of ``dtype``: for integer
     ids, the texts that spell an integer exactly ("7", not "07" or "7.0"), as integers."""
     texts = np.array(sorted(ids), dtype=str)
@@ -189,7 +189,7 @@ def id_mask(ids: np.ndarray, texts: Iterable[str]) -> np.ndarray:
     ``str(id)``; integer ids are compared as integers, which is the same and much faster)."""
     ids = np.asarray(ids)
     if ids.dtype.kind in "iu":
-        return np.isin(ids, ids_like(texts, ids.dtype))
+        return np.isin(ids, _ids_like(texts, ids.dtype))
     return np.isin(ids.astype(str), np.array(sorted(texts), dtype=str))
 
 
@@ -227,10 +227,9 @@ def _matching_row_ids(stored: StoredRun, labels: Sequence[str], ids: set[str]) -
         table = stored.row_ids(split)
         if table is None:
             return None
-        wanted = ids_like(ids, table.dtype)
         hit = np.zeros(len(table), dtype=bool)
         for column in at:
-            hit |= np.isin(table[:, column], wanted)
+            hit |= id_mask(table[:, column], ids)
         found[split] = np.flatnonzero(hit)
     return found
 

@@ -128,8 +128,10 @@ def _margins(model: Any, X: Any) -> np.ndarray | None:
 
 def _near_ties(model: Any, X: Any, retrained: RunResult, mine: np.ndarray, other: np.ndarray,
                differ: np.ndarray) -> int | None:
-    if not differ.any() or X is None or retrained.X_test is None:
-        return 0 if not differ.any() else None
+    if not differ.any():
+        return 0
+    if X is None or retrained.X_test is None:
+        return None
     ours = _margins(model, X[mine[differ]])
     theirs = _margins(retrained.model, retrained.X_test[other[differ]])
     if ours is None or theirs is None:

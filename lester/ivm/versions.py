@@ -101,8 +101,12 @@ class StoredRun:
     def provenance_columns(self) -> list[str]:
         return list(self.info["provenance_columns"])
 
+    def source_record(self, source: str) -> dict[str, Any] | None:
+        """The run's ``sources`` row for ``source``, named by its name or its label."""
+        return next((s for s in self.table("sources") if source in (s["name"], s["label"])), None)
+
     def _source_name(self, source: str) -> str:
-        recorded = next((s for s in self.table("sources") if source in (s["name"], s["label"])), None)
+        recorded = self.source_record(source)
         return recorded["name"] if recorded else source
 
     def linear_in(self, source: str) -> bool | None:

@@ -365,12 +365,7 @@ class _Sql:
         if isinstance(node, cst.BooleanOperation):
             if self.pandas:
                 raise Untranslatable("and/or on Series")
-            a, ta = self.convert(node.left)
-            b, tb = self.convert(node.right)
-            if ta != "bool" or tb != "bool":
-                raise Untranslatable("and/or of non-booleans returns an operand")
-            op = "AND" if isinstance(node.operator, cst.And) else "OR"
-            return f"({a} {op} {b})", "bool"
+            return self._logical(node, isinstance(node.operator, cst.And), "and/or of non-booleans returns an operand")
         if isinstance(node, cst.BinaryOperation):
             return self._binary(node)
         if isinstance(node, cst.UnaryOperation):
@@ -399,14 +394,18 @@ class _Sql:
             raise Untranslatable("call")
         raise Untranslatable(type(node).__name__)
 
+    def _logical(self, node: cst.BooleanOperation | cst.BinaryOperation, conjunction: bool,
+                 problem: str) -> tuple[str, str | None]:
+        """SQL AND/OR of two boolean operands (``problem``: why other operands are not)."""
+        a, ta = self.convert(node.left)
+        b, tb = self.convert(node.right)
+        if ta != "bool" or tb != "bool":
+            raise Untranslatable(problem)
+        return f"({a} {'AND' if conjunction else 'OR'} {b})", "bool"
+
     def _binary(self, node: cst.BinaryOperation) -> tuple[str, str | None]:
         if self.pandas and isinstance(node.operator, (cst.BitAnd, cst.BitOr)):
-            a, ta = self.convert(node.left)
-            b, tb = self.convert(node.right)
-            if ta != "bool" or tb != "bool":
-                raise Untranslatable("& of non-masks")
-            op = "AND" if isinstance(node.operator, cst.BitAnd) else "OR"
-            return f"({a} {op} {b})", "bool"
+            return self._logical(node, isinstance(node.operator, cst.BitAnd), "& of non-masks")
         if self.pandas:
             raise Untranslatable("arithmetic on Series")
         a, ta = self.convert(node.left)

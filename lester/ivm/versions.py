@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import shutil
 import time
 import uuid
@@ -41,18 +40,22 @@ from lester.pipeline.catalog import (
     CHUNK_PROVENANCE,
     RECORD_FILE,
     chunk_provenance_path,
+    recorded_digest,
     write_provenance_chunk,
 )
 from lester.pipeline.config import RunConfig
 from lester.pipeline.definition import Pipeline, load_pipeline
 from lester.pipeline.store import (
     ArtifactStore,
+    check_pickle,
     chunk_sizes,
     load_matrix,
     load_row_ids,
     load_row_provenance,
+    load_verified_pickle,
     matrix_part_path,
     part_name,
+    run_pickle_key,
     save_json,
     save_matrix_part,
     save_pickle,
@@ -193,13 +196,16 @@ class StoredRun:
 
     @cached_property
     def model(self) -> Any:
-        with open(self.folder / "model.pkl", "rb") as handle:
-            return pickle.load(handle)
+        return self._pickle("model.pkl")
 
     @cached_property
     def encoder(self) -> Any:
-        with open(self.folder / "encoder.pkl", "rb") as handle:
-            return pickle.load(handle)
+        return self._pickle("encoder.pkl")
+
+    def _pickle(self, name: str) -> Any:
+        # checked against the digest in the run's record: a replaced file is refused unread
+        return load_verified_pickle(self.folder / name, recorded_digest(self.record, name),
+                                    run_pickle_key(self.folder))
 
     @cached_property
     def row_provenance(self) -> pa.Table:
@@ -515,7 +521,7 @@ def write_version(
     rows_added = int(sum(d.n_added for d in version.deltas.values()))
     manifest = {split: [[c.part, c.size] for c in version.chunks[split]] for split in SPLITS}
 
-    def write(folder: Path) -> None:
+    def write(folder: Path) -> dict[str, str]:
         (folder / "row_provenance").mkdir()
         for split in SPLITS:
             (folder / f"{split}.parquet").mkdir()
@@ -540,10 +546,17 @@ def write_version(
         np.save(folder / "predictions.npy", version.predictions, allow_pickle=False)
         for name in ("encoder.pkl", "config.toml"):
             _link_or_copy(parent.folder / name, folder / name)
+        # A linked pickle keeps the digest its parent recorded, not one computed now: signing
+        # the file as it is would vouch for whatever someone put into the parent's folder. The
+        # encoder is checked even when it was never loaded, so that no version passes on a
+        # replaced file (the model has been loaded, and so checked, by now).
+        digests = {"encoder.pkl": recorded_digest(parent.record, "encoder.pkl")}
+        check_pickle(parent.folder / "encoder.pkl", digests["encoder.pkl"], run_pickle_key(parent.folder))
         if version.update.model is parent.model:
             _link_or_copy(parent.folder / "model.pkl", folder / "model.pkl")
+            digests["model.pkl"] = recorded_digest(parent.record, "model.pkl")
         else:
-            save_pickle(folder / "model.pkl", version.update.model)
+            digests["model.pkl"] = save_pickle(folder / "model.pkl", version.update.model)
         if version.update.state is not None:
             np.savez(folder / STATE_FILE, **version.update.state)
         save_json(folder / "run.json", {
@@ -554,6 +567,7 @@ def write_version(
                            "rows_added": rows_added, **(extra_info or {})},
             **(info_updates or {}),
         })
+        return {name: digest for name, digest in digests.items() if digest is not None}
 
     run = parent.record["run"]
     seconds = time.perf_counter() - started

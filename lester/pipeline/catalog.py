@@ -21,13 +21,17 @@ one transaction whenever it is opened (:meth:`Catalog.sync`); ``row_provenance``
 table, stays in the run folders and is read through a view.
 
 Source ids are stored as text so that integer and string keys share one column.
+
+A run's record also holds the digests of its pickles (``artifact_digests``: ``{"model.pkl":
+"hmac-sha256:..."}``), written with the run and checked before the files are unpickled (see
+:func:`lester.pipeline.store.load_verified_pickle`); they are not copied into the database.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +44,8 @@ from lester.errors import LesterError
 
 # The record file that makes a folder under runs/ a registered run.
 RECORD_FILE = "catalog.json"
+# The record's entry of pickle digests: {file name in the run folder: digest}.
+ARTIFACT_DIGESTS = "artifact_digests"
 
 # Catalog tables: name -> (column, DuckDB type). All but row_provenance are stored in the
 # database; row_provenance is a view over the run folders' Parquet files.
@@ -96,9 +102,9 @@ def write_row_provenance(folder: Path, chunks: dict[tuple[str, str], pa.Table]) 
 
 
 def write_record(folder: Path, record: dict[str, Any], tables: dict[str, Sequence[dict[str, Any]]],
-                 audit: Sequence[dict[str, Any]] = ()) -> None:
-    """Write ``catalog.json``: the run's ``runs`` row, its small tables (lists of row dicts)
-    and audit entries."""
+                 audit: Sequence[dict[str, Any]] = (), digests: Mapping[str, str] | None = None) -> None:
+    """Write ``catalog.json``: the run's ``runs`` row, its small tables (lists of row dicts),
+    audit entries and the digests of its pickles (``{file name: digest}``)."""
     unknown = set(tables) - set(RUN_TABLES)
     if unknown:
         raise ValueError(f"unknown catalog tables {sorted(unknown)}; expected {list(RUN_TABLES)}")
@@ -109,8 +115,29 @@ def write_record(folder: Path, record: dict[str, Any], tables: dict[str, Sequenc
             for name in RUN_TABLES if name in tables
         },
         "audit": [{column: entry.get(column) for column, _ in TABLES["audit_log"]} for entry in audit],
+        ARTIFACT_DIGESTS: dict(digests or {}),
     }
     (folder / RECORD_FILE).write_text(json.dumps(payload, default=_json_value))
+
+
+def recorded_digest(payload: Mapping[str, Any], name: str) -> str | None:
+    """The digest a run's record (the parsed ``catalog.json``) holds for its file ``name``.
+
+    Parameters
+    ----------
+    payload : mapping
+        The run's record, as :func:`write_record` wrote it.
+    name : str
+        A file of the run folder, e.g. ``model.pkl``.
+
+    Returns
+    -------
+    str or None
+        The digest; None when none was recorded (a run stored before pickles were signed).
+    """
+    digests = payload.get(ARTIFACT_DIGESTS)
+    digest = digests.get(name) if isinstance(digests, Mapping) else None
+    return digest if isinstance(digest, str) else None
 
 
 def _json_value(value: Any) -> Any:

@@ -370,7 +370,8 @@ def _capture(
     sizes = {"train": chunk_sizes(len(result.train)), "test": chunk_sizes(len(result.test))}
     chunks = {split: [[part_name(i), n] for i, n in enumerate(sizes[split])] for split in sizes}
 
-    def write(folder: Path) -> None:
+    def write(folder: Path) -> dict[str, str]:
+        digests = {}
         for split, rows in (("train", result.train), ("test", result.test)):
             # converted on one thread: the pool pandas would start costs more than it saves here
             save_rows(folder, split, pa.Table.from_pandas(rows, preserve_index=False, nthreads=1), sizes[split])
@@ -378,13 +379,13 @@ def _capture(
         if result.X_train is not None:
             save_matrix(folder, "X_train", result.X_train, sizes["train"])
             save_matrix(folder, "X_test", result.X_test, sizes["test"])
-            save_pickle(folder / "encoder.pkl", result.encoder)
+            digests["encoder.pkl"] = save_pickle(folder / "encoder.pkl", result.encoder)
         if result.y_train is not None:
             np.save(folder / "y_train.npy", result.y_train, allow_pickle=False)
             np.save(folder / "y_test.npy", result.y_test, allow_pickle=False)
         if result.model is not None:
             np.save(folder / "predictions.npy", result.predictions, allow_pickle=False)
-            save_pickle(folder / "model.pkl", result.model)
+            digests["model.pkl"] = save_pickle(folder / "model.pkl", result.model)
             # The statistics a later deletion updates the model from (Gram matrix, Hessian),
             # computed while the matrix is in memory: O(n·d²), a few ms at 100k rows. The one
             # place the runner reaches forward into lester.ivm, imported here so that running
@@ -401,6 +402,7 @@ def _capture(
             "data_columns": prep["columns"], "chunks": chunks,
             **{key: prep[key] for key in ("linear_sources", "source_columns_read") if key in prep},
         })
+        return digests
 
     provenance_chunks = {}
     row_chunks = []

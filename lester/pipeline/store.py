@@ -20,15 +20,39 @@ files) read the same way.
 A run is written into a hidden staging folder and moved into place with one rename, which is
 what registers it: an interrupted run leaves nothing registered, and nothing that was there
 before is touched.
+
+Stored pickles (a run's ``model.pkl`` and ``encoder.pkl``, the stage cache's entries) are
+signed: unpickling a file runs whatever code its author put into it, so a file that anyone
+but lester wrote must never be loaded. Each pickle is written with an HMAC-SHA256 of its
+bytes, keyed by the store's secret ``keys/pickle.key`` (32 random bytes, mode 0600, created
+with the store); a run's digests are part of its catalog record (``artifact_digests`` in
+``catalog.json``), a cache entry's sit beside it (``<key>.sig``). :func:`load_verified_pickle`,
+the one place a stored pickle is read, checks the digest before it unpickles.
+
+What this protects against: someone who can write into the store but not read its key (a
+shared or synced folder, a restored backup, a compromised job that writes artifacts) cannot
+make lester run code by replacing a pickle, and rewriting the digest in ``catalog.json`` does
+not help, because a valid digest needs the key. What it does not protect against: whoever can
+read ``keys/pickle.key`` can sign anything (keep the key as private as the store's owner
+account, and out of backups and copies that others can read); a writer can still swap in
+another pickle that lester itself signed with the same key (a cache entry is bound to its
+cache key, a run's digests to its own record, so this yields lester-made objects only); and
+the pickles are not encrypted. A pipeline's own code runs anyway, so a malicious pipeline is
+out of scope. Pickles stored before signing have no digest and are refused, unless
+``LESTER_TRUST_UNVERIFIED_PICKLES=1`` is set (see :func:`load_verified_pickle`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import pickle
+import secrets
 import shutil
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,17 +63,20 @@ import pyarrow.compute
 import pyarrow.parquet as pq
 import scipy.sparse as sp
 
+from lester.errors import LesterError
 from lester.pipeline.catalog import Catalog, write_record, write_row_provenance
 
 
 class ArtifactStore:
-    """A folder (default ``.lester``) of run folders, a stage cache and ``catalog.duckdb``."""
+    """A folder (default ``.lester``) of run folders, a stage cache, ``catalog.duckdb`` and
+    the key its pickles are signed with (``keys/pickle.key``, created with the store)."""
 
     def __init__(self, root: str | os.PathLike = ".lester"):
         self.root = Path(root)
         self.runs_dir = self.root / "runs"
         self.cache_dir = self.root / "cache"
         self.runs_dir.mkdir(parents=True, exist_ok=True)
+        self.pickle_key = ensure_pickle_key(self.root)
         self.catalog = Catalog(self.root / "catalog.duckdb", self.runs_dir)
 
     def run_folder(self, run_id: str) -> Path:
@@ -58,25 +85,29 @@ class ArtifactStore:
     def write_run(
         self,
         run_id: str,
-        write_files: Callable[[Path], None],
+        write_files: Callable[[Path], Mapping[str, str] | None],
         record: dict[str, Any],
         tables: dict[str, Any],
         audit: Sequence[dict[str, Any]] = (),
     ) -> Path:
         """Write a run's files with ``write_files(folder)``, its catalog ``tables``
         (``row_provenance`` and the small per-run tables) and ``audit`` entries, then register
-        it by renaming its folder into place: it appears whole or not at all."""
+        it by renaming its folder into place: it appears whole or not at all.
+
+        ``write_files`` returns the digests of the pickles it stored (``{"model.pkl":
+        digest}``, as :func:`save_pickle` returns them), which go into the run's record; a
+        pickle without one is refused when it is loaded."""
         staging = self.runs_dir / f".incomplete-{run_id}"
         final = self.run_folder(run_id)
         if final.exists():
             raise FileExistsError(f"{final}: a run with this id exists already")
         staging.mkdir(parents=True)
         try:
-            write_files(staging)
+            digests = write_files(staging) or {}
             small = {name: table for name, table in tables.items() if name != "row_provenance"}
             if "row_provenance" in tables:
                 write_row_provenance(staging, tables["row_provenance"])
-            write_record(staging, record, small, audit)
+            write_record(staging, record, small, audit, digests=digests)
             os.replace(staging, final)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -85,22 +116,37 @@ class ArtifactStore:
 
     # -- stage cache ----------------------------------------------------------------------
     def cache_get(self, key: str) -> Any | None:
+        """The cached value of a stage, or None on a miss.
+
+        An entry whose signature is missing or wrong (written before entries were signed,
+        torn, or tampered with) is a miss: it is deleted, never unpickled, and the stage is
+        recomputed. So is a validly signed entry stored under another key."""
         path = self.cache_dir / f"{key}.pkl"
+        signature = path.with_suffix(".sig")
         if not path.exists():
             return None
         try:
-            with open(path, "rb") as handle:
-                return pickle.load(handle)
-        except Exception:  # noqa: BLE001 - a stale or torn cache entry is recomputed
+            stored_key, value = load_verified_pickle(path, signature.read_text().strip(), self.pickle_key)
+        except Exception:  # noqa: BLE001 - a stale, torn or forged entry is recomputed
+            stored_key, value = None, None
+        if stored_key != key:
+            for stale in (path, signature):
+                stale.unlink(missing_ok=True)
             return None
+        return value
 
     def cache_put(self, key: str, value: Any) -> None:
+        """Store a stage's value, signed; the key is pickled with it, so that an entry copied
+        onto another key is a miss."""
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         path = self.cache_dir / f"{key}.pkl"
         partial = path.with_suffix(".partial")
-        with open(partial, "wb") as handle:
-            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        digest = _dump_signed(partial, (key, value), self.pickle_key)
+        signature = path.with_suffix(".sig-partial")
+        signature.write_text(digest)
+        # a reader between the two renames sees a pickle and a signature that disagree: a miss
         os.replace(partial, path)
+        os.replace(signature, path.with_suffix(".sig"))
 
 
 def save_frame(path: Path, frame: pd.DataFrame) -> None:
@@ -268,9 +314,203 @@ def load_row_ids(folder: Path, split: str) -> np.ndarray | None:
 FAST_PARQUET = {"compression": "none", "use_dictionary": False, "write_statistics": False}
 
 
-def save_pickle(path: Path, value: Any) -> None:
+# -- signed pickles (see the module docstring for what the signature does and does not cover)
+KEY_FILE = Path("keys") / "pickle.key"
+DIGEST_SCHEME = "hmac-sha256"
+TRUST_UNVERIFIED_VARIABLE = "LESTER_TRUST_UNVERIFIED_PICKLES"
+
+
+class PickleIntegrityError(LesterError, RuntimeError):
+    """A stored pickle was not loaded: its digest is missing or does not match.
+
+    ``path`` is the refused file; the message says why and what to do.
+    """
+
+    def __init__(self, path: Path, detail: str):
+        self.path = Path(path)
+        super().__init__(f"refusing to load {path}: {detail}")
+
+
+def ensure_pickle_key(root: str | os.PathLike) -> bytes:
+    """The store's pickle signing key, created (32 random bytes, mode 0600, in a folder of
+    mode 0700) when the store has none.
+
+    Parameters
+    ----------
+    root : path
+        The store folder (``.lester``).
+
+    Returns
+    -------
+    bytes
+        The key.
+    """
+    path = Path(root) / KEY_FILE
+    key = read_pickle_key(root)
+    if key is not None:
+        return key
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}-{secrets.token_hex(8)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+        try:
+            # a link, unlike a rename, never replaces a key another process created meanwhile
+            # (replacing it would orphan whatever that process has signed with it)
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            if not path.exists():
+                os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path.read_bytes()
+
+
+def read_pickle_key(root: str | os.PathLike) -> bytes | None:
+    """The store's pickle signing key, or None when it has none (nothing is created).
+
+    Parameters
+    ----------
+    root : path
+        The store folder (``.lester``).
+    """
+    try:
+        return (Path(root) / KEY_FILE).read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def run_pickle_key(folder: str | os.PathLike) -> bytes | None:
+    """The signing key of the store a run folder (``<store>/runs/<run>``, registered or
+    staging) belongs to, or None when the store has none."""
+    return read_pickle_key(Path(folder).parent.parent)
+
+
+class _SigningWriter:
+    """A binary file that feeds what is written to it into an HMAC: the pickle is signed as
+    it is written, without reading it back."""
+
+    def __init__(self, handle: Any, mac: hmac.HMAC):
+        self._handle = handle
+        self._mac = mac
+
+    def write(self, data: Any) -> int:
+        self._mac.update(data)
+        return self._handle.write(data)
+
+
+def _new_mac(key: bytes, data: bytes = b"") -> hmac.HMAC:
+    return hmac.new(key, data, hashlib.sha256)
+
+
+def _dump_signed(path: Path, value: Any, key: bytes) -> str:
+    mac = _new_mac(key)
     with open(path, "wb") as handle:
-        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(value, _SigningWriter(handle, mac), protocol=pickle.HIGHEST_PROTOCOL)
+    return f"{DIGEST_SCHEME}:{mac.hexdigest()}"
+
+
+def save_pickle(path: Path, value: Any) -> str:
+    """Pickle ``value`` into ``path``, a file of a run folder, signed with its store's key.
+
+    Parameters
+    ----------
+    path : Path
+        The file, in a run folder (``<store>/runs/<run>/``, or the run's staging folder).
+    value : object
+        What to pickle.
+
+    Returns
+    -------
+    str
+        The digest (``hmac-sha256:<hex>``) to record in the run's record, which
+        :func:`load_verified_pickle` checks the file against.
+    """
+    path = Path(path)
+    return _dump_signed(path, value, ensure_pickle_key(path.parent.parent.parent))
+
+
+def _trust_unverified() -> bool:
+    return os.environ.get(TRUST_UNVERIFIED_VARIABLE, "").strip().lower() in ("1", "true", "yes")
+
+
+def load_verified_pickle(path: str | os.PathLike, expected_digest: str | None, key: bytes | None) -> Any:
+    """Unpickle a stored file, but only once its HMAC-SHA256 matches the recorded digest.
+
+    Every pickle lester reads from a store goes through here. The file is read once; its
+    bytes are checked and then unpickled from memory, so the file cannot change in between.
+
+    This stops a store writer who cannot read ``keys/pickle.key`` from running code through
+    a replaced pickle, even one who also rewrites the recorded digest. It does not stop
+    anyone who can read the key: they can sign whatever they like (see the module
+    docstring).
+
+    Parameters
+    ----------
+    path : path
+        The pickle.
+    expected_digest : str or None
+        The digest recorded when the file was written (``hmac-sha256:<hex>``, as
+        :func:`save_pickle` returns it); None for a file stored before pickles were
+        signed, which is refused unless the environment sets
+        ``LESTER_TRUST_UNVERIFIED_PICKLES=1`` (the default refuses: such a file may be
+        anyone's, and the only way to tell is to trust whoever could write the store).
+    key : bytes or None
+        The store's signing key (:func:`read_pickle_key`); None when the store has none.
+
+    Returns
+    -------
+    object
+        The unpickled value.
+
+    Raises
+    ------
+    PickleIntegrityError
+        The digest is missing (and not trusted), does not match, or cannot be checked.
+    """
+    return pickle.loads(_verified_bytes(Path(path), expected_digest, key))
+
+
+def check_pickle(path: str | os.PathLike, expected_digest: str | None, key: bytes | None) -> None:
+    """Check a stored pickle as :func:`load_verified_pickle` does, without unpickling it:
+    for a file that is passed on (hard-linked into a new run version) rather than loaded.
+
+    Raises
+    ------
+    PickleIntegrityError
+        As :func:`load_verified_pickle`.
+    """
+    _verified_bytes(Path(path), expected_digest, key)
+
+
+def _verified_bytes(path: Path, expected_digest: str | None, key: bytes | None) -> bytes:
+    if expected_digest is None:
+        if not _trust_unverified():
+            raise PickleIntegrityError(path, (
+                "no digest was recorded for it (its run was stored before lester signed its "
+                "pickles), so nothing shows that it is the file lester wrote; re-run the pipeline "
+                "to capture a signed run, or, if nobody but you can write to this store, set "
+                f"{TRUST_UNVERIFIED_VARIABLE}=1 to load it unverified"))
+        warnings.warn(f"using {path} unverified ({TRUST_UNVERIFIED_VARIABLE} is set)", stacklevel=3)
+        return path.read_bytes()
+    scheme, _, expected = expected_digest.partition(":")
+    if scheme != DIGEST_SCHEME or not expected:
+        raise PickleIntegrityError(path, (
+            f"its recorded digest {expected_digest[:24]!r} is not a {DIGEST_SCHEME} digest lester "
+            "writes (the run's record was modified); re-run the pipeline"))
+    if key is None:
+        raise PickleIntegrityError(path, (
+            f"the store's signing key {KEY_FILE} is missing, so its digest cannot be checked; "
+            "re-run the pipeline"))
+    data = path.read_bytes()
+    if not hmac.compare_digest(_new_mac(key, data).hexdigest(), expected):
+        raise PickleIntegrityError(path, (
+            "its digest does not match the one recorded when the run was captured (the file was "
+            f"modified, or the store's key {KEY_FILE} was replaced); re-run the pipeline"))
+    return data
 
 
 def save_json(path: Path, value: Any) -> None:

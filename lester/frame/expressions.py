@@ -25,13 +25,21 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def select_wrapper(expression: str) -> str:
+    """The query ``_parse_sql`` parses ``expression`` in: one value per row of a table ``__t``.
+
+    Whoever runs a checked expression runs this very text, so that what was checked is what runs.
+    """
+    return f"SELECT ({expression}) FROM __t"
+
+
 def _parse_sql(expression: str) -> dict:
     global _parser
     with _parser_lock:
         if _parser is None:
             _parser = duckdb.connect()
         row = _parser.execute(
-            "SELECT json_serialize_sql(?)", [f"SELECT ({expression}) FROM __t"]
+            "SELECT json_serialize_sql(?)", [select_wrapper(expression)]
         ).fetchall()[0][0]
     return json.loads(row)
 

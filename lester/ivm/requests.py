@@ -19,12 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from lester.errors import LesterError
-from lester.frame.engines import get_engine
 from lester.ivm.dataprep_delta import build_frame, source_paths, source_rows
 from lester.ivm.versions import StoredRun
 from lester.pipeline.catalog import RECORD_FILE
@@ -152,19 +150,10 @@ def _where_ids(runs: Iterable[StoredRun], source: str, where: str, cache: dict) 
 
 
 def _evaluate(rows: pd.DataFrame, ids: np.ndarray, where: str, path: str) -> set[str]:
-    con = get_engine("duckdb").cursor()  # the DSL's database: no ~20 ms open per request
-    try:
-        con.register("source_rows", rows.assign(__lester_id=ids))
-        try:
-            found = con.execute(f"SELECT __lester_id FROM source_rows WHERE ({where})").fetchall()
-        except duckdb.Error as error:
-            raise RequestError(
-                f"--where {where!r} on {path}: {str(error).splitlines()[0]}; the source has the columns "
-                f"{list(rows.columns)}"
-            ) from None
-    finally:
-        con.close()
-    return {str(value) for (value,) in found}
+    # imported here: lester.ivm.predicate raises this module's RequestError
+    from lester.ivm.predicate import select_matching
+
+    return select_matching(rows, ids, where, path)
 
 
 def _ids_like(ids: Iterable[str], dtype: np.dtype) -> np.ndarray:

@@ -1,18 +1,70 @@
-"""The ``lester`` command line."""
+"""The ``lester`` command line.
+
+At start-up (before any command runs) the secret variables of the environment move into
+lester's memory (:func:`lester.secrets.scrub_process_environment`): children never inherit
+them, and when the kernel's copy of the process's initial environment (``/proc/<pid>/environ``)
+holds them, the command re-executes itself once without them.
+"""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.table import Table
 
 from lester import __version__
-from lester.cli_params import exit_with_error, name_value_pairs, store_option
+from lester.cli_params import exit_with_error, name_value_pairs, show_values_option, store_option
+
+_QUICK = {"-h", "--help", "--version"}
+# Commands that start no other process and run no pipeline: no child could read the initial
+# environment, so they skip the re-exec (which costs a second start of Python).
+_NO_CHILDREN = {"runs", "show", "trace"}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LesterGroup(click.Group):
+    """The ``lester`` group; run as a program (``__call__``), it first scrubs the environment.
+
+    Tests call ``main.main(...)`` through click's runner, which leaves their process alone.
+    """
+
+    def __call__(self, *args, **kwargs):
+        _scrub_environment(sys.argv[1:])
+        return super().__call__(*args, **kwargs)
+
+
+def _scrub_environment(arguments: list[str]) -> None:
+    import os
+
+    from lester.secrets import scrub_process_environment
+
+    # help, the version and shell completion end at once: moving the secrets out suffices
+    quick = (not arguments or arguments[0] in _NO_CHILDREN or bool(_QUICK & set(arguments))
+             or "_LESTER_COMPLETE" in os.environ)
+    again = None if quick or not sys.executable or not _started_as_lester() else [sys.executable, *sys.orig_argv[1:]]
+    scrub_process_environment(again, extra_names=_key_variables(arguments))
+
+
+def _started_as_lester() -> bool:
+    """Whether this process is the ``lester`` program (not Python that imported the CLI)."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return getattr(spec, "name", None) == "lester.cli" or Path(sys.argv[0]).stem in ("lester", "lester-script")
+
+
+def _key_variables(arguments: list[str]) -> list[str]:
+    """The variables named by ``--api-key-env``: secrets whatever their name."""
+    names = []
+    for i, argument in enumerate(arguments):
+        if argument == "--api-key-env" and i + 1 < len(arguments):
+            names.append(arguments[i + 1])
+        elif argument.startswith("--api-key-env="):
+            names.append(argument.partition("=")[2])
+    return names
+
+
+@click.group(cls=_LesterGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lester")
 def main() -> None:
     """lester turns messy ML scripts into declarative pipelines with row and column
@@ -48,22 +100,27 @@ def demo(customers: int, workdir: str | None) -> None:
               help="Override a configuration value, e.g. --set model.C=0.5 (repeatable).")
 @store_option
 @click.option("--no-cache", is_flag=True, help="Recompute every stage.")
-def run_command(pipeline, sources, config, overrides, store, no_cache) -> None:
+@show_values_option
+def run_command(pipeline, sources, config, overrides, store, no_cache, show_values) -> None:
     """Run a pipeline module: prepare data with provenance, split, encode, train,
     evaluate, and store every artifact and its provenance as a new run."""
     import os
+    from contextlib import nullcontext
 
     from lester.errors import LesterError
+    from lester.frame import python_functions
     from lester.pipeline.runner import run
     from lester.pipeline.store import ArtifactStore
+    from lester.secrets import mask
 
     if config is None and os.path.exists("lester.toml"):
         config = "lester.toml"
     console = Console()
+    values = python_functions.show_values() if show_values else nullcontext()
     try:
-        with console.status("running the pipeline") as status:
+        with values, console.status("running the pipeline") as status:
             def progress(stage: str, message: str) -> None:
-                console.print(f"[bold]{stage:<16}[/] {message}", highlight=False)
+                console.print(f"[bold]{stage:<16}[/] {mask(message)}", highlight=False)
                 status.update(f"after {stage}")
 
             result = run(pipeline, sources=sources, config=config,

@@ -56,7 +56,13 @@ class UserFunctionError(LesterError, RuntimeError):
     """A user-supplied Python function raised on a row.
 
     ``row_id`` maps each source occurrence to the provenance id of the failing row, so the
-    offending input row can be found with ``lester trace`` or by its key.
+    offending input row can be found with ``lester trace`` or by its key. ``arguments`` holds
+    the row's values for code that catches the error; the message shows them only when
+    ``hidden`` is None (``lester --show-values``): rows are often personal data, and messages
+    end up in consoles, logs and reports.
+
+    ``detail`` replaces the cause's own message (the caller's copy of it, without the row's
+    values); ``hidden`` names the columns whose values were left out.
     """
 
     def __init__(
@@ -66,15 +72,23 @@ class UserFunctionError(LesterError, RuntimeError):
         row_id: Mapping[str, Any] | None,
         arguments: Mapping[str, Any] | None,
         cause: BaseException,
+        *,
+        detail: str | None = None,
+        hidden: Sequence[str] | None = None,
     ):
         self.operation = operation
         self.function = function
         self.row_id = dict(row_id) if row_id is not None else None
         self.arguments = dict(arguments) if arguments is not None else None
         where = f" on the row with provenance {self.row_id}" if self.row_id is not None else ""
-        args = f" (arguments {self.arguments})" if self.arguments is not None else ""
+        if hidden is not None:
+            columns = f"column{'s' if len(hidden) != 1 else ''} {', '.join(hidden)}; " if hidden else ""
+            args = f" ({columns}values hidden; rerun with --show-values to see them)"
+        else:
+            args = f" (arguments {self.arguments})" if self.arguments is not None else ""
+        text = str(cause) if detail is None else detail
         super().__init__(
-            f"{operation}: function {function}() raised {type(cause).__name__}: {cause}{where}{args}"
+            f"{operation}: function {function}() raised {type(cause).__name__}: {text}{where}{args}"
         )
 
 

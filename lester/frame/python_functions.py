@@ -3,11 +3,20 @@
 Row-wise functions run through ``map`` over plain Python lists (no ``iterrows``, no per-row
 pandas objects). When a function raises, the row is located by re-running row by row, so
 the error can name the provenance id of the row that failed.
+
+The error names the function, its columns and the row's provenance id, but not the row's
+values (often personal data), which are also cut out of the function's own message: set
+:data:`SHOW_VALUES` (``lester run --show-values``, or ``LESTER_SHOW_VALUES=1`` in the
+environment, which sandboxed child processes inherit) to see them. The exception's
+``arguments`` attribute holds them either way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import math
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -16,6 +25,42 @@ import pyarrow as pa
 
 from lester.errors import ExecutionError, UserFunctionError
 from lester.frame.expressions import PyFunc
+
+SHOW_VALUES: bool = False
+"""Whether errors of user functions print the failing row's values (default: they do not)."""
+SHOW_VALUES_VARIABLE = "LESTER_SHOW_VALUES"
+_HIDDEN_NOTE = "values hidden; rerun with --show-values to see them"
+
+
+def showing_values() -> bool:
+    """Whether errors may print row values: :data:`SHOW_VALUES`, or ``$LESTER_SHOW_VALUES``.
+
+    The variable is read when an error is raised, not at import, so a forked sandbox
+    child that imported lester earlier still follows its own environment.
+    """
+    return SHOW_VALUES or os.environ.get(SHOW_VALUES_VARIABLE, "").lower() in ("1", "true", "yes")
+
+
+@contextmanager
+def show_values(on: bool = True) -> Iterator[None]:
+    """Within the block, errors print row values (``on``), here and in child processes.
+
+    Example:
+        >>> with show_values():                                 # doctest: +SKIP
+        ...     frame.to_pandas()
+    """
+    global SHOW_VALUES
+    before, variable = SHOW_VALUES, os.environ.get(SHOW_VALUES_VARIABLE)
+    SHOW_VALUES = on
+    os.environ[SHOW_VALUES_VARIABLE] = "1" if on else "0"
+    try:
+        yield
+    finally:
+        SHOW_VALUES = before
+        if variable is None:
+            os.environ.pop(SHOW_VALUES_VARIABLE, None)
+        else:
+            os.environ[SHOW_VALUES_VARIABLE] = variable
 
 
 def python_values(series: pd.Series | pa.ChunkedArray | pa.Array) -> list[Any]:
@@ -56,7 +101,7 @@ def evaluate(
         try:
             result = expression.func(*inputs)
         except Exception as exc:
-            raise UserFunctionError(operation, expression.name, None, None, exc) from exc
+            raise _failure(operation, expression, None, None, exc, inputs) from exc
         if np.ndim(result) == 0 or len(result) != n:
             raise UserFunctionError(
                 operation,
@@ -75,10 +120,70 @@ def evaluate(
                 expression.func(*args)
             except Exception as exc:
                 arguments = dict(zip(expression.columns, args))
-                raise UserFunctionError(
-                    operation, expression.name, row_id(i), arguments, exc
-                ) from exc
-        raise UserFunctionError(operation, expression.name, None, None, first) from first
+                raise _failure(operation, expression, row_id(i), arguments, exc,
+                               [[a] for a in args]) from exc
+        raise _failure(operation, expression, None, None, first, values) from first
+
+
+def _failure(
+    operation: str,
+    expression: PyFunc,
+    row_id: Mapping[str, Any] | None,
+    arguments: Mapping[str, Any] | None,
+    cause: BaseException,
+    values: Sequence[Iterable[Any]],
+) -> UserFunctionError:
+    """The error for ``cause``; without the values of ``values`` (one list per column) in
+    its message unless values are to be shown."""
+    if showing_values():
+        return UserFunctionError(operation, expression.name, row_id, arguments, cause)
+    detail, masked = without_values(str(cause), dict(zip(expression.columns, values)))
+    if arguments is None and not masked:
+        # nothing of the data was in the message (a vectorized call, no row): nothing hidden
+        return UserFunctionError(operation, expression.name, row_id, None, cause, detail=detail)
+    hidden = list(arguments) if arguments is not None else masked
+    return UserFunctionError(operation, expression.name, row_id, arguments, cause, detail=detail, hidden=hidden)
+
+
+def _distinct(values: Iterable[Any]) -> Iterable[Any]:
+    # a column of a million rows holds far fewer distinct values; the error path stays quick
+    if isinstance(values, pd.Series):
+        try:
+            return values.dropna().unique()
+        except TypeError:  # unhashable values (lists)
+            return values
+    try:
+        return dict.fromkeys(values)
+    except TypeError:
+        return values
+
+
+def without_values(text: str, columns: Mapping[str, Iterable[Any]]) -> tuple[str, list[str]]:
+    """``text`` with each column's values replaced by ``<column>``; and the columns found.
+
+    Only values of two characters or more are looked for (shorter ones would hit ordinary
+    words); booleans and missing values are not personal and stay.
+
+    Example:
+        >>> without_values("cannot parse 'ann@x.org'", {"email": ["ann@x.org"]})
+        ('cannot parse <email>', ['email'])
+    """
+    forms: dict[str, str] = {}
+    for column, values in columns.items():
+        for value in _distinct(values):
+            if value is None or isinstance(value, (bool, np.bool_)) or (isinstance(value, float) and math.isnan(value)):
+                continue
+            for form in (repr(value), str(value)):
+                if len(form) >= 2 and form not in forms and form in text:
+                    forms[form] = column
+    found: list[str] = []
+    # longest first: a value's repr (with quotes) goes before the bare value inside it
+    for form in sorted(forms, key=len, reverse=True):
+        if form in text:
+            text = text.replace(form, f"<{forms[form]}>")
+            if forms[form] not in found:
+                found.append(forms[form])
+    return text, found
 
 
 _NULLABLE = {pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int32Dtype(), pa.bool_(): pd.BooleanDtype()}
@@ -138,7 +243,11 @@ def as_arrow_column(values: Any, operation: str, function: str) -> pa.Array:
                 return array
         return pa.Array.from_pandas(as_column(values))
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        detail, masked = str(exc), []
+        if not showing_values():  # arrow quotes the value it could not convert
+            detail, masked = without_values(detail, {"result": values})
+        note = f"; {_HIDDEN_NOTE}" if masked else ""
         raise ExecutionError(
             f"{operation}: function {function}() returned values of mixed or unsupported "
-            f"types ({exc})"
+            f"types ({detail}{note})"
         ) from None

@@ -16,7 +16,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from lester.cli_params import name_value_pairs
+from lester.cli_params import name_value_pairs, show_values_option
+from lester.secrets import mask
 
 EXIT_VALID, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
 
@@ -44,8 +45,9 @@ EXIT_VALID, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
 @click.option("--force", is_flag=True, help="Overwrite an existing output or report file.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
               help="Write the JSON report here.")
+@show_values_option
 def rewrite_command(script, output, engine, model, base_url, api_key_env, config_file, sample_rows, data,
-                    max_repairs, timeout, force, report_path) -> None:
+                    max_repairs, timeout, force, report_path, show_values) -> None:
     """Rewrite a messy script (.py or .ipynb) into a validated lester pipeline module.
 
     \b
@@ -53,8 +55,11 @@ def rewrite_command(script, output, engine, model, base_url, api_key_env, config
     lester rewrite messy.py --engine llm --model gpt-4o-mini -o pipeline.py
     lester rewrite messy.py --data customers=full/customers.csv --report report.json
     """
+    from contextlib import nullcontext
+
     from lester.errors import LesterError
-    from lester.rewrite.llm import LLMConfig, redact
+    from lester.frame import python_functions
+    from lester.rewrite.llm import LLMConfig
     from lester.rewrite.rewriter import rewrite
 
     console = Console(highlight=False)
@@ -62,11 +67,11 @@ def rewrite_command(script, output, engine, model, base_url, api_key_env, config
     secrets: list[str] = []
 
     def fail(message: str) -> None:
-        message = redact(message, secrets)
+        message = mask(message, secrets)
         errors.print(f"[red]error:[/] {escape(message)}", markup=True)
         if report_path and (force or not Path(report_path).exists()):
-            Path(report_path).write_text(json.dumps({"script": script, "status": "error", "valid": False,
-                                                     "message": message}, indent=2) + "\n")
+            Path(report_path).write_text(mask(json.dumps({"script": script, "status": "error", "valid": False,
+                                                          "message": message}, indent=2)) + "\n")
         sys.exit(EXIT_ERROR)
 
     target = Path(output) if output else Path(script).parent / "pipeline.py"
@@ -79,9 +84,11 @@ def rewrite_command(script, output, engine, model, base_url, api_key_env, config
         config = LLMConfig.resolve(config_file=config_file, model=model, base_url=base_url,
                                    api_key_env=api_key_env)
         secrets = [k for k in [config.api_key()] if k]
-        with console.status("analysing") as status:
+        # the flag reaches the sandboxed runs through their environment
+        values = python_functions.show_values() if show_values else nullcontext()
+        with values, console.status("analysing") as status:
             def progress(stage: str, message: str) -> None:
-                text = escape(redact(message, secrets))
+                text = escape(mask(message, secrets))
                 console.print(f"[bold]{stage:<9}[/] {text}", markup=True)
                 status.update(f"{stage}: {text[:60]}")
 
@@ -105,11 +112,11 @@ def _print_summary(console: Console, result) -> None:
         console.print(report.validation_table())
     stages = Table("stage", "lines", "status", "engine", "note", title="stages")
     for stage in report.stages:
-        stages.add_row(stage.stage, stage.lines, stage.status, stage.engine, escape(stage.note))
+        stages.add_row(stage.stage, stage.lines, stage.status, stage.engine, escape(mask(stage.note)))
     console.print(stages)
     for warning in report.warnings:
-        console.print(f"[yellow]warning:[/] {escape(warning)}", markup=True)
+        console.print(f"[yellow]warning:[/] {escape(mask(warning))}", markup=True)
     colour = {"valid": "green", "invalid": "yellow"}.get(result.status, "red")
     where = f" -> {report.output}" if report.output else ""
-    console.print(f"[{colour}]{result.status}[/]{escape(where)}: {escape(report.message)}", markup=True)
+    console.print(f"[{colour}]{result.status}[/]{escape(where)}: {escape(mask(report.message))}", markup=True)
     console.print(f"{len(report.attempts)} attempts, {report.seconds:.1f} s, {report.usage.describe()}")

@@ -18,8 +18,11 @@ Configuration comes from (first wins) explicit arguments or CLI flags, the envir
     # Azure OpenAI: azure_endpoint = "https://NAME.openai.azure.com", api_version = "2024-06-01",
     # and model = the deployment name
 
-The API key is read from the environment when the client is made and is kept nowhere else:
-not in the configuration, the cache, reports or error messages (:func:`redact` scrubs it).
+The API key is read from the environment when the client is made (also after the ``lester``
+command moved it out of the environment, see :mod:`lester.secrets`) and is kept nowhere else:
+not in the configuration, the cache, reports or error messages. Everything this module shows
+or stores passes :func:`lester.secrets.mask`, which also hides the user and password of a
+base URL (``http://user:pass@host/v1`` is shown as ``http://***@host/v1``).
 
 Example:
     >>> config = LLMConfig.resolve(model="gpt-4o-mini")                     # doctest: +SKIP
@@ -32,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -40,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from lester.errors import LesterError
+from lester.secrets import getenv, is_secret_value, mask, remember
 
 try:
     import tomllib
@@ -47,7 +50,6 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
 DEFAULT_MODEL = "gpt-4o-mini"  # used only with OpenAI's own endpoint and a key
-_KEY_PATTERN = re.compile(r"\b(sk-[A-Za-z0-9_\-*]{6,}|Bearer\s+\S+)")
 
 
 class LLMError(LesterError, RuntimeError):
@@ -65,12 +67,7 @@ HOW_TO_CONFIGURE = (
 )
 
 
-def redact(text: str, secrets: Sequence[str] = ()) -> str:
-    """``text`` with the given secrets and anything shaped like an API key replaced by ``***``."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return _KEY_PATTERN.sub("***", text)
+redact = mask  # the name this module had for it; one masking function, in lester.secrets
 
 
 @dataclass(frozen=True)
@@ -100,7 +97,6 @@ class LLMConfig:
         **overrides: Any,
     ) -> LLMConfig:
         """Arguments (None means unset), then the environment, then ``[llm]`` of ``lester.toml``."""
-        env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         path = Path(config_file) if config_file else Path("lester.toml")
         if path.exists():
@@ -113,24 +109,28 @@ class LLMConfig:
             if unknown:
                 raise LesterError(f"{path}: [llm] has unknown keys {unknown}; known keys are {sorted(known)}")
             values.update(table)
+        # OPENAI_* and AZURE_* count as secrets: the lester command keeps them out of
+        # os.environ, and getenv finds them there
         from_env = {
-            "model": env.get("LESTER_MODEL"),
-            "base_url": env.get("OPENAI_BASE_URL"),
-            "azure_endpoint": env.get("AZURE_OPENAI_ENDPOINT"),
-            "api_version": env.get("OPENAI_API_VERSION"),
+            "model": getenv("LESTER_MODEL", environ),
+            "base_url": getenv("OPENAI_BASE_URL", environ),
+            "azure_endpoint": getenv("AZURE_OPENAI_ENDPOINT", environ),
+            "api_version": getenv("OPENAI_API_VERSION", environ),
         }
         values.update({k: v for k, v in from_env.items() if v})
         values.update({k: v for k, v in overrides.items() if v is not None})
         if values.get("azure_endpoint") and "api_key_env" not in overrides and "api_key_env" not in values:
             values["api_key_env"] = "AZURE_OPENAI_API_KEY"
         config = cls(**values)
-        if config.model is None and config.base_url is None and not config.azure_endpoint and config.api_key(env):
+        if config.model is None and config.base_url is None and not config.azure_endpoint and config.api_key(environ):
             config = replace(config, model=DEFAULT_MODEL)
         return config
 
     def api_key(self, environ: Mapping[str, str] | None = None) -> str | None:
-        env = os.environ if environ is None else environ
-        return env.get(self.api_key_env) or None
+        """The key from ``$api_key_env`` (``environ``, or the process's, scrubbed or not)."""
+        key = getenv(self.api_key_env, environ)
+        remember(key)  # whoever prints anything later masks it without being handed it
+        return key
 
     def problem(self, environ: Mapping[str, str] | None = None) -> str | None:
         """Why this configuration cannot be used, or None when it can."""
@@ -146,12 +146,19 @@ class LLMConfig:
     def configured(self) -> bool:
         return self.problem() is None
 
+    @property
+    def endpoint(self) -> str:
+        """Where the requests go, for people to read: without a URL's user and password."""
+        _remember_credentials(self.base_url, self.azure_endpoint)
+        return mask(self.azure_endpoint or self.base_url or "api.openai.com")
+
     def describe(self) -> str:
-        where = self.azure_endpoint or self.base_url or "api.openai.com"
-        return f"model {self.model} at {where} (key from ${self.api_key_env})"
+        return f"model {self.model} at {self.endpoint} (key from ${self.api_key_env})"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        values = asdict(self)
+        values.update({k: mask(v) for k, v in values.items() if k in ("base_url", "azure_endpoint") and v})
+        return values
 
 
 @dataclass(frozen=True)
@@ -221,6 +228,7 @@ class LLMClient:
         self.config = config
         key = config.api_key(environ)
         self._secrets = [key] if key else []
+        _remember_credentials(config.base_url, config.azure_endpoint)
         import openai
 
         # local servers often need no key, but the client insists on one
@@ -232,7 +240,7 @@ class LLMClient:
             self._client = openai.OpenAI(base_url=config.base_url, **common)
 
     def redact(self, text: str) -> str:
-        return redact(text, self._secrets)
+        return mask(text, self._secrets)
 
     def _cache_path(self, messages: Sequence[Mapping[str, str]]) -> Path | None:
         if not self.config.cache_dir:
@@ -245,7 +253,12 @@ class LLMClient:
         return Path(self.config.cache_dir) / f"{hashlib.sha256(payload.encode()).hexdigest()}.json"
 
     def complete(self, messages: Sequence[Mapping[str, str]]) -> Completion:
-        """One answer for ``messages``; from the cache when the same prompt was asked before."""
+        """One answer for ``messages``; from the cache when the same prompt was asked before.
+
+        No secret is sent: a key the endpoint echoed earlier, or a password in the user's
+        script, is masked in the prompt too.
+        """
+        messages = [{**m, "content": self.redact(m["content"])} if "content" in m else m for m in messages]
         cache = self._cache_path(messages)
         if cache is not None and cache.exists():
             try:
@@ -288,7 +301,7 @@ class LLMClient:
         return completion
 
     def _where(self) -> str:
-        return f"LLM {self.config.model} at {self.config.azure_endpoint or self.config.base_url or 'api.openai.com'}"
+        return f"LLM {self.config.model} at {self.config.endpoint}"
 
     def _explain(self, exc: Exception) -> str:
         import openai
@@ -312,6 +325,13 @@ class LLMClient:
         if isinstance(exc, openai.APIStatusError):
             return f"{where}: HTTP {exc.status_code}{after if exc.status_code >= 500 else ''}: {_body(exc)}"
         return f"{where}: {type(exc).__name__}: {exc}"
+
+
+def _remember_credentials(*urls: str | None) -> None:
+    # the user and password of a URL, should it have them; the URL itself is no secret
+    for url in urls:
+        if url and is_secret_value(url):
+            remember(url)
 
 
 def _body(exc: Any) -> str:

@@ -3,8 +3,8 @@
 Renderings of one :class:`RewriteReport`: ``to_dict()`` (written as JSON by
 ``lester rewrite --report``), ``text()``, ``validation_table()`` (a rich table, printed by the
 CLI and the demo) and ``html()`` (Jupyter).
-Every string passes through the redactor before it leaves, so an API key never reaches a
-report.
+Every string passes :func:`lester.secrets.mask` before it leaves, so an API key, a token or
+a URL's password never reaches a report.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from lester.rewrite.comparison import ValidationReport
-from lester.rewrite.llm import Usage, redact
+from lester.rewrite.llm import Usage
+from lester.secrets import mask
 
 
 @dataclass
@@ -65,7 +66,7 @@ class RewriteReport:
 
     def _clean(self, value: Any) -> Any:
         if isinstance(value, str):
-            return redact(value, self.secrets)
+            return mask(value, self.secrets)
         if isinstance(value, dict):
             return {k: self._clean(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
@@ -120,19 +121,19 @@ class RewriteReport:
         lines += [f"warning: {w}" for w in self.warnings]
         lines += [f"note: {n}" for n in self.notes]
         lines.append(f"time {self.seconds:.1f} s; {self.usage.describe()}")
-        return redact("\n".join(lines), self.secrets)
+        return mask("\n".join(lines), self.secrets)
 
     def validation_table(self, title: str = "validation") -> Table:
         """The validation checks as a rich table: output, status, evidence (with examples)."""
         table = Table("output", "status", "evidence", title=title)
         for check in self.validation.checks if self.validation is not None else []:
             colour = {"match": "green", "differ": "red"}.get(check.status, "yellow")
-            evidence = redact("\n".join([check.detail, *check.examples]), self.secrets)
+            evidence = mask("\n".join([check.detail, *check.examples]), self.secrets)
             table.add_row(check.what, f"[{colour}]{check.status}[/]", escape(evidence))
         return table
 
     def html(self, diff: str = "") -> str:
-        esc: Callable[[str], str] = lambda text: html_escape.escape(redact(str(text), self.secrets))
+        esc: Callable[[str], str] = lambda text: html_escape.escape(mask(str(text), self.secrets))
         colour = {"valid": "#1a7f37", "invalid": "#bf8700", "error": "#cf222e"}.get(self.status, "black")
         parts = [(f"<div><p><b>lester rewrite</b> {esc(self.script)}: "
                   f"<b style='color:{colour}'>{esc(self.status)}</b> &mdash; {esc(self.message)}</p>")]

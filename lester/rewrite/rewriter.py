@@ -46,9 +46,12 @@ from lester.rewrite.report import Attempt, RewriteReport, StageStatus
 from lester.rewrite.sampling import SamplePlan, sample_inputs
 from lester.rewrite.sandbox import Outputs, run_candidate, run_original
 from lester.rewrite.static_checks import check_module, errors
+from lester.secrets import contains_secret, mask
 
 Progress = Callable[[str, str], None]
 _CHECK_OF_STAGE = {"dataprep": "prepared", "encode_features": "X", "extract_label": "y", "make_model": "model"}
+SECRET_IN_MODULE = ("the module contains a secret (an API key, token or a URL's password; replaced by ***): "
+                    "a pipeline must not hold credentials, leave it out")
 
 
 class RewriteError(LesterError):
@@ -315,6 +318,15 @@ class _Loop:
             self._attempt(proposal.engine, "no-code", proposal.error or "no code", started, tokens)
             return Feedback(f"Your answer could not be used: {proposal.error}", None, proposal.answer, proposal.engine)
         code = _with_helpers(proposal.code, self.analysis)
+        if contains_secret(code):
+            # an endpoint echoing its key (remembered when the client read it), or a credential
+            # copied from the script: never valid, and neither the sandbox nor a file sees it
+            code = mask(code)
+            self._attempt(proposal.engine, "static-errors", "1 static-check error", started, tokens,
+                          [SECRET_IN_MODULE])
+            self._keep_best(proposal, code, None)
+            return Feedback(f"The static checks found:\n- {SECRET_IN_MODULE}", code, proposal.answer,
+                            proposal.engine)
         issues = check_module(code, self.analysis, self.task.functions, trusted=proposal.trusted)
         blocking = errors(issues)
         if blocking:
@@ -569,6 +581,7 @@ def _formatted(code: str) -> str:
 def _write_new(target: Path, text: str, force: bool) -> None:
     if target.exists() and not force:
         raise RewriteError(f"{target} exists; pass --force (force=True) to overwrite it")
+    text = mask(text)  # a module or report is read by people and checked in: never a secret
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.lester-tmp")
     temporary.write_text(text, encoding="utf-8")

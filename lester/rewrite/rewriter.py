@@ -44,7 +44,7 @@ from lester.rewrite.engines import (
 from lester.rewrite.llm import HOW_TO_CONFIGURE, LLMConfig, LLMError, LLMNotConfigured, Usage
 from lester.rewrite.report import Attempt, RewriteReport, StageStatus
 from lester.rewrite.sampling import SamplePlan, sample_inputs
-from lester.rewrite.sandbox import Outputs, run_candidate, run_original
+from lester.rewrite.sandbox import Outputs, run_candidate, run_original, stop_all
 from lester.rewrite.static_checks import check_module, errors
 from lester.secrets import contains_secret, mask
 
@@ -333,7 +333,8 @@ class _Loop:
             problems = [str(i) for i in blocking]
             self._attempt(proposal.engine, "static-errors", f"{len(blocking)} static-check errors", started,
                           tokens, problems)
-            self._keep_best(proposal, code, None)
+            if not any(issue.security for issue in blocking):  # a module that reaches the system is no draft
+                self._keep_best(proposal, code, None)
             return Feedback("The static checks found:\n" + "\n".join(f"- {p}" for p in problems),
                             code, proposal.answer, proposal.engine)
         self.warnings = [str(i) for i in issues if i.severity == "warning"]
@@ -376,7 +377,12 @@ class _Loop:
             with ThreadPoolExecutor(max_workers=2) as pool:
                 original = pool.submit(run_original, target, self.analysis, self.plan, timeout=self.timeout)
                 theirs = pool.submit(candidate)
-                self.original, outputs = original.result(), theirs.result()
+                try:
+                    self.original, outputs = original.result(), theirs.result()
+                except BaseException:
+                    # Ctrl-C: the pool would wait for both runs to reach their time limit
+                    stop_all()
+                    raise
             if self.original.status != "ok":
                 self.error = (f"the original script failed on the sample inputs: {self.original.describe_error()}; "
                               "give representative data with --data NAME=PATH, more rows with --sample-rows, "

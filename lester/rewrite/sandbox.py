@@ -1,10 +1,15 @@
 """Run the original script and a candidate pipeline in separate sandboxed subprocesses.
 
-Each run gets its own temporary folder holding the sample inputs at the relative paths the
-script uses, a time limit (the whole process group is killed when it runs over), an
-environment without API keys, and a non-interactive plotting backend. What a run produced
-comes back as :class:`Outputs`: files written, prepared data, X, y and the model's class and
-parameters.
+Each run gets a folder of its own (``<tmp>/lester-sandbox-<pid>-*/box/work``) holding the
+sample inputs at the relative paths the script uses, an environment without secrets, a
+non-interactive plotting backend, and the confinement of :mod:`lester.rewrite.confinement`
+(namespaces, Landlock, resource limits; what was enforced comes back in
+:attr:`Outputs.protections`). At the time limit, on Ctrl-C (:func:`stop_all`) and when lester
+itself dies, the whole process tree is killed and the folder removed.
+
+What a run produced comes back as :class:`Outputs`: files written, prepared data, X, y and the
+model's class and parameters. The run writes them in formats that carry no code (Parquet, NumPy
+arrays without pickles, JSON), read here without following links the run may have planted.
 
 Example:
     >>> original = run_original("messy.py", analysis, plan, timeout=30)   # doctest: +SKIP
@@ -16,31 +21,41 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import io
 import json
 import os
 import queue
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+import warnings
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from lester import secrets
 from lester.rewrite.analysis import ScriptAnalysis
+from lester.rewrite.confinement import PROTECTIONS, PROTECTIONS_FILE, Limits, remove_cgroup, sweep_cgroups
 from lester.rewrite.sampling import SamplePlan
 
 CAPTURE = ".lester-capture"
 CANDIDATE_FILE = "lester_candidate_pipeline.py"
-_TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq", ".json", ".jsonl", ".pkl")
-_SECRET_MARKERS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
+_FOLDER_PREFIX = "lester-sandbox-"
+_CAPTURE_LIMIT = 1 << 30  # bytes of one output file read back from a run
+
+
+class SandboxWarning(UserWarning):
+    """A protection of the sandbox is not available on this machine."""
 
 
 @dataclass
@@ -57,6 +72,7 @@ class Outputs:
     files: dict[str, int] = field(default_factory=dict)
     found: dict[str, str] = field(default_factory=dict)  # role -> "file out/X.npy" / "variable X"
     log: str = ""
+    protections: dict[str, str] = field(default_factory=dict)  # protection -> "on: ..." / "off: why"
 
     def describe_error(self) -> str:
         if self.status == "timeout":
@@ -70,15 +86,74 @@ class Outputs:
 
 
 def safe_environment() -> dict[str, str]:
-    """The current environment without anything that looks like a credential."""
-    env = {
-        name: value for name, value in os.environ.items()
-        if not any(marker in name.upper() for marker in _SECRET_MARKERS)
-        and not name.upper().startswith(("OPENAI_", "AZURE_OPENAI"))
-    }
+    """The current environment without secrets (:func:`lester.secrets.safe_environment`),
+    with the settings every sandboxed run gets."""
+    env = secrets.safe_environment()
     env.update(MPLBACKEND="Agg", PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1",
                OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     return env
+
+
+@dataclass(frozen=True)
+class _RunFolder:
+    """``root/box`` is all the run may write (``work`` its current folder, ``tmp`` its
+    ``TMPDIR`` and ``HOME``); ``root`` itself holds the log and the protections record."""
+
+    root: Path
+
+    @property
+    def box(self) -> Path:
+        return self.root / "box"
+
+    @property
+    def work(self) -> Path:
+        return self.box / "work"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "log"
+
+    def environment(self) -> dict[str, str]:
+        tmp = str(self.box / "tmp")
+        return {**safe_environment(), "HOME": tmp, "TMPDIR": tmp, "MPLCONFIGDIR": tmp}
+
+
+_swept = False
+
+
+@contextlib.contextmanager
+def _run_folder(kind: str) -> Iterator[_RunFolder]:
+    global _swept
+    if not _swept:  # what a lester killed with SIGKILL left behind
+        _swept = True
+        _sweep_folders()
+        with contextlib.suppress(OSError):
+            sweep_cgroups()
+    root = Path(tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-{kind}-"))
+    run = _RunFolder(root)
+    try:
+        (run.box / "tmp").mkdir(parents=True)
+        run.work.mkdir()
+        yield run
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _sweep_folders() -> None:
+    for folder in Path(tempfile.gettempdir()).glob(f"{_FOLDER_PREFIX}*"):
+        owner = folder.name[len(_FOLDER_PREFIX):].split("-", 1)[0]
+        if owner.isdigit() and not _alive(int(owner)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def run_original(
@@ -90,18 +165,14 @@ def run_original(
 ) -> Outputs:
     """Run the user's script (a notebook's code cells as one script) on the sample inputs."""
     script = Path(script)
-    with tempfile.TemporaryDirectory(prefix="lester-original-") as folder:
-        sandbox = Path(folder)
-        _copy_local_modules(script.parent, sandbox)
+    with _run_folder("original") as run:
+        _copy_local_modules(script.parent, run.work)
         name = script.name if script.suffix == ".py" else f"{script.stem}_cells.py"
-        (sandbox / name).write_text(analysis.source, encoding="utf-8")
-        plan.copy_into(sandbox)
-        before = _snapshot(sandbox)
-        roles = json.dumps(analysis.roles)
-        outputs = _run(["original", name, CAPTURE, roles], sandbox, timeout)
-        outputs.files = _changed(before, _snapshot(sandbox))
+        (run.work / name).write_text(analysis.source, encoding="utf-8")
+        plan.copy_into(run.work)
+        outputs = _run(["original", name, CAPTURE, json.dumps(analysis.roles)], run, timeout)
         if outputs.status != "timeout":
-            _collect_original(outputs, sandbox, analysis)
+            _collect(outputs, run)
         return outputs
 
 
@@ -113,53 +184,132 @@ def run_candidate(
     timeout: float = 60,
 ) -> Outputs:
     """Run a candidate pipeline module's stages on the sample inputs (its default paths)."""
-    with tempfile.TemporaryDirectory(prefix="lester-candidate-") as folder:
-        sandbox = Path(folder)
+    with _run_folder("candidate") as run:
         if script_dir is not None:
-            _copy_local_modules(Path(script_dir), sandbox)
-        (sandbox / CANDIDATE_FILE).write_text(code, encoding="utf-8")
-        plan.copy_into(sandbox)
-        outputs = _run(["candidate", CANDIDATE_FILE, CAPTURE], sandbox, timeout)
+            _copy_local_modules(Path(script_dir), run.work)
+        (run.work / CANDIDATE_FILE).write_text(code, encoding="utf-8")
+        plan.copy_into(run.work)
+        outputs = _run(["candidate", CANDIDATE_FILE, CAPTURE, "{}"], run, timeout)
         if outputs.status != "timeout":
-            _collect_captured(outputs, sandbox / CAPTURE, label="candidate")
+            _collect(outputs, run)
+            for role, what in (("prepared", "candidate dataprep()"), ("X", "candidate X"), ("y", "candidate y")):
+                if getattr(outputs, role) is not None:
+                    outputs.found[role] = what
         return outputs
 
 
-def _run(arguments: list[str], sandbox: Path, timeout: float) -> Outputs:
+def _run(arguments: list[str], run: _RunFolder, timeout: float) -> Outputs:
     started = time.perf_counter()
-    launched = _warm_run(arguments, sandbox, timeout)
+    arguments = [*arguments, json.dumps(asdict(Limits.for_timeout(timeout)))]
+    launched = _warm_run(arguments, run, timeout)
     if launched is None:
-        launched = _cold_run(arguments, sandbox, timeout)
-    status, text, seconds = launched
+        launched = _cold_run(arguments, run, timeout)
+    status, seconds = launched
+    protections = _read_protections(run)
     if status == "timeout":
-        return Outputs("timeout", timeout)
+        return Outputs("timeout", timeout, protections=protections)
     seconds = seconds if seconds is not None else time.perf_counter() - started
-    text = text[-4000:]
-    result_file = sandbox / CAPTURE / "result.json"
-    if not result_file.exists():
-        return Outputs("error", seconds, {"type": "SandboxError", "message": f"the run ended with exit "
-                       f"status {status} before reporting: {text[-800:]}", "where": []}, log=text)
-    result = json.loads(result_file.read_text())
-    outputs = Outputs(result["status"], seconds, result.get("error"), log=text)
+    text = secrets.mask(_tail(run.log, 4000))
+    try:
+        result = json.loads(_read_output(run, "result.json"))
+    except (OSError, ValueError) as exc:
+        why = f"the run ended with exit status {status} before reporting"
+        if status == -signal.SIGKILL or status == 128 + signal.SIGKILL:
+            why = "the run was killed (out of memory or over a limit of the sandbox)"
+        return Outputs("error", seconds, {"type": "SandboxError", "message": f"{why}: {text[-800:] or exc}",
+                                          "where": []}, log=text, protections=protections)
+    if not isinstance(result, dict):
+        result = {"status": "error", "error": {"type": "SandboxError", "message": "unreadable result", "where": []}}
+    outputs = Outputs(str(result.get("status")), seconds, result.get("error"), log=text, protections=protections)
+    outputs.files = {str(k): int(v) for k, v in (result.get("files") or {}).items() if isinstance(v, int)}
+    outputs.found = {str(k): str(v)[:300] for k, v in (result.get("found") or {}).items()}
     return outputs
 
 
-def _cold_run(arguments: list[str], sandbox: Path, timeout: float) -> tuple[Any, str, float | None]:
-    """A fresh interpreter for the run: (exit status or "timeout", log, None)."""
+def _tail(path: Path, size: int) -> str:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(max(0, path.stat().st_size - size))
+            return handle.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _read_output(run: _RunFolder, name: str) -> bytes:
+    """A file of the run's capture folder, opened without following any link the run made
+    (it may have replaced its folders by links to elsewhere) and only if it is a plain file."""
+    fds = []
+    try:
+        fds.append(os.open(run.box, os.O_RDONLY | os.O_DIRECTORY))
+        for part in ("work", CAPTURE):
+            fds.append(os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fds[-1]))
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fds[-1])
+        fds.append(fd)
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _CAPTURE_LIMIT:
+            raise OSError(f"{name} is not a plain file of at most {_CAPTURE_LIMIT} bytes")
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            return handle.read(_CAPTURE_LIMIT + 1)
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def _read_protections(run: _RunFolder) -> dict[str, str]:
+    try:
+        recorded = json.loads((run.root / PROTECTIONS_FILE).read_text())
+    except (OSError, ValueError):
+        recorded = {}
+    protections = {name: str(recorded.get(name, "unknown: the run did not report")) for name in PROTECTIONS}
+    _warn_once(protections)
+    return protections
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(protections: dict[str, str]) -> None:
+    """Say once per process, loudly, which protection this machine cannot give."""
+    for name, state in protections.items():
+        if not state.startswith("on") and name not in _warned:
+            _warned.add(name)
+            warnings.warn(f"lester sandbox: {name} is not fully enforced on this machine ({state}); "
+                          "the other protections still apply", SandboxWarning, stacklevel=3)
+
+
+def _cold_run(arguments: list[str], run: _RunFolder, timeout: float) -> tuple[Any, float | None]:
+    """A fresh interpreter for the run: (exit status or "timeout", None)."""
     # run the runner as a file: the original script should not pay for importing lester
     command = [sys.executable, str(Path(__file__).with_name("sandbox_runner.py")), *arguments]
-    process = subprocess.Popen(
-        command, cwd=sandbox, env=safe_environment(), stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-    )
+    with open(run.log, "wb") as log:
+        # output goes to a file: a pipe would keep lester waiting on anything that inherited it
+        process = subprocess.Popen(command, cwd=run.work, env=run.environment(), stdout=log,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    _live[process.pid] = run
     try:
-        log, _ = process.communicate(timeout=timeout)
+        process.wait(timeout=timeout)
+        return process.returncode, None
     except subprocess.TimeoutExpired:
-        # the script may have started children of its own: end the whole group
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        return "timeout", "", None
-    return process.returncode, log.decode("utf-8", "replace"), None
+        return "timeout", None
+    finally:
+        _kill_group(process.pid)
+        process.wait()
+        _live.pop(process.pid, None)
+        remove_cgroup(process.pid)
+
+
+_live: dict[int, _RunFolder] = {}  # supervisor pid -> its run, for stop_all
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def stop_all() -> None:
+    """Kill every sandboxed run of this process (on Ctrl-C: no run outlives the request)."""
+    for pid in list(_live):
+        _kill_group(pid)
 
 
 class _WarmParent:
@@ -195,19 +345,16 @@ class _WarmParent:
             for box in self.replies.values():
                 box.put({"gone": True})
 
-    def run(self, arguments: list[str], sandbox: Path, timeout: float) -> tuple[Any, str, float] | None:
-        """(exit status or "timeout", log, seconds), or None when the warm parent is gone."""
+    def run(self, arguments: list[str], run: _RunFolder, timeout: float) -> tuple[Any, float] | None:
+        """(exit status or "timeout", seconds), or None when the warm parent is gone."""
         if not self.alive:
             return None
         job_id = uuid.uuid4().hex
         box: queue.Queue = queue.Queue()
         with self.lock:
             self.replies[job_id] = box
-        handle, name = tempfile.mkstemp(prefix="lester-sandbox-", suffix=".log")
-        os.close(handle)
-        log = Path(name)  # outside the sandbox, so it is not taken for a file the run wrote
-        job = {"id": job_id, "args": arguments, "cwd": str(sandbox), "env": safe_environment(),
-               "log": str(log)}
+        job = {"id": job_id, "args": arguments, "cwd": str(run.work), "env": run.environment(),
+               "log": str(run.log), "folder": str(run.root)}
         try:
             try:
                 with self.lock:
@@ -219,22 +366,24 @@ class _WarmParent:
             started = box.get()  # the child's pid: the time limit runs from its start
             if "pid" not in started:
                 return None
+            _live[started["pid"]] = run
             begun = time.perf_counter()
             try:
                 ended = box.get(timeout=timeout)
             except queue.Empty:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(started["pid"], signal.SIGKILL)
+                _kill_group(started["pid"])
                 box.get()  # its exit, reported once the group is gone
-                return "timeout", "", timeout
+                return "timeout", timeout
+            except BaseException:  # Ctrl-C: the run goes with the request
+                _kill_group(started["pid"])
+                raise
             if "exit" not in ended:
                 return None
-            text = log.read_text("utf-8", "replace") if log.exists() else ""
-            return ended["exit"], text, time.perf_counter() - begun
+            return ended["exit"], time.perf_counter() - begun
         finally:
             with self.lock:
                 self.replies.pop(job_id, None)
-            log.unlink(missing_ok=True)
+            _live.pop(locals().get("started", {}).get("pid"), None)
 
     def close(self) -> None:
         if self.process.poll() is None:
@@ -250,7 +399,7 @@ _warm_parent: _WarmParent | None = None
 _warm_lock = threading.Lock()
 
 
-def _warm_run(arguments: list[str], sandbox: Path, timeout: float) -> tuple[Any, str, float] | None:
+def _warm_run(arguments: list[str], run: _RunFolder, timeout: float) -> tuple[Any, float] | None:
     """Run through the warm parent unless ``LESTER_SANDBOX=cold``; None falls back to cold."""
     global _warm_parent
     if os.environ.get("LESTER_SANDBOX", "warm") == "cold" or not hasattr(os, "fork"):
@@ -258,103 +407,26 @@ def _warm_run(arguments: list[str], sandbox: Path, timeout: float) -> tuple[Any,
     with _warm_lock:
         if _warm_parent is None or not _warm_parent.alive:
             _warm_parent = _WarmParent()
-    return _warm_parent.run(arguments, sandbox, timeout)
+    return _warm_parent.run(arguments, run, timeout)
 
 
-def _collect_captured(outputs: Outputs, capture: Path, label: str) -> None:
-    if (capture / "prepared.pkl").exists():
-        outputs.prepared = pd.read_pickle(capture / "prepared.pkl")
-        outputs.found.setdefault("prepared", f"{label} dataprep()" if label == "candidate" else "variable")
-    for role in ("X", "y"):
-        if (capture / f"{role}.npy").exists() and getattr(outputs, role) is None:
-            setattr(outputs, role, np.load(capture / f"{role}.npy", allow_pickle=True))
-            outputs.found.setdefault(role, f"{label} {role}")
-    if (capture / "model.json").exists():
-        outputs.model = json.loads((capture / "model.json").read_text())
-
-
-def _collect_original(outputs: Outputs, sandbox: Path, analysis: ScriptAnalysis) -> None:
-    """Results from the files the script wrote, else from its final variables."""
-    written = [Path(p) for p in outputs.files]
-    tables = [p for p in written if p.suffix.lower() in _TABLE_SUFFIXES and _role_of(p) is None]
-    preferred = [p for p in tables if "prepared" in p.stem.lower()] or tables
-    if preferred:
-        path = preferred[0]
+def _collect(outputs: Outputs, run: _RunFolder) -> None:
+    """The outputs the run left in its capture folder (formats that cannot carry code)."""
+    readers = {"prepared": ("prepared.parquet", lambda data: pd.read_parquet(io.BytesIO(data))),
+               "X": ("X.npy", lambda data: np.load(io.BytesIO(data), allow_pickle=False)),
+               "y": ("y.npy", lambda data: np.load(io.BytesIO(data), allow_pickle=False)),
+               "model": ("model.json", json.loads)}
+    for role, (name, read) in readers.items():
         try:
-            outputs.prepared = _read_table(sandbox / path)
-            outputs.found["prepared"] = f"file {path}"
-        except Exception as exc:  # noqa: BLE001 - an unreadable output is reported, not fatal
-            outputs.found["prepared"] = f"file {path} (unreadable: {exc})"
-    for path in written:
-        role = _role_of(path)
-        if role and getattr(outputs, role) is None:
-            try:
-                setattr(outputs, role, _read_array(sandbox / path))
-                outputs.found[role] = f"file {path}"
-            except Exception as exc:  # noqa: BLE001
-                outputs.found[role] = f"file {path} (unreadable: {exc})"
-    capture = sandbox / CAPTURE
-    if capture.exists():
-        for role, name in (("prepared", analysis.roles.get("prepared")), ("X", analysis.roles.get("X")),
-                           ("y", analysis.roles.get("y"))):
-            if getattr(outputs, role) is None and (capture / ("prepared.pkl" if role == "prepared" else f"{role}.npy")).exists():
-                if role == "prepared":
-                    outputs.prepared = pd.read_pickle(capture / "prepared.pkl")
-                else:
-                    setattr(outputs, role, np.load(capture / f"{role}.npy", allow_pickle=True))
-                outputs.found[role] = f"variable {name}"
-        if (capture / "model.json").exists():
-            outputs.model = json.loads((capture / "model.json").read_text())
-            outputs.found["model"] = f"variable {analysis.roles.get('model')}"
-
-
-def _role_of(path: Path) -> str | None:
-    stem = path.stem.lower()
-    if stem in ("x", "x_all", "features", "x_full"):
-        return "X"
-    if stem in ("y", "y_all", "labels", "label", "target", "y_full"):
-        return "y"
-    return None
-
-
-def _read_table(path: Path) -> pd.DataFrame:
-    suffix = path.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    if suffix == ".pkl":
-        return pd.read_pickle(path)
-    if suffix in (".json", ".jsonl"):
-        return pd.read_json(path, lines=suffix == ".jsonl")
-    return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
-
-
-def _read_array(path: Path) -> np.ndarray:
-    suffix = path.suffix.lower()
-    if suffix == ".npy":
-        return np.load(path, allow_pickle=True)
-    if suffix == ".npz":
-        with np.load(path, allow_pickle=True) as archive:
-            if {"data", "indices", "indptr", "shape"} <= set(archive.files):
-                import scipy.sparse
-
-                return scipy.sparse.load_npz(path).toarray()
-            return archive[archive.files[0]]
-    return pd.read_csv(path, header=None).to_numpy()
-
-
-def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
-    state = {}
-    for path in folder.rglob("*"):
-        relative = path.relative_to(folder)
-        if path.is_file() and relative.parts[0] not in (CAPTURE, "__pycache__"):
-            stat = path.stat()
-            state[str(relative)] = (stat.st_size, stat.st_mtime_ns)
-    return state
-
-
-def _changed(before: dict, after: dict) -> dict[str, int]:
-    return {path: size for path, (size, mtime) in sorted(after.items())
-            if before.get(path) != (size, mtime)}
+            value = read(_read_output(run, name))
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError) as exc:
+            outputs.found[role] = f"{outputs.found.get(role, name)} (unreadable: {exc})"
+            continue
+        if role == "model" and not isinstance(value, dict):
+            continue
+        setattr(outputs, role, value)
 
 
 def _copy_local_modules(folder: Path, sandbox: Path) -> None:

@@ -1,10 +1,16 @@
 """The program a sandbox runs (``python .../sandbox_runner.py``): not for import.
 
-``original SCRIPT CAPTURE ROLES_JSON`` runs a script as ``__main__`` and keeps its final
-variables named in ROLES_JSON (prepared data, X, y, model). ``candidate MODULE CAPTURE`` runs a
-pipeline module's stages on its default sources. Both write what they produced into CAPTURE:
-``prepared.pkl``, ``X.npy``, ``y.npy``, ``model.json`` and ``result.json`` (status, the
-failing stage, the error and the lines of the user's code in its traceback).
+``original SCRIPT CAPTURE ROLES_JSON LIMITS_JSON`` runs a script as ``__main__``, keeps its
+final variables named in ROLES_JSON (prepared data, X, y, model) and reads the tables and
+arrays it wrote. ``candidate MODULE CAPTURE {} LIMITS_JSON`` runs a pipeline module's stages on
+its default sources. Either runs confined (``confinement.py``, with LIMITS_JSON) in the
+current folder, which is ``<run>/box/work``.
+
+What a run produced goes into CAPTURE in formats that cannot carry code, since the lester
+process reads them outside the sandbox: ``prepared.parquet``, ``X.npy`` and ``y.npy`` (no
+pickled objects), ``model.json`` and ``result.json`` (status, the failing stage, the error
+and the lines of the user's code in its traceback, the files written, where each output came
+from).
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ import sys
 import time
 import traceback
 from pathlib import Path
+
+_TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq", ".json", ".jsonl", ".pkl")
+_SKIPPED = (".lester-capture", "__pycache__")
 
 
 def _dense(value):
@@ -40,6 +49,35 @@ def _frame(value):
     return None
 
 
+def _save_frame(frame, path: Path) -> None:
+    """Parquet, with object columns Arrow cannot type (mixed values) as text on both sides."""
+    import pandas as pd
+    import pyarrow as pa
+
+    frame = frame.copy()
+    frame.columns = [str(c) for c in frame.columns]
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column, pd.Series) and column.dtype == object:
+            try:
+                pa.array(column, from_pandas=True)
+            except (pa.ArrowException, TypeError, ValueError):
+                frame[name] = column.map(lambda v: None if pd.isna(v) else str(v))
+    frame.to_parquet(path, index=False)
+
+
+def _save_array(value, path: Path, role: str) -> bool:
+    import numpy as np
+
+    array = _dense(value)
+    if array.dtype == object:
+        if role == "X":
+            return False  # an object feature matrix is no model input; not kept
+        array = array.astype(str)
+    np.save(path, array, allow_pickle=False)
+    return True
+
+
 def _model_json(model) -> dict:
     params = {}
     if hasattr(model, "get_params"):
@@ -61,53 +99,129 @@ def _error(exc: BaseException, focus: str, stage: str | None = None) -> dict:
     }
 
 
+def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    state = {}
+    for path in folder.rglob("*"):
+        relative = path.relative_to(folder)
+        if path.is_file() and not path.is_symlink() and relative.parts[0] not in _SKIPPED:
+            stat = path.stat()
+            state[str(relative)] = (stat.st_size, stat.st_mtime_ns)
+    return state
+
+
 def run_original(script: str, capture: Path, roles: dict) -> dict:
     import runpy
 
+    before = _snapshot(Path.cwd())
     sys.argv = [script]
     sys.path.insert(0, os.getcwd())
     namespace: dict = {}
-    result: dict = {"status": "ok", "variables": {}}
+    result: dict = {"status": "ok", "variables": {}, "found": {}}
     try:
         namespace = runpy.run_path(script, run_name="__main__")
     except SystemExit as exc:
         if exc.code not in (None, 0):
             result.update(status="error", error={"type": "SystemExit", "message": f"exit status {exc.code}", "where": [], "line": None})
+    except MemoryError as exc:
+        result.update(status="error", error=_error(exc, script))
+        result["error"]["message"] = (f"{exc or 'out of memory'} (the sandbox limits the address space of each "
+                                      "process: set LESTER_SANDBOX_MEMORY, e.g. 8G, for more)")
     except BaseException as exc:  # noqa: BLE001 - report whatever the user's script raised
         result.update(status="error", error=_error(exc, script))
+    after = _snapshot(Path.cwd())
+    result["files"] = {path: size for path, (size, mtime) in sorted(after.items()) if before.get(path) != (size, mtime)}
+    _keep_written(result, capture)
     _keep(namespace, roles, capture, result)
     return result
 
 
-def _keep(namespace: dict, roles: dict, capture: Path, result: dict) -> None:
-    import numpy as np
+def _keep_written(result: dict, capture: Path) -> None:
+    """The tables and arrays the script wrote, as the outputs to compare (before variables)."""
+    written = [Path(p) for p in result["files"]]
+    tables = [p for p in written if p.suffix.lower() in _TABLE_SUFFIXES and _role_of(p) is None]
+    preferred = [p for p in tables if "prepared" in p.stem.lower()] or tables
+    if preferred:
+        path = preferred[0]
+        try:
+            _save_frame(_read_table(path), capture / "prepared.parquet")
+            result["found"]["prepared"] = f"file {path}"
+        except Exception as exc:  # noqa: BLE001 - an unreadable output is reported, not fatal
+            result["found"]["prepared"] = f"file {path} (unreadable: {exc})"
+    for path in written:
+        role = _role_of(path)
+        if role and role not in result["found"]:
+            try:
+                if _save_array(_read_array(path), capture / f"{role}.npy", role):
+                    result["found"][role] = f"file {path}"
+            except Exception as exc:  # noqa: BLE001
+                result["found"][role] = f"file {path} (unreadable: {exc})"
 
+
+def _keep(namespace: dict, roles: dict, capture: Path, result: dict) -> None:
     for role, name in roles.items():
-        if name not in namespace:
+        if name not in namespace or (role in result["found"] and role != "model"):
             continue
         value = namespace[name]
         try:
             if role == "prepared":
                 frame = _frame(value)
                 if frame is not None:
-                    frame.to_pickle(capture / "prepared.pkl")
+                    _save_frame(frame, capture / "prepared.parquet")
                     result["variables"][role] = name
+                    result["found"][role] = f"variable {name}"
             elif role in ("X", "y"):
-                array = _dense(value)
-                if array.dtype != object or role == "y":
-                    np.save(capture / f"{role}.npy", array, allow_pickle=True)
+                if _save_array(value, capture / f"{role}.npy", role):
                     result["variables"][role] = name
+                    result["found"][role] = f"variable {name}"
             elif role == "model" and hasattr(value, "get_params"):
                 (capture / "model.json").write_text(json.dumps(_model_json(value)))
                 result["variables"][role] = name
+                result["found"][role] = f"variable {name}"
         except Exception as exc:  # noqa: BLE001 - a value we cannot keep is reported, not fatal
             result.setdefault("not_kept", {})[role] = f"{name}: {type(exc).__name__}: {exc}"
 
 
-def run_candidate(module_path: str, capture: Path) -> dict:
-    import numpy as np
+def _role_of(path: Path) -> str | None:
+    stem = path.stem.lower()
+    if stem in ("x", "x_all", "features", "x_full"):
+        return "X"
+    if stem in ("y", "y_all", "labels", "label", "target", "y_full"):
+        return "y"
+    return None
 
-    result: dict = {"status": "ok", "stages": {}}
+
+def _read_table(path: Path):
+    import pandas as pd
+
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    if suffix == ".pkl":  # unpickled here, inside the sandbox, never by lester itself
+        return pd.read_pickle(path)
+    if suffix in (".json", ".jsonl"):
+        return pd.read_json(path, lines=suffix == ".jsonl")
+    return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+
+
+def _read_array(path: Path):
+    import numpy as np
+    import pandas as pd
+
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        return np.load(path, allow_pickle=True)
+    if suffix == ".npz":
+        with np.load(path, allow_pickle=True) as archive:
+            if {"data", "indices", "indptr", "shape"} <= set(archive.files):
+                import scipy.sparse
+
+                return scipy.sparse.load_npz(path).toarray()
+            return archive[archive.files[0]]
+    return pd.read_csv(path, header=None).to_numpy()
+
+
+def run_candidate(module_path: str, capture: Path) -> dict:
+    result: dict = {"status": "ok", "stages": {}, "found": {}}
     spec = importlib.util.spec_from_file_location("lester_candidate", module_path)
     module = importlib.util.module_from_spec(spec)
     sys.modules["lester_candidate"] = module
@@ -120,14 +234,13 @@ def run_candidate(module_path: str, capture: Path) -> dict:
         prepared = _frame(frame)
         if prepared is None:
             raise TypeError(f"dataprep() returned {type(frame).__name__}, not a lester Frame")
-        prepared.to_pickle(capture / "prepared.pkl")
+        _save_frame(prepared, capture / "prepared.parquet")
         result["stages"]["dataprep"] = round(time.perf_counter() - started, 3)
         # a stage the script does not have may be missing, or raise NotImplementedError
         optional = {
-            "encode_features": lambda: np.save(capture / "X.npy", _dense(
-                module.encode_features().fit_transform(prepared)), allow_pickle=True),
-            "extract_label": lambda: np.save(capture / "y.npy", _dense(module.extract_label(prepared)),
-                                             allow_pickle=True),
+            "encode_features": lambda: _save_array(module.encode_features().fit_transform(prepared),
+                                                   capture / "X.npy", "X"),
+            "extract_label": lambda: _save_array(module.extract_label(prepared), capture / "y.npy", "y"),
             "make_model": lambda: (capture / "model.json").write_text(json.dumps(_model_json(module.make_model()))),
         }
         for stage, produce in optional.items():
@@ -143,20 +256,38 @@ def run_candidate(module_path: str, capture: Path) -> dict:
     return result
 
 
-def main(argv: list[str]) -> int:
-    # this file's folder must not shadow the user's modules (analysis.py, sampling.py, ...)
-    here = str(Path(__file__).resolve().parent)
-    sys.path[:] = [p for p in sys.path if p and str(Path(p).resolve()) != here]
-    mode, target, capture = argv[0], argv[1], Path(argv[2])
+def _work(mode: str, target: str, capture: Path, roles: dict) -> int:
     capture.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("MPLBACKEND", "Agg")
     if mode == "original":
-        result = run_original(target, capture, json.loads(argv[3]))
+        result = run_original(target, capture, roles)
     else:
         result = run_candidate(target, capture)
     with open(capture / "result.json", "w") as handle:
         json.dump(result, handle, default=str)
     return 0
+
+
+def _confinement():
+    """``confinement.py`` by its path: importing the lester package here would cost the
+    original script seconds of imports it does not need."""
+    spec = importlib.util.spec_from_file_location("lester_confinement", Path(__file__).with_name("confinement.py"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["lester_confinement"] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def main(argv: list[str]) -> int:
+    # this file's folder must not shadow the user's modules (analysis.py, sampling.py, ...)
+    here = str(Path(__file__).resolve().parent)
+    sys.path[:] = [p for p in sys.path if p and str(Path(p).resolve()) != here]
+    mode, target, capture, roles, limits = argv[0], argv[1], Path(argv[2]), json.loads(argv[3]), json.loads(argv[4])
+    confinement = _confinement()
+    box = Path.cwd().parent
+    return confinement.run_confined(box, confinement.Limits(**limits),
+                                    lambda: _work(mode, target, capture, roles),
+                                    box.parent / confinement.PROTECTIONS_FILE)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,11 @@ run: each child is still a separate process, in a session of its own (so the who
 be killed at the time limit), in its own folder, with its own environment and its output sent
 to a log file; it runs ``sandbox_runner.main`` and exits.
 
-Protocol, one JSON object per line. In on stdin: ``{"id", "args", "cwd", "env", "log"}``.
+When lester goes away (its end of stdin closes) or this process gets SIGTERM, every run still
+going is killed and its folder removed.
+
+Protocol, one JSON object per line. In on stdin: ``{"id", "args", "cwd", "env", "log",
+"folder"}`` (``folder``: what to remove should the run be abandoned).
 Out on stdout: ``{"ready": true}`` once the imports are done, then per job
 ``{"id", "pid"}`` when the child starts and ``{"id", "exit"}`` when it ends (the exit status,
 negative for a signal).
@@ -17,6 +21,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
+import signal
 import sys
 import threading
 import traceback
@@ -71,10 +77,27 @@ def _child(job: dict, runner) -> None:
             os._exit(code)
 
 
-def _wait(lock: threading.Lock, job_id: str, pid: int) -> None:
+_running: dict[int, dict] = {}  # pid -> job
+
+
+def _wait(lock: threading.Lock, job: dict, pid: int, confinement) -> None:
     _, status = os.waitpid(pid, 0)
     code = os.waitstatus_to_exitcode(status)
-    _reply(lock, {"id": job_id, "exit": code})
+    confinement.remove_cgroup(pid)
+    _running.pop(pid, None)
+    _reply(lock, {"id": job["id"], "exit": code})
+
+
+def _abandon_all(signum=None, frame=None) -> None:
+    """Lester is gone: no run may outlive it, and no folder of sample data either."""
+    for pid, job in list(_running.items()):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        shutil.rmtree(job.get("folder") or "/nonexistent", ignore_errors=True)
+    if signum is not None:
+        os._exit(128 + signum)
 
 
 def main() -> int:
@@ -86,18 +109,25 @@ def main() -> int:
         except Exception:  # noqa: BLE001 - a module that fails here is imported (or not) by the run
             pass
     runner = _load_runner()
+    confinement = runner._confinement()
     lock = threading.Lock()
+    signal.signal(signal.SIGTERM, _abandon_all)
     _reply(lock, {"ready": True})
-    for line in sys.stdin:
-        job = json.loads(line)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        with lock:  # no reply may be half-written when the child inherits stdout
-            pid = os.fork()
-        if pid == 0:
-            _child(job, runner)
-        _reply(lock, {"id": job["id"], "pid": pid})
-        threading.Thread(target=_wait, args=(lock, job["id"], pid), daemon=True).start()
+    try:
+        for line in sys.stdin:
+            job = json.loads(line)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            with lock:  # no reply may be half-written when the child inherits stdout
+                pid = os.fork()
+            if pid == 0:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                _child(job, runner)
+            _running[pid] = job
+            _reply(lock, {"id": job["id"], "pid": pid})
+            threading.Thread(target=_wait, args=(lock, job, pid, confinement), daemon=True).start()
+    finally:
+        _abandon_all()
     return 0
 
 

@@ -206,10 +206,11 @@ class TimedArtifactStore(ArtifactStore):
         self.timings["catalog_rows"] = float(sum(len(t) for t in tables.values()) + 1)
         started = time.perf_counter()
 
-        def timed_write(folder: Path) -> None:
+        def timed_write(folder: Path) -> dict | None:
             t0 = time.perf_counter()
-            write_files(folder)
+            digests = write_files(folder)  # the pickles' signatures, recorded with the run
             self.timings["write_files"] = time.perf_counter() - t0
+            return digests
 
         try:
             return super().write_run(run_id, timed_write, record, tables, audit)

@@ -266,3 +266,37 @@ def test_lester_killed_mid_run_leaves_no_process_and_no_folder(tmp_path, mode, h
         time.sleep(0.2)
     assert _processes_with(marker) == []
     assert list((tmp_path / "temp").iterdir()) == []  # no folder of sample data left behind
+
+
+def test_ctrl_c_stops_lester_rewrite_at_once(tmp_path):
+    # the rewrite runs the script and the first candidate side by side; Ctrl-C ends both
+    marker = f"{os.getpid()}9.125"
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "slow.py").write_text(textwrap.dedent(f"""
+        import subprocess, time
+        import pandas as pd
+        subprocess.Popen(["sleep", "1{marker}"], start_new_session=True)
+        time.sleep(600)
+        prepared = pd.DataFrame({{"a": [1]}})
+        prepared.to_csv("prepared.csv", index=False)
+    """))
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+    lester = subprocess.Popen([sys.executable, "-m", "lester.cli", "rewrite", "slow.py", "--timeout", "300"],
+                              cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 90
+    while not _processes_with(marker) and time.monotonic() < deadline and lester.poll() is None:
+        time.sleep(0.2)
+    assert _processes_with(marker), lester.communicate()[0] if lester.poll() is not None else "never started"
+    interrupted = time.monotonic()
+    lester.send_signal(signal.SIGINT)
+    output, _ = lester.communicate(timeout=30)
+    assert time.monotonic() - interrupted < 15
+    assert lester.returncode == 130, output
+    assert "interrupted" in output and "Traceback" not in output
+    time.sleep(0.5)
+    assert _processes_with(marker) == []
+    assert list(temp.iterdir()) == []
+    assert not (folder / "pipeline.py").exists()

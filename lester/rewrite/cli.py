@@ -98,6 +98,9 @@ def rewrite_command(script, output, engine, model, base_url, api_key_env, config
     except LesterError as error:
         fail(str(error))
         return
+    except KeyboardInterrupt:  # the sandboxed runs are already stopped (sandbox.stop_all)
+        console.print("[red]interrupted[/]: the sandboxed runs were stopped; nothing was written", markup=True)
+        sys.exit(130)
     if result.code is not None and result.status != "error":
         result.write(target, force=force)
     if report_path:
@@ -116,6 +119,11 @@ def _print_summary(console: Console, result) -> None:
     console.print(stages)
     for warning in report.warnings:
         console.print(f"[yellow]warning:[/] {escape(mask(warning))}", markup=True)
+    if report.sandbox:
+        enforced = [name for name, state in report.sandbox.items() if state.startswith("on")]
+        missing = [f"{name} ({state})" for name, state in report.sandbox.items() if not state.startswith("on")]
+        console.print(f"sandbox: enforced {', '.join(enforced) or 'nothing'}"
+                      + (f"; [yellow]not enforced:[/] {escape('; '.join(missing))}" if missing else ""), markup=True)
     colour = {"valid": "green", "invalid": "yellow"}.get(result.status, "red")
     where = f" -> {report.output}" if report.output else ""
     console.print(f"[{colour}]{result.status}[/]{escape(where)}: {escape(mask(report.message))}", markup=True)

@@ -35,7 +35,6 @@ import ctypes
 import errno
 import json
 import os
-import resource
 import shutil
 import signal
 import sys
@@ -147,6 +146,9 @@ def run_confined(box: Path, limits: Limits, work: Callable[[], int], report: Pat
     exit status. Called in the supervisor: a process that has not run untrusted code yet and
     has one thread. ``report`` receives what was enforced, as JSON."""
     enforced: dict[str, str] = {}
+    if not hasattr(os, "fork"):  # Windows: no confinement beyond the environment and the time limit
+        report.write_text(json.dumps({name: f"off: {sys.platform} is not supported" for name in PROTECTIONS}))
+        return int(work() or 0)
     _die_with_parent(signal.SIGTERM, os.getppid())
     cgroup = _join_pids_cgroup(limits.processes, enforced)
     namespaces = _enter_namespaces(enforced) if sys.platform.startswith("linux") else False
@@ -266,19 +268,27 @@ def _run(box: Path, limits: Limits, work: Callable[[], int], channel: int,
 
 
 def _set_limits(limits: Limits, enforced: dict[str, str]) -> None:
+    import resource  # POSIX only
+
     described = limits.describe()
     for name, which, value in (("memory", resource.RLIMIT_AS, limits.memory),
                                ("cpu", resource.RLIMIT_CPU, limits.cpu_seconds),
                                (None, resource.RLIMIT_FSIZE, limits.file_size),
                                (None, resource.RLIMIT_CORE, 0)):
-        _, hard = resource.getrlimit(which)
-        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-        resource.setrlimit(which, (value, value))
+        try:
+            _, hard = resource.getrlimit(which)
+            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError) as exc:  # macOS refuses some limits (RLIMIT_AS)
+            if name:
+                enforced[name] = f"off: the system refused the limit ({exc})"
+            continue
         if name:
             enforced[name] = f"on: {described[name]} (rlimit)"
     if os.getuid() != 0:  # the kernel does not count root's processes against RLIMIT_NPROC
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
-        enforced.setdefault("process_count", f"on: {described['process_count']} (rlimit)")
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+            enforced.setdefault("process_count", f"on: {described['process_count']} (rlimit)")
 
 
 def _restrict_filesystem(box: Path, shm: bool, enforced: dict[str, str]) -> None:

@@ -63,6 +63,8 @@ class RewriteReport:
     warnings: list[str] = field(default_factory=list)
     output: str | None = None
     secrets: list[str] = field(default_factory=list, repr=False)
+    # what the sandbox enforced on the script's run: protection -> "on: how" / "off: why"
+    sandbox: dict[str, str] = field(default_factory=dict)
 
     def _clean(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -89,6 +91,7 @@ class RewriteReport:
             "opaque_steps": self.opaque_steps,
             "notes": self.notes,
             "warnings": self.warnings,
+            "sandbox": self.sandbox,
             "seconds": round(self.seconds, 3),
             "llm": {
                 "calls": usage.calls, "cached_calls": usage.cached_calls,
@@ -118,6 +121,9 @@ class RewriteReport:
         if self.sample:
             lines.append("sample inputs:")
             lines += [f"  {s}" for s in self.sample]
+        if self.sandbox:
+            lines.append("sandbox:")
+            lines += [f"  {name:<14} {state}" for name, state in self.sandbox.items()]
         lines += [f"warning: {w}" for w in self.warnings]
         lines += [f"note: {n}" for n in self.notes]
         lines.append(f"time {self.seconds:.1f} s; {self.usage.describe()}")

@@ -441,6 +441,7 @@ class _Loop:
             usage=self.usage, seconds=time.perf_counter() - started,
             opaque_steps=proposal.opaque_steps if proposal else [],
             notes=proposal.notes if proposal else [], warnings=self.warnings, secrets=secrets,
+            sandbox=self.original.protections if self.original is not None else {},
         )
         return RewriteResult(status, code, source_text if source_text is not None else self.analysis.source,
                              self.analysis.filename, self.script_dir, report)

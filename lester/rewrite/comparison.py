@@ -90,7 +90,9 @@ def compare_outputs(
                                 f"but the candidate's {stage}() produced none"))
             continue
         rows = _row_orders(order, len(mine), len(theirs))
-        checks.append(_compare_matrix(mine, theirs, rows, rtol, atol) if role == "X"
+        # unpaired rows: X is compared together with y, so no label can move to another row
+        labels = (original.y, candidate.y) if original.y is not None and candidate.y is not None else None
+        checks.append(_compare_matrix(mine, theirs, rows, rtol, atol, labels) if role == "X"
                       else _compare_labels(mine, theirs, rows, rtol, atol, original.prepared, order))
     if original.model is not None:
         checks.append(_compare_model(original.model, candidate.model))
@@ -217,7 +219,7 @@ def _as_float(matrix: np.ndarray) -> np.ndarray | None:
         return None
 
 
-def _compare_matrix(mine, theirs, rows, rtol: float, atol: float) -> Check:
+def _compare_matrix(mine, theirs, rows, rtol: float, atol: float, labels=None) -> Check:
     a, b = _as_float(mine), _as_float(theirs)
     if a is None or b is None:
         return Check("X", "differ", "X is not numeric on one side "
@@ -249,10 +251,18 @@ def _compare_matrix(mine, theirs, rows, rtol: float, atol: float) -> Check:
             if ra != rb:
                 return Check("X", "differ", "every column has the same values, but the rows combine them "
                              "differently (rows could not be paired through the prepared data)")
+            if labels is not None and len(labels[0]) == len(a) and len(labels[1]) == len(b):
+                pa = _row_multiset(a[:, sorted(pairing)], labels[0])
+                pb = _row_multiset(b[:, [pairing[i] for i in sorted(pairing)]], labels[1])
+                if pa != pb:
+                    moved = sum((pa - pb).values())
+                    return Check("X", "differ", f"the same rows of X and the same labels, but {moved} rows of X "
+                                 "carry another label than in the script (rows compared with their labels)")
         moved = sum(1 for i, j in pairing.items() if i != j)
         order_note = f", {moved} in another position" if moved else ""
-        return Check("X", "match", f"{a.shape[0]} rows x {a.shape[1]} columns equal within rtol={rtol}"
-                     f"{order_note}{'' if aligned else ' (rows compared as a multiset)'}")
+        if not aligned:
+            order_note += " (rows compared as a multiset" + (", with their labels)" if labels is not None else ")")
+        return Check("X", "match", f"{a.shape[0]} rows x {a.shape[1]} columns equal within rtol={rtol}{order_note}")
     examples = []
     for i in unmatched[:EXAMPLES]:
         closest = max(free, key=lambda j: _agreement(a[:, i], b[:, j]), default=None) if free else None
@@ -273,8 +283,13 @@ def _agreement(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.isclose(a, b, equal_nan=True).mean())
 
 
-def _row_multiset(matrix: np.ndarray) -> Counter:
-    return Counter(tuple(float(f"{v:.9g}") for v in row) for row in matrix)
+def _row_multiset(matrix: np.ndarray, labels=None) -> Counter:
+    """Rows as comparable keys: 9 significant digits, NaN as None (NaN never equals itself,
+    so two identical rows with a NaN would otherwise differ)."""
+    keys = [tuple(None if math.isnan(v) else float(f"{v:.9g}") for v in row) for row in matrix]
+    if labels is not None:
+        keys = [key + (_canonical(label),) for key, label in zip(keys, np.asarray(labels).ravel())]
+    return Counter(keys)
 
 
 def _compare_labels(mine, theirs, rows, rtol, atol, prepared, order) -> Check:

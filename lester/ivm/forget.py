@@ -17,6 +17,7 @@ def forget(
     where: str | None = None,
     run: str | None = None,
     all_runs: bool = False,
+    all_rows: bool = False,
     verify: bool = False,
     dry_run: bool = False,
     store: str | os.PathLike | ArtifactStore = ".lester",
@@ -33,6 +34,17 @@ def forget(
     rows, with the model updated without a retrain (see :mod:`lester.ivm.unlearning`),
     metrics recomputed and an audit-log entry registered in the same atomic step.
 
+    Nothing is forgotten silently wrong: an unknown source, or an id the source does not
+    have (for a source without a key column, ids are row positions: a value given instead is
+    refused with a hint to use ``where``), raises :class:`~lester.ivm.requests.RequestError`.
+    A ``where`` that matches every row of the source, or more than half of them
+    (:data:`~lester.ivm.maintain.SAFETY_SHARE`), is refused unless ``all_rows=True``
+    (``--all-rows``) confirms it; a dry run answers it and says so. ``all_rows`` is about
+    the source's rows, ``all_runs`` about which runs are maintained.
+
+    A run of a data-preparation pipeline (no model) gets a new version of its prepared rows
+    and provenance.
+
     ``verify=True`` also retrains the pipeline from scratch without the rows and reports
     agreement, metric difference and parameter distance; ``dry_run=True`` only reports what
     would change.
@@ -44,4 +56,4 @@ def forget(
         >>> lt.forget("customers", where="customer_email = 'a@b.c'", all_runs=True, verify=True)  # doctest: +SKIP
     """
     return apply_request("forget", source=source, ids=ids, where=where, run=run, all_runs=all_runs,
-                         verify=verify, dry_run=dry_run, store=store)
+                         verify=verify, dry_run=dry_run, store=store, all_rows=all_rows)

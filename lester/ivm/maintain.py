@@ -24,6 +24,7 @@ from lester.ivm.dataprep_delta import (
 from lester.ivm.requests import (
     AffectedRun,
     RequestError,
+    check_ids_exist,
     choose_runs,
     id_mask,
     loaded_source,
@@ -202,6 +203,46 @@ def lineage_changes(stored: StoredRun) -> list[SourceChange]:
     return [SourceChange(**c) for c in stored.info.get("ivm_changes", [])]
 
 
+SAFETY_SHARE = 0.5  # a predicate matching more than this share of a source's rows needs all_rows
+
+
+def _check_column(candidates: Sequence[AffectedRun], source: str, column: str | None, cache: dict) -> None:
+    """Refuse a column the source does not have: a typo would otherwise read as "no artifact
+    uses the column" and exit 0. The source was loaded by the predicate already (cached)."""
+    columns: list[str] = []
+    for candidate in candidates:
+        _, _, origin = loaded_source(candidate.run, source, cache)
+        if column in origin.columns:
+            return
+        columns.extend(c for c in origin.columns if c not in columns)
+    runs = [c.run_id for c in candidates]
+    raise RequestError(f"redact: the source {source} has no column {column!r} (as read by run(s) {runs}); "
+                       f"its columns are {columns}")
+
+
+def _needs_all_rows(action: str, candidates: Sequence[AffectedRun], affected: Sequence[AffectedRun],
+                    source: str, dry_run: bool) -> str:
+    """Refuse a predicate that matches every row of the source, or more than SAFETY_SHARE of
+    them, unless confirmed: ``1=1`` or a negation typed the wrong way round would otherwise
+    forget or redact everything without a question. A dry run writes nothing, so it is
+    answered, with a note saying what the real request needs; returns that note."""
+    stored = sum(a.row_count for a in affected)
+    if not stored:
+        return ""
+    shares = [(len(c.ids), c.source_rows) for c in candidates if c.source_rows]
+    broad = [(matched, total) for matched, total in shares if matched > SAFETY_SHARE * total]
+    if not broad:
+        return ""
+    matched, total = max(broad, key=lambda pair: pair[0] / pair[1])
+    every = "every row" if matched == total else f"more than {SAFETY_SHARE:.0%} of the rows"
+    text = (f"the predicate matches {matched} of the {total} rows of {source} ({every}); the {action} would "
+            f"remove or re-derive {stored} stored row{'s' if stored != 1 else ''} in run(s) "
+            f"{[a.run_id for a in affected]}; pass all_rows=True (--all-rows) to confirm")
+    if dry_run:
+        return f"a real {action} needs confirmation: {text}"
+    raise RequestError(f"{action} refused: {text}")
+
+
 def apply_request(
     action: str,
     *,
@@ -215,11 +256,14 @@ def apply_request(
     verify: bool,
     dry_run: bool,
     store: str | os.PathLike | ArtifactStore,
+    all_rows: bool = False,
 ) -> MaintenanceReport:
     started = time.perf_counter()
     artifacts = store if isinstance(store, ArtifactStore) else ArtifactStore(store)
     request = {"source": source, "ids": None if ids is None else [str(i) for i in ids], "where": where,
                "run": run, "all_runs": all_runs}
+    if all_rows:
+        request["all_rows"] = True
     if action == "redact":
         request.update({"column": column, "with": value})
     cache: dict = {}
@@ -227,6 +271,7 @@ def apply_request(
     candidates, older, _ = resolve(artifacts, source, ids=ids, where=where, run=run, all_runs=all_runs, cache=cache)
     notes_by_run: dict[str, list[str]] = {}
     if action == "redact":
+        _check_column(candidates, source, column, cache)
         users = []
         for candidate in candidates:
             if _plan_reads(candidate.run, source, column):
@@ -241,8 +286,10 @@ def apply_request(
         candidates = users
     for candidate in candidates:
         candidate.rows = matching_rows(candidate.run, candidate.labels, candidate.ids)
+    id_notes = check_ids_exist(candidates, source, set(request["ids"]), cache) if ids is not None else []
     resolve_seconds = time.perf_counter() - t0
     affected = choose_runs(candidates, run, all_runs, source)
+    confirm = "" if all_rows or where is None else _needs_all_rows(action, candidates, affected, source, dry_run)
     if not affected:
         what = f"ids {request['ids']}" if ids is not None else f"--where {where!r}"
         matched = sorted({i for c in candidates for i in c.ids})
@@ -267,6 +314,8 @@ def apply_request(
                f"{verb} {len(written)} new version(s)")
     if older:
         message += f"; older versions {older} still hold these rows (run folders are never modified)"
+    for note in [*id_notes, *([confirm] if confirm else [])]:
+        message += f"; {note}"
     return MaintenanceReport(action, private_request(request), changes, message, dry_run,
                              time.perf_counter() - started, older)
 

@@ -18,6 +18,7 @@ def redact(
     *,
     run: str | None = None,
     all_runs: bool = False,
+    all_rows: bool = False,
     verify: bool = False,
     dry_run: bool = False,
     store: str | os.PathLike | ArtifactStore = ".lester",
@@ -29,7 +30,10 @@ def redact(
     the matching source rows alone (when the plan allows it; otherwise in full), the
     re-derived prepared rows replace the stored ones, they are encoded with the run's fitted
     encoder, and the model is updated for the changed feature rows. A run none of whose
-    artifacts or steps use the column is left alone, and the report says so.
+    artifacts or steps use the column is left alone, and the report says so; a column the
+    source does not have raises :class:`~lester.ivm.requests.RequestError` listing its
+    columns. A ``where`` matching every row, or more than half of them, needs
+    ``all_rows=True`` (``--all-rows``), as for :func:`lester.ivm.forget.forget`.
 
     Example:
         >>> lt.redact("mails", "mail_text", "mail_text LIKE '%4111%'", "[redacted]", all_runs=True)  # doctest: +SKIP
@@ -38,4 +42,5 @@ def redact(
     if not where:
         raise RequestError("redact needs a predicate (where=/--where) naming the rows to redact")
     return apply_request("redact", source=source, ids=None, where=where, column=column, value=with_,
-                         run=run, all_runs=all_runs, verify=verify, dry_run=dry_run, store=store)
+                         run=run, all_runs=all_runs, verify=verify, dry_run=dry_run, store=store,
+                         all_rows=all_rows)

@@ -42,6 +42,7 @@ class AffectedRun:
     ids: set[str]  # the request's source ids (as text, like the catalog's)
     rows: dict[str, np.ndarray] = field(default_factory=dict)  # split -> stored row positions
     notes: list[str] = field(default_factory=list)
+    source_rows: int | None = None  # rows of the source file a predicate was evaluated on
 
     @property
     def run_id(self) -> str:
@@ -77,9 +78,11 @@ def _named_run(store: ArtifactStore, source: str, run: str) -> pd.DataFrame | No
     if len(found) != 1:
         return None
     stored = StoredRun(found[0].name, found[0])
-    labels = [s["label"] for s in stored.table("sources") if s["name"] == source or s["label"] == source]
+    recorded = stored.table("sources")
+    labels = [s["label"] for s in recorded if s["name"] == source or s["label"] == source]
     if not labels:
-        raise RequestError(f"run {stored.run_id} did not read the source {source!r}")
+        raise RequestError(f"run {stored.run_id} did not read the source {source!r}; "
+                           f"it read the sources {sorted({s['name'] for s in recorded})}")
     return pd.DataFrame({"run_id": [stored.run_id], "labels": [labels], "folder": [str(found[0])],
                          "superseded": [False]})
 
@@ -100,6 +103,9 @@ def _candidate_runs(store: ArtifactStore, source: str, run: str | None) -> tuple
         """,
         [source, source],
     )
+    if using.empty and run is not None:
+        # a run named by prefix that no folder matched: the catalog's own error names the runs
+        catalog.run(run)
     if using.empty:
         known = catalog.query("SELECT DISTINCT name FROM sources ORDER BY name")["name"].tolist()
         raise RequestError(f"no stored run read a source named {source!r}; the catalog knows the sources {known}")
@@ -107,7 +113,9 @@ def _candidate_runs(store: ArtifactStore, source: str, run: str | None) -> tuple
         rid = catalog.run(run)["run_id"]
         chosen = using[using["run_id"] == rid]
         if chosen.empty:
-            raise RequestError(f"run {rid} did not read the source {source!r}")
+            read = catalog.query("SELECT DISTINCT name FROM sources WHERE run_id = ? ORDER BY name", [rid])
+            raise RequestError(f"run {rid} did not read the source {source!r}; "
+                               f"it read the sources {read['name'].tolist()}")
         return chosen, using.iloc[0:0]
     return using[~using["superseded"]], using[using["superseded"]]
 
@@ -129,9 +137,10 @@ def loaded_source(stored: StoredRun, source: str, cache: dict) -> tuple[pd.DataF
     return source_rows(frame, name)  # raises, naming the sources the pipeline reads
 
 
-def _where_ids(runs: Iterable[StoredRun], source: str, where: str, cache: dict) -> dict[str, set[str]]:
-    """Evaluate ``where`` on the source each run read; per run id, the matching ids as text."""
-    by_file: dict[tuple, set[str]] = {}
+def _where_ids(runs: Iterable[StoredRun], source: str, where: str, cache: dict) -> dict[str, tuple[set[str], int]]:
+    """Evaluate ``where`` on the source each run read; per run id, the matching ids as text
+    and the number of rows the source has (what the safety share is measured against)."""
+    by_file: dict[tuple, tuple[set[str], int]] = {}
     result = {}
     for stored in runs:
         recorded = stored.source_record(source)
@@ -144,7 +153,7 @@ def _where_ids(runs: Iterable[StoredRun], source: str, where: str, cache: dict) 
             )
         key = (origin.path, fingerprint)
         if key not in by_file:
-            by_file[key] = _evaluate(rows, ids, where, origin.path or source)
+            by_file[key] = _evaluate(rows, ids, where, origin.path or source), len(ids)
         result[stored.run_id] = by_file[key]
     return result
 
@@ -223,6 +232,101 @@ def _matching_row_ids(stored: StoredRun, labels: Sequence[str], ids: set[str]) -
     return found
 
 
+_POSITION = re.compile(r"0|[1-9][0-9]*")
+
+
+def check_positions(runs: Sequence[StoredRun], source: str, texts: set[str]) -> None:
+    """For a source without a key column, whose ids are row positions: refuse ids that are
+    no position of the source in any of ``runs`` (a customer number given where positions are
+    meant, say), which would otherwise match nothing and report success."""
+    records = [(s, s.source_record(source)) for s in runs]
+    positional = [(s, r) for s, r in records if r is not None and not r.get("key_column")]
+    if not positional or len(positional) < len(records):
+        return  # keyed in some run: its ids are checked against the source (unknown_ids)
+    largest = max(int(r["rows"] or 0) for _, r in positional)
+    bad = sorted(t for t in texts if not _POSITION.fullmatch(t) or int(t) >= largest)
+    if bad:
+        name = positional[0][1]["name"]
+        span = f"0 to {largest - 1}" if largest else "none: it has no rows"
+        raise RequestError(
+            f"{name} has no key column: its rows are identified by their position in the file "
+            f"({span}), and {len(bad)} of the {len(texts)} ids given are no position of it; "
+            f"to name rows by a column's value use --where (where=), e.g. --where \"column = 'value'\""
+        )
+
+
+def id_format(value: Any) -> str:
+    """The shape of an id, not its value (a key may be an e-mail address): letters become
+    ``A``/``a``, digits ``9``, other characters stay; ``C00017`` -> ``A99999``."""
+    text = str(value)[:40]
+    return "".join("9" if c.isdigit() else ("A" if c.isupper() else "a") if c.isalpha() else c for c in text)
+
+
+def held_ids(stored: StoredRun, labels: Sequence[str], ids: set[str], rows: dict[str, np.ndarray]) -> set[str]:
+    """Which of ``ids`` the stored rows at ``rows`` (from :func:`matching_rows`) derive from."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not ids or not any(len(r) for r in rows.values()):
+        return set()
+    columns = [f"prov:{label}" for label in labels]
+    if all(c in stored.provenance_columns for c in columns) and all(
+            stored.row_ids(split) is not None for split in ("train", "test")):
+        at = [stored.provenance_columns.index(c) for c in columns]
+        found: set[str] = set()
+        for split in ("train", "test"):
+            values = stored.row_ids(split)[np.asarray(rows[split], dtype=np.int64)][:, at]
+            found.update(str(v) for v in np.unique(values).tolist())
+        return found & ids
+    provenance = stored.row_provenance
+    hit = pc.and_(
+        pc.is_in(provenance.column("source").cast(pa.string()), pa.array(list(labels), pa.string())),
+        pc.is_in(provenance.column("source_id").cast(pa.string()), pa.array(sorted(ids), pa.string())),
+    )
+    return set(provenance.filter(hit).column("source_id").cast(pa.string()).to_pylist())
+
+
+def check_ids_exist(affected: Sequence[AffectedRun], source: str, ids: set[str], cache: dict) -> list[str]:
+    """Refuse ids the source does not have; a typo would otherwise forget nothing (or only
+    the other ids) and report success. Ids some stored row derives from exist; the others are
+    looked up in the source as the runs' pipelines read it. Returns notes for the report."""
+    held = set().union(*(held_ids(a.run, a.labels, ids, a.rows) for a in affected)) if affected else set()
+    unmatched = ids - held
+    if not unmatched:
+        return []
+    known: set[str] = set()
+    total, example, key = 0, None, None
+    for candidate in affected:
+        recorded = candidate.run.source_record(source)
+        if recorded is not None and not recorded.get("key_column"):
+            return []  # positions, already checked against the source's size
+        try:
+            _, source_ids, origin = loaded_source(candidate.run, source, cache)
+        except LesterError as error:
+            if held:
+                return [f"{len(unmatched)} of the {len(ids)} ids match no stored row (the source could "
+                        f"not be read to check them: {error})"]
+            raise RequestError(
+                f"none of the {len(ids)} ids matches a row stored for run {candidate.run_id} from {source}, "
+                f"and the source could not be read to tell whether they exist: {error}"
+            ) from error
+        source_ids = np.asarray(source_ids)
+        known |= {str(v) for v in source_ids[id_mask(source_ids, unmatched)].tolist()}
+        total = max(total, len(source_ids))
+        key = key or origin.key
+        if example is None and len(source_ids):
+            example = source_ids[0]
+    unknown = unmatched - known
+    if unknown:
+        kind = "integers" if example is not None and np.asarray(example).dtype.kind in "iu" else "texts"
+        shape = f", {kind} like {id_format(example)!r} (A: a letter, 9: a digit)" if example is not None else ""
+        raise RequestError(
+            f"{len(unknown)} of the {len(ids)} ids given are no id of {source}: its key column "
+            f"{key!r} has {total} ids{shape}; nothing was changed"
+        )
+    return []
+
+
 def resolve(
     store: ArtifactStore,
     source: str,
@@ -246,14 +350,18 @@ def resolve(
     if heads.empty:
         raise RequestError(f"every run that read {source!r} already has a newer version; nothing to maintain")
     stored = [StoredRun(row.run_id, Path(row.folder)) for row in heads.itertuples()]
+    totals: dict[str, int | None] = {s.run_id: None for s in stored}
     if where is not None:
-        per_run = _where_ids(stored, source, where, {} if cache is None else cache)
+        evaluated = _where_ids(stored, source, where, {} if cache is None else cache)
+        per_run = {rid: matched for rid, (matched, _) in evaluated.items()}
+        totals.update({rid: total for rid, (_, total) in evaluated.items()})
     else:
         text = {str(i) for i in ids}
+        check_positions(stored, source, text)
         per_run = {s.run_id: text for s in stored}
     affected = []
     for s, row in zip(stored, heads.itertuples(), strict=True):
-        affected.append(AffectedRun(s, list(row.labels), per_run[s.run_id]))
+        affected.append(AffectedRun(s, list(row.labels), per_run[s.run_id], source_rows=totals[s.run_id]))
     older = [(row.run_id, Path(row.folder)) for row in superseded.itertuples()]
     return affected, older, per_run
 

@@ -5,7 +5,6 @@ or written."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,11 +14,10 @@ from lester.cli import main
 from lester.rewrite.analysis import analyze_path
 from lester.rewrite.static_checks import check_module, errors
 from tests.openai_server import OpenAIServer
+from tests.test_rewrite_llm import KEY, KEY_ENV, case, settings  # noqa: F401 - case is a fixture
 
 DATA = Path(__file__).parent / "data" / "rewrite"
 GOOD = (DATA / "candidates" / "orders_good.py").read_text()
-KEY = "sk-lester-static-0123456789abcdef"
-KEY_ENV = "LESTER_TEST_KEY"
 
 # the attack that was seen: os reached through pandas, the key sent with pandas' urlopen
 SEEN = '''
@@ -94,14 +92,9 @@ def test_the_rules_engine_output_is_trusted_structure_only(analysis):
     assert errors(check_module(_with("import os\nx = os.getcwd()"), analysis, trusted=True)) == []
 
 
-def test_an_llm_answer_that_steals_is_never_valid_nor_written(tmp_path, monkeypatch):
-    folder = tmp_path / "orders"
-    shutil.copytree(DATA / "orders", folder)
-    monkeypatch.chdir(folder)
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "LESTER_MODEL", "AZURE_OPENAI_ENDPOINT"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv(KEY_ENV, KEY)
-    (folder / "lester.toml").write_text('[llm]\ntimeout = 10\nmax_retries = 0\n')
+def test_an_llm_answer_that_steals_is_never_valid_nor_written(case):
+    folder = case
+    settings(case)
     stealing = GOOD.replace("def dataprep(", "import pandas as pd\n" + SEEN + "\n\ndef dataprep(", 1).replace(
         "    customers = lt.read_csv(", "    _report()\n    customers = lt.read_csv(", 1)
     answer = f"```python\n{stealing}```\n"

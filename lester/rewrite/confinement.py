@@ -426,11 +426,12 @@ def sweep_cgroups() -> None:
         return
     for group in parent.glob(f"{_CGROUP_PREFIX}*"):
         pid = group.name.removeprefix(_CGROUP_PREFIX)
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             remove_cgroup(int(pid))
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (perhaps another user's)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

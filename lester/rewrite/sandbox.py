@@ -45,7 +45,14 @@ import pandas as pd
 
 from lester import secrets
 from lester.rewrite.analysis import ScriptAnalysis
-from lester.rewrite.confinement import PROTECTIONS, PROTECTIONS_FILE, Limits, remove_cgroup, sweep_cgroups
+from lester.rewrite.confinement import (
+    PROTECTIONS,
+    PROTECTIONS_FILE,
+    Limits,
+    pid_alive,
+    remove_cgroup,
+    sweep_cgroups,
+)
 from lester.rewrite.sampling import SamplePlan
 
 CAPTURE = ".lester-capture"
@@ -142,18 +149,8 @@ def _run_folder(kind: str) -> Iterator[_RunFolder]:
 def _sweep_folders() -> None:
     for folder in Path(tempfile.gettempdir()).glob(f"{_FOLDER_PREFIX}*"):
         owner = folder.name[len(_FOLDER_PREFIX):].split("-", 1)[0]
-        if owner.isdigit() and not _alive(int(owner)):
+        if owner.isdigit() and not pid_alive(int(owner)):
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def run_original(

@@ -151,11 +151,27 @@ def _optional_stage(stage: str, func: Callable[..., Any] | None, *args: Any, **k
         raise
 
 
+def _sort_keys(column: pd.Series) -> list[np.ndarray]:
+    """Two lexsort keys for one column: its text (nulls as "") and whether it is null.
+
+    A null id (a left join's unmatched row, a union's other side) is NaN, None or pd.NA
+    depending on the dtype and the pandas version: pandas 3's ``astype(str)`` keeps it a float
+    NaN among strings, which numpy cannot compare. Nulls therefore sort last, by a key of
+    their own, and every other value by its text as before.
+    """
+    missing = column.isna().to_numpy(dtype=bool)
+    text = column.astype(str).to_numpy(dtype=object)
+    text[missing] = ""
+    return [text, missing]
+
+
 def _ordered(prepared: pd.DataFrame, provenance: Sequence[str]) -> pd.DataFrame:
     """Rows in provenance order, so runs are reproducible whatever the engine's order."""
-    keys = prepared[list(provenance)].astype(str) if provenance else prepared.astype(str)
-    order = np.lexsort([keys[c].to_numpy() for c in reversed(keys.columns)]) if len(keys.columns) else np.arange(len(prepared))
-    return prepared.iloc[order].reset_index(drop=True)
+    columns = list(provenance) if provenance else list(prepared.columns)
+    if not columns or len(prepared) == 0:
+        return prepared.reset_index(drop=True)
+    keys = [key for c in reversed(columns) for key in _sort_keys(prepared[c])]
+    return prepared.iloc[np.lexsort(keys)].reset_index(drop=True)
 
 
 def _metrics(model: Any, X: Any, y: np.ndarray, predictions: np.ndarray) -> dict[str, float]:

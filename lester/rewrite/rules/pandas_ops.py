@@ -258,8 +258,72 @@ def call(it: ScriptReader, node: cst.Call, line_node) -> Any:
             return owner
         if method == "astype" and owner.column is not None and owner.expr is None:
             return None  # read by the feature code as a per-row cast
+        if _inplace(node):
+            if not inplace_call(it, node, line_node):
+                raise it.fail(line_node, f"{code_of(node).strip()!r}: an inplace method on something "
+                                         "other than a column of a DataFrame")
+            return ("literal", None)  # what an inplace method returns
         return Series(owner.rs, expr=node)
     return None
+
+
+# Series methods whose inplace=True on a column, df["c"].fillna(0, inplace=True), writes the
+# result back into df under pandas 2 (checked on 2.3 for float, object, str, Int64 and string
+# columns, after a filter too); under pandas 3 copy-on-write makes df["c"] a temporary copy, so
+# the call changes nothing. The validation runs the original script under the same pandas, so
+# the translation follows the pandas that is installed.
+_INPLACE_COLUMN_METHODS = {"fillna", "replace", "clip", "where", "mask", "interpolate"}
+
+
+def _inplace(node: cst.Call) -> bool:
+    return any(a.keyword is not None and a.keyword.value == "inplace" and m.matches(a.value, m.Name("True"))
+               for a in node.args)
+
+
+def chained_inplace_writes_back() -> bool:
+    """Whether ``df["c"].method(..., inplace=True)`` changes ``df`` under the installed pandas."""
+    import pandas
+
+    if int(pandas.__version__.split(".")[0]) >= 3:
+        return False
+    # pandas 2 can opt in to copy-on-write (option or PANDAS_COPY_ON_WRITE=1); "warn" only warns
+    return pandas.get_option("mode.copy_on_write") is not True
+
+
+def inplace_call(it: ScriptReader, node: cst.Call, line_node) -> bool:
+    """Translate ``df["c"].method(..., inplace=True)`` as the installed pandas runs it: a
+    projection of ``c`` under pandas 2, nothing under pandas 3. False when ``node`` is not
+    such a call (the caller reports it)."""
+    if not (_inplace(node) and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value in _INPLACE_COLUMN_METHODS):
+        return False
+    owner = node.func.value
+    if not (isinstance(owner, cst.Subscript) and isinstance(owner.value, cst.Name) and len(owner.slice) == 1
+            and isinstance(owner.slice[0].slice, cst.Index) and is_literal(owner.slice[0].slice.value)):
+        return False
+    frame = it.env.get(owner.value.value)
+    column = literal_value(owner.slice[0].slice.value)
+    if not isinstance(frame, Frame) or not isinstance(column, str) or getattr(frame, "aliases", None):
+        return False
+    if frame.columns is not None and column not in frame.columns:
+        raise it.fail(line_node, f"column {column!r} is not in the DataFrame")
+    import pandas
+
+    line = it.line(line_node)
+    if not chained_inplace_writes_back():
+        it.notes.append(f"line {line}: {code_of(node).strip()} changes only a copy under pandas "
+                        f"{pandas.__version__} (copy-on-write), so the column keeps its values, as in the script")
+        return True
+    kept = [a for a in node.args if not (a.keyword is not None and a.keyword.value == "inplace")]
+    if kept:
+        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    returning = node.with_changes(args=kept)
+    rs, rexpr = series_expr(it, returning, line_node)
+    if rs.id != frame.rs.id:
+        raise it.fail(line_node, "an inplace method computed from another DataFrame")
+    it.plan.project(frame.rs, column, rexpr, line,
+                    f"{column} = {code_of(returning).strip()} (pandas {pandas.__version__} writes inplace=True back)")
+    return True
 
 
 def _frame_method(it, frame: Frame, method, args, kwargs, node, line_node) -> Any:

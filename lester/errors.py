@@ -105,3 +105,40 @@ class SourceError(LesterError, ValueError):
 
 class ExecutionError(LesterError, RuntimeError):
     """An engine failed to execute an operation (for example a type mismatch in a join)."""
+
+
+class StoreError(LesterError, RuntimeError):
+    """The artifact store cannot be used as asked: missing, locked, read-only, full or damaged.
+
+    ``path`` is the store (or the file in it) at fault; the message says which command or
+    option repairs it.
+    """
+
+    def __init__(self, path: Any, message: str):
+        self.path = path
+        super().__init__(message)
+
+
+class StoreNotFoundError(StoreError, FileNotFoundError):
+    """A command that only reads was pointed at a folder that holds no lester store."""
+
+
+class StoreLockedError(StoreError):
+    """Another process held the store's writer lock for longer than the lock timeout.
+
+    ``holder`` is what the holder wrote into the lock file (pid, command, since), as far as
+    it could be read.
+    """
+
+    def __init__(self, path: Any, message: str, holder: Mapping[str, Any] | None = None):
+        self.holder = dict(holder or {})
+        super().__init__(path, message)
+
+
+class StoreReadOnlyError(StoreError, PermissionError):
+    """A command that writes the store found it read-only (permissions or file system)."""
+
+
+class StoreFullError(StoreError, OSError):
+    """The store's disk filled up (or its quota ran out) while a run was written; nothing was
+    registered."""

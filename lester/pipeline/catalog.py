@@ -29,9 +29,18 @@ A run's record also holds the digests of its pickles (``artifact_digests``: ``{"
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import os
-from collections.abc import Mapping, Sequence
+import socket
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +49,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lester.errors import LesterError
+from lester.errors import LesterError, StoreLockedError, StoreReadOnlyError
 
 # The record file that makes a folder under runs/ a registered run.
 RECORD_FILE = "catalog.json"
@@ -154,28 +163,369 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+class StoreWarning(UserWarning):
+    """Something in the store was damaged and worked around (a run folder skipped, the index
+    rebuilt); the message names the path."""
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, StoreWarning, stacklevel=4)
+
+
+# -- the writer lock ------------------------------------------------------------------------
+LOCK_FILE = "lock"
+LOCK_TIMEOUT_VARIABLE = "LESTER_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT = 30.0
+# Locks this process holds, by lock file: flock locks belong to an open file, so a second
+# open in the same process would wait on itself; nested holders share the first one.
+_HELD: dict[str, list[Any]] = {}
+_HELD_GUARD = threading.Lock()
+
+_WRITE_REFUSED = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def lock_timeout(timeout: float | None = None) -> float:
+    """The writer lock's timeout in seconds: ``timeout``, else ``$LESTER_LOCK_TIMEOUT``, else
+    :data:`DEFAULT_LOCK_TIMEOUT`."""
+    if timeout is not None:
+        return float(timeout)
+    try:
+        return float(os.environ.get(LOCK_TIMEOUT_VARIABLE, DEFAULT_LOCK_TIMEOUT))
+    except ValueError:
+        return DEFAULT_LOCK_TIMEOUT
+
+
+def _command_line() -> str:
+    words = [Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python", *sys.argv[1:]]
+    text = " ".join(words)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+class StoreLock:
+    """The writer lock of a store, ``<store>/lock``: an exclusive ``flock`` that writers take
+    before they change what is registered or the index, and that the kernel releases when its
+    holder dies (so a killed writer never leaves the store locked). The holder writes its pid,
+    command and start time into the file, which is what a waiting writer's timeout error
+    quotes.
+
+    Parameters
+    ----------
+    root : path
+        The store folder.
+    timeout : float, optional
+        Seconds to wait for the lock (default: :func:`lock_timeout`).
+    """
+
+    def __init__(self, root: str | os.PathLike, timeout: float | None = None):
+        self.root = Path(root)
+        self.path = self.root / LOCK_FILE
+        self.timeout = timeout
+
+    def holder(self) -> dict[str, Any]:
+        """What the current holder wrote into the lock file (empty when unreadable)."""
+        try:
+            value = json.loads(self.path.read_text() or "{}")
+        except (OSError, ValueError):
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    @contextmanager
+    def hold(self, command: str | None = None, timeout: float | None = None) -> Iterator[None]:
+        """Hold the lock for the ``with`` block, waiting up to ``timeout`` seconds.
+
+        Raises
+        ------
+        StoreLockedError
+            Another process held it for the whole timeout; the message says who.
+        StoreReadOnlyError
+            The lock file cannot be created or opened for writing.
+        """
+        key = os.path.abspath(self.path)
+        with _HELD_GUARD:
+            held = _HELD.get(key)
+            if held is not None and held[2] == threading.get_ident():
+                held[1] += 1
+        if held is not None and held[2] == threading.get_ident():
+            try:
+                yield
+            finally:
+                with _HELD_GUARD:
+                    held[1] -= 1
+            return
+        descriptor = self._open()
+        try:
+            self._acquire(descriptor, lock_timeout(self.timeout if timeout is None else timeout))
+            entry = [descriptor, 1, threading.get_ident()]
+            with _HELD_GUARD:
+                _HELD[key] = entry
+            try:
+                since = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+                text = json.dumps({"pid": os.getpid(), "command": command or _command_line(),
+                                   "since": since, "host": socket.gethostname()}).encode()
+                try:
+                    os.ftruncate(descriptor, 0)
+                    os.pwrite(descriptor, text, 0)
+                except OSError:  # who holds it is a courtesy: a full disk must not stop a write
+                    pass
+                yield
+            finally:
+                with _HELD_GUARD:
+                    _HELD.pop(key, None)
+                try:
+                    os.ftruncate(descriptor, 0)
+                except OSError:
+                    pass
+                fcntl.flock(descriptor, fcntl.LOCK_UN)
+        finally:
+            os.close(descriptor)
+
+    def _open(self) -> int:
+        try:
+            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as error:
+            if error.errno in _WRITE_REFUSED or error.errno == errno.ENOENT:
+                raise StoreReadOnlyError(self.root, (
+                    f"the store {self.root} is read-only or missing ({error.strerror}: {self.path}); "
+                    "this command writes the store: make it writable, or give --store a folder "
+                    "you can write")) from error
+            raise
+
+    def _acquire(self, descriptor: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        pause = 0.01
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    break
+                time.sleep(min(pause, max(deadline - time.monotonic(), 0)))
+                pause = min(pause * 2, 0.2)
+        holder = self.holder()
+        who = (f"pid {holder.get('pid')} ({holder.get('command')!r} on {holder.get('host')}) since "
+               f"{holder.get('since')}") if holder else "another process (it wrote nothing into the lock file)"
+        raise StoreLockedError(self.root, (
+            f"the store {self.root} is being written by {who}; waited {timeout:g} s for its lock "
+            f"{self.path}. Run the command again when that one has finished, or wait longer with "
+            f"{LOCK_TIMEOUT_VARIABLE}=<seconds>"), holder)
+
+
+# -- the catalog ----------------------------------------------------------------------------
+# How long a reader waits for a writer to finish with catalog.duckdb before it reads the run
+# folders directly, and how long a writer waits for readers to let go of it.
+READER_WAIT = 2.0
+WRITER_WAIT = 5.0
+
+
+def _is_lock_error(error: BaseException) -> bool:
+    return "lock" in str(error).lower()
+
+
+def _is_read_only_error(error: BaseException) -> bool:
+    text = str(error).lower()
+    return "read-only" in text or "permission denied" in text or "read only" in text
+
+
+def run_folder_problem(folder: Path) -> str | None:
+    """Why ``folder`` (a folder under ``runs/``) is not a usable run, or None when it is.
+
+    Only what a ``stat`` tells is checked (the record, ``run.json`` and the row provenance
+    must be there); whether the record parses is checked when the run is indexed.
+    """
+    if not (folder / RECORD_FILE).is_file():
+        return f"it has no {RECORD_FILE} (it was not registered by lester, or the file was deleted)"
+    if not (folder / "run.json").is_file():
+        return "its run.json is missing"
+    if not (folder / "row_provenance").is_dir() and not (folder / "row_provenance.parquet").is_file():
+        return "its row_provenance/ is missing"
+    return None
+
+
+def _read_record(folder: Path) -> dict[str, Any]:
+    try:
+        payload = json.loads((folder / RECORD_FILE).read_text())
+    except (OSError, ValueError) as error:
+        raise CatalogError(f"{folder / RECORD_FILE}: unreadable run record ({error})") from error
+    if not isinstance(payload, dict) or not isinstance(payload.get("run"), dict):
+        raise CatalogError(f"{folder / RECORD_FILE}: not a run record (no 'run' entry)")
+    return payload
+
+
 class Catalog:
     """The catalog database ``<store>/catalog.duckdb``; opened per call, never held open,
     so that several processes can take turns on one store.
 
+    Readers open it read-only, which any number of processes can do at once. When it lags
+    behind the run folders (a run was registered since), the reader brings it up to date
+    under the store's writer lock (:class:`StoreLock`) if it can get that at once, and
+    otherwise, or when a writer holds the database, or when it is damaged or cannot be
+    written, answers from the run folders directly (an in-memory index): the folders are
+    the truth, the database is only an index. A damaged database is rebuilt, with a warning.
+
+    Folders are stored relative to the store (``runs/<run_id>``), so that a store opened by
+    an absolute path from anywhere, or copied elsewhere, works; queries see ``runs.folder``
+    as the absolute path of the folder in the store that was opened.
+
     ``runs_dir`` is the folder of run folders the catalog indexes (default: ``runs`` beside
-    the database).
+    the database); ``lock`` the store's writer lock (default: ``lock`` beside the database).
     """
 
-    def __init__(self, path: str | Path, runs_dir: str | Path | None = None):
+    def __init__(self, path: str | Path, runs_dir: str | Path | None = None, lock: StoreLock | None = None):
         self.path = Path(path)
-        self.runs_dir = Path(runs_dir) if runs_dir is not None else self.path.parent / "runs"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.root = self.path.parent
+        self.runs_dir = Path(runs_dir) if runs_dir is not None else self.root / "runs"
+        self.lock = lock or StoreLock(self.root)
 
+    # -- opening ----------------------------------------------------------------------------
     def _connect(self) -> duckdb.DuckDBPyConnection:
-        con = duckdb.connect(str(self.path))
+        on_disk = self._scan()
+        con, damaged = self._open_read_only(READER_WAIT)
+        if con is not None:
+            if self._current(con, on_disk):
+                return self._with_views(con)
+            con.close()
+        if self._sync_locked(on_disk, lock_wait=0.0, open_wait=1.0):
+            con, damaged = self._open_read_only(READER_WAIT)
+            if con is not None:
+                if self._current(con, on_disk):
+                    return self._with_views(con)
+                con.close()
+        if damaged is not None:
+            _warn(f"{self.path} is damaged ({damaged}) and could not be rebuilt now (the store is "
+                  "read-only or busy); answering from the run folders. Any lester command run with "
+                  "write access to the store rebuilds it (e.g. `lester runs --store "
+                  f"{self.root}`)")
+        return self._in_memory(on_disk)
+
+    def _scan(self) -> dict[str, Path]:
+        """The usable run folders, by run id; damaged ones are skipped with a warning."""
+        found: dict[str, Path] = {}
+        if not self.runs_dir.is_dir():
+            return found
+        for entry in os.scandir(self.runs_dir):
+            # staging folders (and anything hidden) start with a dot
+            if entry.name.startswith(".") or not entry.is_dir():
+                continue
+            folder = Path(entry.path)
+            problem = run_folder_problem(folder)
+            if problem is not None:
+                _warn(f"skipping run folder {folder}: {problem}; remove the folder, or restore "
+                      "the file from a backup")
+                continue
+            found[entry.name] = folder
+        return found
+
+    def _current(self, con: duckdb.DuckDBPyConnection, on_disk: dict[str, Path]) -> bool:
+        """Whether the index holds exactly the usable runs on disk (a new run whose record
+        does not parse is dropped from ``on_disk`` with a warning, so that it is not retried
+        on every open)."""
         try:
-            for name, columns in TABLES.items():
-                body = ", ".join(f"{_quote(c)} {t}" for c, t in columns)
-                con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({body})")
-            self._sync(con)
+            known = {run_id for (run_id,) in con.execute("SELECT run_id FROM runs").fetchall()}
+        except duckdb.Error:  # a database without tables yet
+            return False
+        for run_id in sorted(set(on_disk) - known):
+            try:
+                _read_record(on_disk[run_id])
+            except CatalogError as error:
+                _warn(f"skipping run folder {on_disk.pop(run_id)}: {error}")
+        return known == set(on_disk)
+
+    def _open_read_only(self, wait: float) -> tuple[duckdb.DuckDBPyConnection | None, str | None]:
+        """A read-only connection, waiting up to ``wait`` s for a writer to let go; None when
+        there is no database, it stays locked, or it is damaged (then the error's text)."""
+        deadline = time.monotonic() + wait
+        pause = 0.01
+        while True:
+            if not self.path.exists():
+                return None, None
+            try:
+                return duckdb.connect(str(self.path), read_only=True), None
+            except duckdb.Error as error:
+                if not _is_lock_error(error):
+                    return None, str(error)
+                if time.monotonic() >= deadline:
+                    return None, None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
+
+    def _open_writable(self, wait: float) -> duckdb.DuckDBPyConnection | None:
+        """A read-write connection (the caller holds the writer lock), waiting up to ``wait``
+        s for readers to let go; a damaged database is replaced by an empty one, which the
+        sync then fills from the run folders. None when it cannot be had in time or the
+        store cannot be written."""
+        deadline = time.monotonic() + wait
+        pause = 0.01
+        rebuilt = False
+        while True:
+            try:
+                con = duckdb.connect(str(self.path))
+                if rebuilt:
+                    _warn(f"{self.path} was damaged ({rebuilt}); rebuilt it from the run folders")
+                return con
+            except duckdb.Error as error:
+                if _is_read_only_error(error):
+                    return None
+                if not _is_lock_error(error):
+                    if rebuilt:  # it failed on a fresh file too: not the file's fault
+                        raise CatalogError(f"{self.path}: cannot be created ({error})") from error
+                    # only an index over the run folders: nothing is lost by starting afresh
+                    for stale in (self.path, self.path.with_name(self.path.name + ".wal")):
+                        stale.unlink(missing_ok=True)
+                    rebuilt = str(error).splitlines()[0]
+                    continue
+                if time.monotonic() >= deadline:
+                    return None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
+
+    def _sync_locked(self, on_disk: dict[str, Path], lock_wait: float, open_wait: float) -> bool:
+        """Bring the database up to date under the writer lock; False when that was not
+        possible now (lock or database busy, store read-only, disk full): the run folders
+        stay the truth, and the next command tries again."""
+        try:
+            with self.lock.hold(command=f"{_command_line()} (catalog sync)", timeout=lock_wait):
+                con = self._open_writable(open_wait)
+                if con is None:
+                    return False
+                with con:
+                    self._create_tables(con)
+                    self._sync(con, on_disk)
+                return True
+        except (StoreLockedError, StoreReadOnlyError):
+            return False
+        except (OSError, duckdb.IOException) as error:
+            _warn(f"could not update {self.path} ({error}); answering from the run folders")
+            return False
+
+    def _in_memory(self, on_disk: dict[str, Path]) -> duckdb.DuckDBPyConnection:
+        con = duckdb.connect(":memory:")
+        try:
+            self._create_tables(con)
+            self._sync(con, on_disk)
+        except BaseException:
+            con.close()
+            raise
+        return self._with_views(con)
+
+    @staticmethod
+    def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
+        for name, columns in TABLES.items():
+            body = ", ".join(f"{_quote(c)} {t}" for c, t in columns)
+            con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({body})")
+
+    def _with_views(self, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+        """Temporary views (a read-only connection may create them): ``runs`` with absolute
+        folders of this store, whatever the database holds, and ``row_provenance`` over the
+        run folders' Parquet files."""
+        try:
+            runs_dir = self.runs_dir.resolve()
+            (database,) = con.execute("SELECT current_database()").fetchone()
+            prefix = _sql_string(str(runs_dir) + os.sep)
+            con.execute(f"CREATE OR REPLACE TEMP VIEW runs AS SELECT * REPLACE ('{prefix}' || run_id AS folder) "
+                        f"FROM {_quote(database)}.main.runs")
             select = ", ".join(f"CAST({_quote(c)} AS {t}) AS {_quote(c)}" for c, t in ROW_PROVENANCE)
-            files = [str(self.runs_dir / run_id / "row_provenance.parquet") for (run_id,) in
+            files = [str(runs_dir / run_id / "row_provenance.parquet") for (run_id,) in
                      con.execute("SELECT run_id FROM runs ORDER BY run_id").fetchall()]
             files = [f for f in files if os.path.exists(f)]  # runs stored before row chunks
             bodies = []
@@ -183,10 +533,11 @@ class Catalog:
                 listed = ", ".join(f"'{_sql_string(f)}'" for f in files)
                 bodies.append(f"SELECT {select} FROM read_parquet([{listed}], union_by_name=true)")
             chunks = con.execute("SELECT run_id, split, part FROM row_chunks ORDER BY ALL").fetchall()
-            if chunks:
-                prefix = _sql_string(str(self.runs_dir) + os.sep)
-                listed = ", ".join(
-                    f"'{_sql_string(chunk_provenance_path(self.runs_dir / r, s, p))}'" for r, s, p in chunks)
+            # a chunk file deleted by hand would fail every query; its rows are just not there
+            paths = [str(chunk_provenance_path(runs_dir / r, s, p)) for r, s, p in chunks]
+            paths = [p for p in paths if os.path.exists(p)]
+            if paths:
+                listed = ", ".join(f"'{_sql_string(p)}'" for p in paths)
                 bodies.append(
                     "SELECT CAST(c.run_id AS VARCHAR) AS run_id, CAST(c.split AS VARCHAR) AS split, "
                     "CAST(c.first_row + p.row AS BIGINT) AS row, CAST(p.source AS VARCHAR) AS source, "
@@ -205,27 +556,39 @@ class Catalog:
             raise
         return con
 
-    def sync(self) -> None:
-        """Bring the database up to date with the run folders (done on every open)."""
-        with self._connect():
-            pass
+    def sync(self, wait: float | None = None) -> bool:
+        """Bring the database up to date with the run folders, under the store's writer lock.
 
-    def _sync(self, con: duckdb.DuckDBPyConnection) -> None:
-        # Registered runs are the folders with a record; staging folders start with a dot.
-        on_disk = {
-            entry.name for entry in os.scandir(self.runs_dir)
-            if entry.is_dir() and not entry.name.startswith(".")
-            and os.path.exists(os.path.join(entry.path, RECORD_FILE))
-        } if self.runs_dir.is_dir() else set()
-        known = {run_id for (run_id,) in con.execute("SELECT run_id FROM runs").fetchall()}
-        added, removed = sorted(on_disk - known), sorted(known - on_disk)
+        Queries do this themselves when they can (and answer from the run folders when they
+        cannot), so calling it is never needed for correct answers; it keeps
+        ``catalog.duckdb`` current for tools that read the file directly.
+
+        Parameters
+        ----------
+        wait : float, optional
+            Seconds to wait for the lock and for readers to let go of the database (default
+            :data:`WRITER_WAIT`).
+
+        Returns
+        -------
+        bool
+            Whether the database is now up to date; False when it was busy or the store is
+            read-only (nothing is lost: the next command that can, catches up).
+        """
+        wait = WRITER_WAIT if wait is None else wait
+        return self._sync_locked(self._scan(), lock_wait=wait, open_wait=wait)
+
+    def _sync(self, con: duckdb.DuckDBPyConnection, on_disk: dict[str, Path] | None = None) -> None:
+        on_disk = self._scan() if on_disk is None else on_disk
+        known = {run_id for (run_id,) in con.execute("SELECT run_id FROM main.runs").fetchall()}
+        added, removed = sorted(set(on_disk) - known), sorted(known - set(on_disk))
         if not added and not removed:
             return
         con.execute("BEGIN TRANSACTION")
         try:
-            for run_id in removed:  # a run folder deleted by hand leaves the index too
+            for run_id in removed:  # a run folder deleted (or damaged) by hand leaves the index
                 for name in ("runs", *RUN_TABLES):
-                    con.execute(f"DELETE FROM {name} WHERE run_id = ?", [run_id])
+                    con.execute(f"DELETE FROM main.{name} WHERE run_id = ?", [run_id])
             for run_id in added:
                 self._insert_run(con, run_id)
             con.execute("COMMIT")
@@ -236,23 +599,26 @@ class Catalog:
     def _insert_run(self, con: duckdb.DuckDBPyConnection, run_id: str) -> None:
         folder = self.runs_dir / run_id
         try:
-            payload = json.loads((folder / RECORD_FILE).read_text())
-        except (OSError, ValueError) as error:
-            raise CatalogError(f"{folder / RECORD_FILE}: unreadable run record ({error})") from error
-        run = {**payload["run"], "run_id": run_id, "folder": str(folder)}
+            payload = _read_record(folder)
+        except CatalogError as error:
+            _warn(f"skipping run folder {folder}: {error}")
+            return
+        # relative to the store: a store opened from elsewhere, or copied, stays valid
+        relative = Path(os.path.relpath(folder, self.root)).as_posix()
+        run = {**payload["run"], "run_id": run_id, "folder": relative}
         columns = [c for c, _ in TABLES["runs"]]
         run["config"] = json.dumps(run.get("config") or {})
-        con.execute(f"INSERT INTO runs VALUES ({', '.join('?' * len(columns))})",
+        con.execute(f"INSERT INTO main.runs VALUES ({', '.join('?' * len(columns))})",
                     [run.get(c) for c in columns])
         for name, rows in payload.get("tables", {}).items():
-            if rows:
+            if rows and name in TABLES:
                 width = len(TABLES[name])
-                con.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * width)})",
+                con.executemany(f"INSERT INTO main.{name} VALUES ({', '.join('?' * width)})",
                                 [[run_id, *row] for row in rows])
         for entry in payload.get("audit", []):
             entry = {**entry, "request": json.dumps(entry.get("request"))}
             columns = [c for c, _ in TABLES["audit_log"]]
-            con.execute(f"INSERT INTO audit_log VALUES ({', '.join('?' * len(columns))})",
+            con.execute(f"INSERT INTO main.audit_log VALUES ({', '.join('?' * len(columns))})",
                         [entry.get(c) for c in columns])
 
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> pd.DataFrame:

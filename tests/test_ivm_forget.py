@@ -185,8 +185,9 @@ def test_forget_by_predicate_keeps_the_literal_out_of_the_audit_log(workdir):
 def test_requests_that_match_nothing_say_so(workdir):
     _run(workdir)
     store = workdir / ".lester"
-    report = forget("customers", [987654], store=store)
-    assert report.changes == [] and report.message == "nothing to forget: no stored row derives from customers ids ['987654']"
+    # an id the source does not have is an error (issue 14: it used to report "nothing to forget")
+    with pytest.raises(RequestError, match="1 of the 1 ids given are no id of customers"):
+        forget("customers", [987654], store=store)
     report = forget("customers", where="country = 'XX'", store=store)
     assert report.message == "nothing to forget: the predicate matched no row of customers"
     report = redact("mails", "mail_subject", "mail_id = 1001", "[x]", store=store)

@@ -242,6 +242,8 @@ def test_forget_and_redact_on_a_dataprep_only_run(workdir):
     prepared = pd.concat([pd.read_parquet(new / "train.parquet"), pd.read_parquet(new / "test.parquet")])
     assert who not in set(prepared["customer_id"]) and len(prepared) < len(old.train) + len(old.test)
     assert new_id not in set(lt.trace("customers", who, store=store)["run_id"])
+    kept = str(pd.read_parquet(new / "train.parquet")["customer_id"].iloc[0])
+    assert new_id in set(lt.trace("customers", kept, store=store)["run_id"])
     assert report.changes[0].strategy == "no model"
     redacted = redact("mails", "mail_text", "mail_text LIKE '%4111%'", "[redacted]", store=store)
     (newer,) = redacted.new_runs

@@ -8,6 +8,7 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,13 +39,21 @@ from lester.ivm.versions import (
     SPLITS,
     SplitDelta,
     StoredRun,
+    VersionError,
+    _arrow_rows,
+    _keep_mask,
+    _link_or_copy,
+    _provenance_of,
     build_version,
     row_keys,
     write_version,
 )
+from lester.pipeline.catalog import chunk_provenance_path, write_provenance_chunk
 from lester.pipeline.config import RunConfig
 from lester.pipeline.split import split_mask
-from lester.pipeline.store import ArtifactStore
+from lester.pipeline.store import ArtifactStore, part_name, save_json, save_row_ids, save_rows_part
+
+NO_MODEL = "no model"  # the strategy of a data-preparation run's versions: nothing to update
 
 
 @dataclass
@@ -339,9 +348,10 @@ def _maintain_run(
     seconds = {"resolve": resolve_seconds}
     change = SourceChange(action, source, sorted(candidate.ids), column, value)
     metrics_before = stored.info.get("metrics", {}).get("test", {})
+    prepared_only = _prepared_only(stored)
     if dry_run:
         return RunChange(stored.run_id, None, {s: len(r) for s, r in candidate.rows.items()},
-                         {s: 0 for s in SPLITS}, strategy_for(stored.model), None,
+                         {s: 0 for s in SPLITS}, NO_MODEL if prepared_only else strategy_for(stored.model), None,
                          "dry run: nothing written", "not run", seconds, metrics_before, {})
     t0 = time.perf_counter()
     deltas, how = _row_deltas(stored, candidate, source, change, cache)
@@ -350,6 +360,17 @@ def _maintain_run(
         return RunChange(stored.run_id, None, {s: 0 for s in SPLITS}, {s: 0 for s in SPLITS}, "unchanged",
                          True, f"every re-derived row equals the stored one: the run already reflects this {action}",
                          how, seconds, metrics_before, metrics_before)
+    if prepared_only:
+        t0 = time.perf_counter()
+        new_id = _write_prepared_version(artifacts, stored, deltas, action=action, request=private_request(request),
+                                         started=started, how=how, changes=[*lineage_changes(stored), change])
+        seconds["write"] = time.perf_counter() - t0
+        seconds["total"] = time.perf_counter() - started
+        notes = ["the run has no model: verify has nothing to compare"] if verify else []
+        return RunChange(stored.run_id, new_id, {s: len(d.removed) for s, d in deltas.items()},
+                         {s: d.n_added for s, d in deltas.items()}, NO_MODEL, True,
+                         "prepared rows and provenance updated; the run has no model", how, seconds, {}, {},
+                         notes=notes)
     version = build_version(stored, deltas)
     seconds.update(version.seconds)
     t0 = time.perf_counter()
@@ -375,6 +396,135 @@ def _maintain_run(
             retrained=retrained, retrain_seconds=retrain_seconds, X_test=version.matrix("test"),
         )
     return result
+
+
+def _prepared_only(stored: StoredRun) -> bool:
+    """Whether ``stored`` is a data-preparation run (no model: its pipeline has no
+    ``make_model``), whose versions have rows and provenance to update and nothing else."""
+    if (stored.folder / "model.pkl").exists():
+        return False
+    if (stored.folder / "encoder.pkl").exists() or (stored.folder / "y_train.npy").exists():
+        # features or labels without a model: the prepared-rows version would drop them
+        raise VersionError(
+            f"run {stored.run_id} has {'features' if (stored.folder / 'encoder.pkl').exists() else 'labels'} "
+            "but no model; forget and redact maintain runs with a model, or data-preparation runs "
+            "(no encode_features, extract_label or make_model): run the pipeline again without the rows")
+    if not stored.chunked:
+        raise VersionError(f"run {stored.run_id} was stored before row chunks were recorded; run its pipeline "
+                           "again to maintain it")
+    return True
+
+
+def _write_prepared_version(
+    artifacts: ArtifactStore,
+    stored: StoredRun,
+    deltas: dict[str, SplitDelta],
+    *,
+    action: str,
+    request: dict[str, Any],
+    started: float,
+    how: str,
+    changes: list[SourceChange],
+) -> str:
+    """Register a new version of a data-preparation run: its prepared rows, row ids and
+    provenance without the removed rows and with the re-derived ones, with its audit entry in
+    the same atomic step. Unchanged chunks are hard-linked from the parent, as
+    :func:`lester.ivm.versions.write_version` does for runs with a model."""
+    import uuid
+    from datetime import datetime, timezone
+
+    import pyarrow as pa
+
+    created = datetime.now(timezone.utc).replace(tzinfo=None)
+    run_id = f"{created:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+    prov = stored.provenance_columns
+    plans: dict[str, list[tuple[str, int, pa.Table | None, pa.Table | None]]] = {}
+    row_ids: dict[str, np.ndarray | None] = {}
+    for split in SPLITS:
+        delta = deltas.get(split) or SplitDelta()
+        removed = np.unique(np.asarray(delta.removed, dtype=np.int64))
+        parts = stored.chunks(split)
+        starts = np.cumsum([0] + [n for _, n in parts])
+        chunks: list[tuple[str, int, pa.Table | None, pa.Table | None]] = []
+        for i, (part, size) in enumerate(parts):
+            inside = removed[(removed >= starts[i]) & (removed < starts[i + 1])] - starts[i]
+            if not len(inside):
+                chunks.append((part, size, None, None))  # shared with the parent
+                continue
+            keep = _keep_mask(size, inside)
+            rows = stored.row_part(split, part).filter(pa.array(keep))
+            provenance = stored.provenance_part(split, part)
+            at = provenance.column("row").to_numpy()
+            provenance = provenance.filter(pa.array(keep[at]))
+            at = at[keep[at]]
+            provenance = provenance.set_column(provenance.schema.get_field_index("row"), "row",
+                                               pa.array(at - np.searchsorted(inside, at), pa.int64()))
+            if rows.num_rows:  # a chunk left empty is dropped
+                chunks.append((part, rows.num_rows, rows, provenance))
+        ids = stored.row_ids(split)
+        total = int(starts[-1])
+        row_ids[split] = ids[_keep_mask(total, removed)] if ids is not None else None
+        schema = stored.row_part(split, parts[0][0]).schema
+        if delta.n_added:
+            numbers = [int(p.rsplit("-", 1)[1]) for p, *_ in chunks]
+            chunks.append((part_name(max(numbers, default=-1) + 1), delta.n_added, _arrow_rows(delta.added, schema),
+                           _provenance_of(delta.added, split, 0, stored.run_id, prov)))
+            if row_ids[split] is not None:
+                added = np.column_stack([delta.added[c].to_numpy() for c in prov])
+                like = row_ids[split]
+                added = added.astype(like.dtype) if like.dtype.kind in "iu" else added.astype(str)
+                row_ids[split] = np.concatenate([like, added])
+        if not chunks:  # every row of the split went: one empty chunk keeps its columns
+            chunks.append((part_name(0), 0, schema.empty_table(),
+                           pa.table({"row": pa.array([], pa.int64()), "source": pa.array([], pa.string()),
+                                     "source_id": pa.array([], pa.string())})))
+        plans[split] = chunks
+    manifest = {split: [[part, size] for part, size, *_ in plans[split]] for split in SPLITS}
+    rows_removed = int(sum(len(d.removed) for d in deltas.values()))
+    rows_added = int(sum(d.n_added for d in deltas.values()))
+
+    def write(folder: Path) -> dict[str, str]:
+        (folder / "row_provenance").mkdir()
+        for split in SPLITS:
+            (folder / f"{split}.parquet").mkdir()
+            for part, _, rows, provenance in plans[split]:
+                if rows is None:  # unchanged: share the parent's immutable files
+                    _link_or_copy(stored.folder / f"{split}.parquet" / f"{part}.parquet",
+                                  folder / f"{split}.parquet" / f"{part}.parquet")
+                    _link_or_copy(chunk_provenance_path(stored.folder, split, part),
+                                  chunk_provenance_path(folder, split, part))
+                else:
+                    save_rows_part(folder, split, part, rows)
+                    write_provenance_chunk(folder, split, part, provenance)
+            if row_ids[split] is not None:
+                save_row_ids(folder, split, row_ids[split])
+        _link_or_copy(stored.folder / "config.toml", folder / "config.toml")
+        save_json(folder / "run.json", {
+            **stored.info, "run_id": run_id, "metrics": {}, "parent_run": stored.run_id, "chunks": manifest,
+            "derived_by": {"action": action, "request": request, "strategy": NO_MODEL,
+                           "detail": "the run has no model", "rows_removed": rows_removed,
+                           "rows_added": rows_added, "dataprep": how},
+            "ivm_changes": [c.as_dict() for c in changes],
+        })
+        return {}
+
+    seconds = time.perf_counter() - started
+    record = {**stored.record["run"], "run_id": run_id, "created": created, "parent_run": stored.run_id,
+              "model": None, "train_rows": sum(n for _, n in manifest["train"]),
+              "test_rows": sum(n for _, n in manifest["test"]), "seconds": seconds}
+    tables = {name: stored.table(name) for name in ("sources", "column_provenance", "matrix_provenance")}
+    tables["metrics"] = []
+    tables["row_chunks"] = []
+    for split in SPLITS:
+        first = 0
+        for part, size in manifest[split]:
+            tables["row_chunks"].append({"split": split, "part": part, "first_row": first, "rows": size})
+            first += size
+    entry = {"entry_id": uuid.uuid4().hex, "created": created, "action": action, "request": request,
+             "run_id": stored.run_id, "new_run_id": run_id, "rows_removed": rows_removed,
+             "strategy": NO_MODEL, "seconds": seconds}
+    artifacts.write_run(run_id, write, record, tables, audit=[entry])
+    return run_id
 
 
 __all__ = ["MaintenanceReport", "RequestError", "RunChange", "apply_request", "lineage_changes",

@@ -4,7 +4,9 @@ For tests only. Each scripted reply is one of:
 
 * a string: a 200 answer with that content (``finish_reason`` "stop");
 * ``Reply(content=..., status=..., delay=..., finish_reason=..., headers=...)`` for errors,
-  slow answers, truncated answers (``finish_reason="length"``) and rate limits.
+  slow answers, truncated answers (``finish_reason="length"``) and rate limits;
+* ``Reply(body=..., content_type=...)``: that body sent as it is (broken gateways, non-JSON
+  or wrongly shaped answers).
 
 The server checks the bearer key when one is expected (401 otherwise, echoing the key it got,
 as real servers partly do, so tests prove lester never leaks it) and records every request.
@@ -29,6 +31,8 @@ class Reply:
     delay: float = 0.0
     finish_reason: str = "stop"
     headers: dict[str, str] = field(default_factory=dict)
+    body: str | None = None  # sent verbatim instead of a chat-completion JSON
+    content_type: str = "application/json"
 
 
 class OpenAIServer:
@@ -63,7 +67,9 @@ class OpenAIServer:
                         reply = Reply(status=500, content="the scripted replies are used up")
                 if reply.delay:
                     time.sleep(reply.delay)
-                if reply.status == 200:
+                if reply.body is not None:
+                    payload = None
+                elif reply.status == 200:
                     payload = {
                         "id": f"chatcmpl-{len(owner.requests)}", "object": "chat.completion",
                         "created": int(time.time()), "model": body.get("model", "test-model"),
@@ -75,10 +81,10 @@ class OpenAIServer:
                     }
                 else:
                     payload = {"error": {"message": reply.content, "type": "test", "code": reply.status}}
-                data = json.dumps(payload).encode()
+                data = reply.body.encode() if payload is None else json.dumps(payload).encode()
                 try:
                     self.send_response(reply.status)
-                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Type", reply.content_type)
                     self.send_header("Content-Length", str(len(data)))
                     for name, value in reply.headers.items():
                         self.send_header(name, value)

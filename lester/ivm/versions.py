@@ -94,7 +94,16 @@ class StoredRun:
 
     @cached_property
     def info(self) -> dict[str, Any]:
-        return json.loads((self.folder / "run.json").read_text())
+        path = self.folder / "run.json"
+        try:
+            return json.loads(path.read_text())
+        except FileNotFoundError as error:
+            raise VersionError(f"{path} is missing: the run folder {self.folder} is damaged, and "
+                               "no version can be built from it; run the pipeline again (`lester run`) "
+                               "to store a whole run") from error
+        except (OSError, ValueError) as error:
+            raise VersionError(f"{path}: unreadable ({error}); the run folder {self.folder} is "
+                               "damaged; run the pipeline again (`lester run`)") from error
 
     @property
     def data_columns(self) -> list[str]:
@@ -495,7 +504,33 @@ def _build_version(parent: StoredRun, deltas: Mapping[str, SplitDelta], definiti
     return NewVersion(parent, deltas, chunks, y, row_ids, np.asarray(predictions), update, metrics, seconds)
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        Path(os.path.realpath(path)).relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+def _store_of(path: Path) -> Path | None:
+    """The real path of the store whose ``runs/<folder>`` holds ``path``, if any."""
+    for folder in Path(os.path.realpath(path)).parents:
+        if folder.parent.name == "runs":
+            return folder.parent.parent
+    return None
+
+
+def _link_or_copy(source: Path, target: Path, store_root: Path | None = None) -> None:
+    """Hard-link ``source`` to ``target`` when both lie in ``store_root`` (the real path of
+    the store being written), else copy: a link into another store (the one a store was
+    copied from, say) would tie the two, and a later change there would reach this one.
+    Without ``store_root``, the store is the one whose run (or staging) folder holds
+    ``target``."""
+    if store_root is None:
+        store_root = _store_of(target)
+    if store_root is not None and not _inside(source, store_root):
+        shutil.copy2(source, target)
+        return
     try:
         os.link(source, target)
     except OSError:  # another file system, or links not allowed
@@ -520,6 +555,10 @@ def write_version(
     rows_removed = int(sum(len(d.removed) for d in version.deltas.values()))
     rows_added = int(sum(d.n_added for d in version.deltas.values()))
     manifest = {split: [[c.part, c.size] for c in version.chunks[split]] for split in SPLITS}
+    store_root = Path(os.path.realpath(store.root))
+
+    def link(source: Path, target: Path) -> None:
+        _link_or_copy(source, target, store_root)
 
     def write(folder: Path) -> dict[str, str]:
         (folder / "row_provenance").mkdir()
@@ -529,7 +568,7 @@ def write_version(
             for chunk in version.chunks[split]:
                 if chunk.link is not None:  # unchanged: share the parent's immutable files
                     for source in parent.part_files(split, chunk.link):
-                        _link_or_copy(source, folder / source.relative_to(parent.folder))
+                        link(source, folder / source.relative_to(parent.folder))
 
             def save(chunk: Chunk, split: str = split) -> None:
                 save_rows_part(folder, split, chunk.part, chunk.rows)
@@ -538,14 +577,14 @@ def write_version(
 
             _in_parallel(save, [c for c in version.chunks[split] if c.link is None])
             if version.deltas[split].empty:
-                _link_or_copy(parent.folder / f"y_{split}.npy", folder / f"y_{split}.npy")
+                link(parent.folder / f"y_{split}.npy", folder / f"y_{split}.npy")
             else:
                 np.save(folder / f"y_{split}.npy", version.y[split], allow_pickle=False)
             if version.row_ids[split] is not None:
                 save_row_ids(folder, split, version.row_ids[split])
         np.save(folder / "predictions.npy", version.predictions, allow_pickle=False)
         for name in ("encoder.pkl", "config.toml"):
-            _link_or_copy(parent.folder / name, folder / name)
+            link(parent.folder / name, folder / name)
         # A linked pickle keeps the digest its parent recorded, not one computed now: signing
         # the file as it is would vouch for whatever someone put into the parent's folder. The
         # encoder is checked even when it was never loaded, so that no version passes on a
@@ -553,7 +592,7 @@ def write_version(
         digests = {"encoder.pkl": recorded_digest(parent.record, "encoder.pkl")}
         check_pickle(parent.folder / "encoder.pkl", digests["encoder.pkl"], run_pickle_key(parent.folder))
         if version.update.model is parent.model:
-            _link_or_copy(parent.folder / "model.pkl", folder / "model.pkl")
+            link(parent.folder / "model.pkl", folder / "model.pkl")
             digests["model.pkl"] = recorded_digest(parent.record, "model.pkl")
         else:
             digests["model.pkl"] = save_pickle(folder / "model.pkl", version.update.model)

@@ -7,17 +7,29 @@ from typing import Any
 
 import pandas as pd
 
-from lester.pipeline.store import ArtifactStore
+from lester.pipeline.store import open_store
 
 
 def runs(store: str | os.PathLike = ".lester") -> pd.DataFrame:
-    """Every stored run, newest first, with its headline test metrics."""
-    return ArtifactStore(store).catalog.runs()
+    """Every stored run, newest first, with its headline test metrics.
+
+    Raises
+    ------
+    StoreNotFoundError
+        ``store`` holds no lester store (nothing is created).
+    """
+    return open_store(store, create=False).catalog.runs()
 
 
 def show(run_id: str, store: str | os.PathLike = ".lester") -> dict[str, Any]:
-    """One run's record (``run_id`` may be a unique prefix), with its sources and metrics."""
-    return ArtifactStore(store).catalog.run(run_id)
+    """One run's record (``run_id`` may be a unique prefix), with its sources and metrics.
+
+    Raises
+    ------
+    StoreNotFoundError
+        ``store`` holds no lester store (nothing is created).
+    """
+    return open_store(store, create=False).catalog.run(run_id)
 
 
 def trace(
@@ -38,9 +50,11 @@ def trace(
     Example:
         >>> lt.trace("customers", 17)                       # doctest: +SKIP
                        run_id  split  row               model  folder
-        0  20261123-101500-ab12cd  train   41  LogisticRegression  .lester/runs/...
+        0  20261123-101500-ab12cd  train   41  LogisticRegression  /home/.../.lester/runs/...
+
+    A store that does not exist is a ``StoreNotFoundError`` (nothing is created).
     """
-    catalog = ArtifactStore(store).catalog
+    catalog = open_store(store, create=False).catalog
     if source is not None and id is not None:
         return catalog.trace_source_row(source, id)
     if run is not None and (train_row is None) != (test_row is None):

@@ -44,6 +44,8 @@ out of scope. Pickles stored before signing have no digest and are refused, unle
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import hmac
 import json
@@ -51,6 +53,7 @@ import os
 import pickle
 import secrets
 import shutil
+import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -63,21 +66,209 @@ import pyarrow.compute
 import pyarrow.parquet as pq
 import scipy.sparse as sp
 
-from lester.errors import LesterError
-from lester.pipeline.catalog import Catalog, write_record, write_row_provenance
+from lester.errors import (
+    LesterError,
+    StoreError,
+    StoreFullError,
+    StoreLockedError,
+    StoreNotFoundError,
+    StoreReadOnlyError,
+)
+from lester.pipeline.catalog import (
+    Catalog,
+    StoreLock,
+    StoreWarning,
+    _command_line,
+    write_record,
+    write_row_provenance,
+)
+
+# StoreError, StoreLockedError and StoreWarning are imported here too so that callers find
+# every store error beside the store.
+_REEXPORTED = (StoreError, StoreLockedError, StoreWarning)
+
+
+# When this process started (near enough: when lester's store was first imported). Staging
+# folders and partial files older than this cannot be this process's, and unless another
+# process holds them locked, nobody is writing them any more.
+PROCESS_STARTED = time.time()
+GITIGNORE = "*\n"
+FSYNC_VARIABLE = "LESTER_FSYNC"
+NO_STORE_HINT = "runs are stored by `lester run` in ./.lester by default"
+
+
+def _store_write_error(error: OSError, root: Path) -> OSError:
+    """A store error that says what happened and what to do, for an ``OSError`` met while
+    writing the store; other errors are returned as they are."""
+    where = error.filename or root
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StoreFullError(root, (
+            f"no space left on the device of the store {root} (writing {where}): nothing was "
+            "registered and the partial run was removed; free some space (or give --store a "
+            "folder on another disk) and run the command again"))
+    if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return StoreReadOnlyError(root, (
+            f"the store {root} is read-only ({error.strerror}: {where}); this command writes the "
+            "store: make it writable, or give --store a folder you can write"))
+    return error
+
+
+def _fsync_enabled() -> bool:
+    return os.environ.get(FSYNC_VARIABLE, "1").strip().lower() not in ("0", "false", "no")
+
+
+def _fsync_path(path: str | os.PathLike, directory: bool = False) -> None:
+    flags = os.O_RDONLY | (os.O_DIRECTORY if directory else 0)
+    descriptor = os.open(path, flags)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def fsync_tree(folder: Path) -> None:
+    """Flush every file and folder under ``folder`` (the folder itself last) to the disk, so
+    that the rename that registers a run never makes a folder whose files a crash can lose.
+    ``LESTER_FSYNC=0`` turns this off (for throwaway stores on slow disks)."""
+    if not _fsync_enabled():
+        return
+    for top, folders, files in os.walk(folder, topdown=False):
+        for name in files:
+            _fsync_path(os.path.join(top, name))
+        for name in folders:
+            _fsync_path(os.path.join(top, name), directory=True)
+    _fsync_path(folder, directory=True)
+
+
+def _try_lock(descriptor: int) -> bool:
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
 
 
 class ArtifactStore:
-    """A folder (default ``.lester``) of run folders, a stage cache, ``catalog.duckdb`` and
-    the key its pickles are signed with (``keys/pickle.key``, created with the store)."""
+    """A folder (default ``.lester``) of run folders, a stage cache, ``catalog.duckdb``, the
+    writer lock ``lock`` and the key its pickles are signed with (``keys/pickle.key``).
 
-    def __init__(self, root: str | os.PathLike = ".lester"):
+    Parameters
+    ----------
+    root : path
+        The store folder.
+    create : bool
+        Create the store when there is none (what commands that write do). With False (what
+        commands that only read should do) a folder without a store is a
+        :class:`~lester.errors.StoreNotFoundError` and nothing is created.
+    lock_timeout : float, optional
+        Seconds a writer waits for the store's lock (default ``$LESTER_LOCK_TIMEOUT`` or
+        30).
+
+    Opening a store whose folders can be written removes what interrupted writers left:
+    ``runs/.incomplete-*`` staging folders (which hold personal data) and the stage cache's
+    ``*.partial`` files, when they are older than this process and no process holds them.
+    A new store gets a ``.gitignore`` of ``*``: it holds personal data.
+    """
+
+    def __init__(self, root: str | os.PathLike = ".lester", *, create: bool = True,
+                 lock_timeout: float | None = None):
         self.root = Path(root)
         self.runs_dir = self.root / "runs"
         self.cache_dir = self.root / "cache"
-        self.runs_dir.mkdir(parents=True, exist_ok=True)
-        self.pickle_key = ensure_pickle_key(self.root)
-        self.catalog = Catalog(self.root / "catalog.duckdb", self.runs_dir)
+        if create:
+            self._create()
+        elif not self.runs_dir.is_dir():
+            raise StoreNotFoundError(self.root, (
+                f"no lester store at {self.root}; {NO_STORE_HINT} (give --store the folder "
+                "that holds the runs)"))
+        self._pickle_key: bytes | None = ensure_pickle_key(self.root) if create else read_pickle_key(self.root)
+        self.lock = StoreLock(self.root, timeout=lock_timeout)
+        self.catalog = Catalog(self.root / "catalog.duckdb", self.runs_dir, lock=self.lock)
+        self.clean()
+
+    def _create(self) -> None:
+        if self.runs_dir.is_dir():
+            return
+        try:
+            self.runs_dir.mkdir(parents=True, exist_ok=True)
+            gitignore = self.root / ".gitignore"
+            if not gitignore.exists():
+                gitignore.write_text(GITIGNORE)
+        except OSError as error:
+            raise _store_write_error(error, self.root) from error
+
+    @property
+    def pickle_key(self) -> bytes:
+        """The store's signing key (created when a store opened with ``create=False`` is
+        first written to)."""
+        if self._pickle_key is None:
+            self._pickle_key = ensure_pickle_key(self.root)
+        return self._pickle_key
+
+    def write_lock(self, command: str | None = None, timeout: float | None = None) -> Any:
+        """The store's writer lock, as a context manager: hold it around anything that
+        must not interleave with another writer (registering a run, a deletion that reads the
+        current versions and writes new ones).
+
+        Parameters
+        ----------
+        command : str, optional
+            What the holder is doing, shown to a writer that times out waiting (default: this
+            process's command line).
+        timeout : float, optional
+            Seconds to wait (default: the store's ``lock_timeout``).
+
+        Raises
+        ------
+        StoreLockedError
+            Another process held the lock for the whole timeout; the message names it.
+        StoreReadOnlyError
+            The store cannot be written.
+        """
+        return self.lock.hold(command=command, timeout=timeout)
+
+    def clean(self) -> list[Path]:
+        """Remove staging folders and partial cache files that interrupted writers left
+        (older than this process, and not locked by a writer still at work).
+
+        Returns
+        -------
+        list of Path
+            What was removed (nothing in a store that cannot be written).
+        """
+        removed: list[Path] = []
+        candidates: list[tuple[Path, bool]] = []
+        for folder, prefix, directory in ((self.runs_dir, ".incomplete-", True),
+                                          (self.cache_dir, None, False)):
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for entry in entries:
+                if directory and entry.name.startswith(prefix):
+                    candidates.append((Path(entry.path), True))
+                elif not directory and entry.name.endswith((".partial", ".sig-partial")):
+                    candidates.append((Path(entry.path), False))
+        for path, directory in candidates:
+            try:
+                if path.lstat().st_mtime >= PROCESS_STARTED:
+                    continue
+                descriptor = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
+            except OSError:
+                continue
+            try:
+                if not _try_lock(descriptor):  # its writer is still at work
+                    continue
+                if directory:
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+                removed.append(path)
+            except OSError:  # a read-only store keeps them; nothing else depends on it
+                pass
+            finally:
+                os.close(descriptor)
+        return removed
 
     def run_folder(self, run_id: str) -> Path:
         return self.runs_dir / run_id
@@ -91,27 +282,60 @@ class ArtifactStore:
         audit: Sequence[dict[str, Any]] = (),
     ) -> Path:
         """Write a run's files with ``write_files(folder)``, its catalog ``tables``
-        (``row_provenance`` and the small per-run tables) and ``audit`` entries, then register
-        it by renaming its folder into place: it appears whole or not at all.
+        (``row_provenance`` and the small per-run tables) and ``audit`` entries, flush them to
+        the disk, then register the run by renaming its folder into place, under the store's
+        writer lock: it appears whole or not at all.
 
         ``write_files`` returns the digests of the pickles it stored (``{"model.pkl":
         digest}``, as :func:`save_pickle` returns them), which go into the run's record; a
-        pickle without one is refused when it is loaded."""
+        pickle without one is refused when it is loaded.
+
+        Raises
+        ------
+        StoreFullError
+            The disk filled up; nothing was registered.
+        StoreReadOnlyError
+            The store cannot be written.
+        StoreLockedError
+            Another writer held the store's lock for the whole lock timeout.
+        """
         staging = self.runs_dir / f".incomplete-{run_id}"
         final = self.run_folder(run_id)
         if final.exists():
             raise FileExistsError(f"{final}: a run with this id exists already")
-        staging.mkdir(parents=True)
         try:
+            staging.mkdir(parents=True)
+            # held while the folder is written: a cleaner in another process leaves it alone
+            guard = os.open(staging, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError as error:
+            raise _store_write_error(error, self.root) from error
+        try:
+            fcntl.flock(guard, fcntl.LOCK_EX)
             digests = write_files(staging) or {}
             small = {name: table for name, table in tables.items() if name != "row_provenance"}
             if "row_provenance" in tables:
                 write_row_provenance(staging, tables["row_provenance"])
             write_record(staging, record, small, audit, digests=digests)
-            os.replace(staging, final)
+            fsync_tree(staging)
+            with self.write_lock(command=f"{_command_line()} (registering run {run_id})"):
+                if final.exists():
+                    raise FileExistsError(f"{final}: a run with this id exists already")
+                os.replace(staging, final)
+                if _fsync_enabled():
+                    _fsync_path(self.runs_dir, directory=True)
+                # the index is a convenience: readers answer from the folders while it lags
+                self.catalog.sync(wait=2.0)
+        except OSError as error:
+            shutil.rmtree(staging, ignore_errors=True)
+            translated = _store_write_error(error, self.root)
+            if translated is error:
+                raise
+            raise translated from error
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+        finally:
+            os.close(guard)
         return final
 
     # -- stage cache ----------------------------------------------------------------------
@@ -131,22 +355,67 @@ class ArtifactStore:
             stored_key, value = None, None
         if stored_key != key:
             for stale in (path, signature):
-                stale.unlink(missing_ok=True)
+                try:
+                    stale.unlink(missing_ok=True)
+                except OSError:  # a read-only store: the entry stays a miss
+                    pass
             return None
         return value
 
     def cache_put(self, key: str, value: Any) -> None:
         """Store a stage's value, signed; the key is pickled with it, so that an entry copied
-        onto another key is a miss."""
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        onto another key is a miss. The cache is an optimisation: a store that cannot be
+        written (read-only, or its disk full) just keeps no entry."""
         path = self.cache_dir / f"{key}.pkl"
         partial = path.with_suffix(".partial")
-        digest = _dump_signed(partial, (key, value), self.pickle_key)
         signature = path.with_suffix(".sig-partial")
-        signature.write_text(digest)
-        # a reader between the two renames sees a pickle and a signature that disagree: a miss
-        os.replace(partial, path)
-        os.replace(signature, path.with_suffix(".sig"))
+        try:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            with open(partial, "wb") as handle:
+                # locked while written: a cleaner in another process leaves it alone
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+                digest = _dump_signed(handle, (key, value), self.pickle_key)
+            signature.write_text(digest)
+            # a reader between the two renames sees a pickle and a signature that disagree: a miss
+            os.replace(partial, path)
+            os.replace(signature, path.with_suffix(".sig"))
+        except OSError as error:
+            for stale in (partial, signature):
+                try:
+                    stale.unlink(missing_ok=True)
+                except OSError:
+                    pass
+            if error.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM):
+                raise
+
+
+def open_store(path: str | os.PathLike = ".lester", create: bool = False,
+               lock_timeout: float | None = None) -> ArtifactStore:
+    """Open a store, by default one that must exist already: what commands that only read
+    (``runs``, ``show``, ``trace``) use, so that a mistyped ``--store`` is an error rather
+    than a new empty store.
+
+    Parameters
+    ----------
+    path : path
+        The store folder.
+    create : bool
+        Create it when there is none (default False).
+    lock_timeout : float, optional
+        Seconds a writer waits for the store's lock (default ``$LESTER_LOCK_TIMEOUT`` or 30).
+
+    Returns
+    -------
+    ArtifactStore
+        The store.
+
+    Raises
+    ------
+    StoreNotFoundError
+        With ``create=False``, when ``path`` holds no store ("no lester store at PATH; runs
+        are stored by `lester run` in ./.lester by default").
+    """
+    return ArtifactStore(path, create=create, lock_timeout=lock_timeout)
 
 
 def save_frame(path: Path, frame: pd.DataFrame) -> None:
@@ -406,9 +675,13 @@ def _new_mac(key: bytes, data: bytes = b"") -> hmac.HMAC:
     return hmac.new(key, data, hashlib.sha256)
 
 
-def _dump_signed(path: Path, value: Any, key: bytes) -> str:
+def _dump_signed(target: Path | Any, value: Any, key: bytes) -> str:
+    """Pickle ``value`` into ``target`` (a path, or a binary file open for writing), signed."""
     mac = _new_mac(key)
-    with open(path, "wb") as handle:
+    if not isinstance(target, (str, os.PathLike)):
+        pickle.dump(value, _SigningWriter(target, mac), protocol=pickle.HIGHEST_PROTOCOL)
+        return f"{DIGEST_SCHEME}:{mac.hexdigest()}"
+    with open(target, "wb") as handle:
         pickle.dump(value, _SigningWriter(handle, mac), protocol=pickle.HIGHEST_PROTOCOL)
     return f"{DIGEST_SCHEME}:{mac.hexdigest()}"
 

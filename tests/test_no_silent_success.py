@@ -252,3 +252,16 @@ def test_forget_and_redact_on_a_dataprep_only_run(workdir):
     assert set(rows["prov:mails"]) == set(prepared["prov:mails"])
     result = _cli("forget", "--source", "customers", "--id", str(rows["customer_id"].iloc[0]))
     assert result.exit_code == 0, result.output
+
+
+def test_ids_checked_without_the_pipeline_when_it_is_gone(workdir):
+    # a deletion from a linear plan needs the stored run only: known ids still work, and ids
+    # no stored row holds are an error that says the source could not be checked
+    old = _run(workdir)
+    (workdir / "pipeline.py").rename(workdir / "moved.py")
+    store = workdir / ".lester"
+    with pytest.raises(RequestError, match="none of the 1 ids matches a row stored.*could not be read"):
+        forget("customers", ["C99999"], store=store)
+    who = str(old.train["customer_id"].iloc[0])
+    report = forget("customers", [who, "C99999"], store=store)
+    assert report.new_runs and "1 of the 2 ids match no stored row" in report.message

@@ -304,8 +304,9 @@ def check_ids_exist(affected: Sequence[AffectedRun], source: str, ids: set[str],
             _, source_ids, origin = loaded_source(candidate.run, source, cache)
         except LesterError as error:
             if held:
-                return [f"{len(unmatched)} of the {len(ids)} ids match no stored row (the source could "
-                        f"not be read to check them: {error})"]
+                note = (f"{len(unmatched)} of the {len(ids)} ids match no stored row (the source could "
+                        f"not be read to check them: {error})")
+                return [note]
             raise RequestError(
                 f"none of the {len(ids)} ids matches a row stored for run {candidate.run_id} from {source}, "
                 f"and the source could not be read to tell whether they exist: {error}"

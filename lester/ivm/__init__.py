@@ -5,19 +5,39 @@ re-derived, features re-encoded, model updated); :mod:`lester.ivm.unlearning` ho
 update strategies.
 """
 
-from lester.ivm.forget import forget
-from lester.ivm.maintain import MaintenanceReport, RunChange
-from lester.ivm.redact import redact
-from lester.ivm.requests import RequestError
-from lester.ivm.unlearning import (
-    ModelUpdate,
-    UnlearningError,
-    model_parameters,
-    strategy_for,
-    update_model,
-)
-from lester.ivm.verify import Verification
+from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from lester import lazy_exports
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lester.ivm.forget import forget
+    from lester.ivm.maintain import MaintenanceReport, RunChange
+    from lester.ivm.redact import redact
+    from lester.ivm.requests import RequestError
+    from lester.ivm.unlearning import (
+        ModelUpdate,
+        UnlearningError,
+        model_parameters,
+        strategy_for,
+        update_model,
+    )
+    from lester.ivm.verify import Verification
+
+_EXPORTS = {
+    "forget": "lester.ivm.forget",
+    "MaintenanceReport": "lester.ivm.maintain",
+    "RunChange": "lester.ivm.maintain",
+    "redact": "lester.ivm.redact",
+    "RequestError": "lester.ivm.requests",
+    "ModelUpdate": "lester.ivm.unlearning",
+    "UnlearningError": "lester.ivm.unlearning",
+    "model_parameters": "lester.ivm.unlearning",
+    "strategy_for": "lester.ivm.unlearning",
+    "update_model": "lester.ivm.unlearning",
+    "Verification": "lester.ivm.verify",
+}
 __all__ = [
     "MaintenanceReport",
     "ModelUpdate",
@@ -31,3 +51,5 @@ __all__ = [
     "strategy_for",
     "update_model",
 ]
+# imported on first use: `lester forget --help` loads lester.ivm.cli, not scikit-learn
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

@@ -22,10 +22,13 @@ Example:
 from __future__ import annotations
 
 import ast
+import codecs
+import io
 import json
 import keyword
 import os
 import re
+import tokenize
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +77,15 @@ class ScriptSyntaxError(LesterError, SyntaxError):
 
     def __str__(self) -> str:
         return self.args[0]
+
+
+class ScriptReadError(LesterError, ValueError):
+    """A script or notebook cannot be read as one: binary, undecodable, empty, or a notebook
+    whose JSON is not nbformat-shaped. The message names the file (and the line or cell)."""
+
+    def __init__(self, path: str, detail: str, line: int | None = None):
+        self.path, self.detail, self.line = path, detail, line
+        super().__init__(f"{path}{f', line {line}' if line is not None else ''}: {detail}")
 
 
 @dataclass(frozen=True)
@@ -204,38 +216,153 @@ def estimate_tokens(text: str) -> int:
 
 # -- entry points -----------------------------------------------------------------------------
 def analyze_path(path: str | os.PathLike) -> ScriptAnalysis:
-    """Analyse a ``.py`` script or an ``.ipynb`` notebook."""
+    """Analyse a ``.py`` script or an ``.ipynb`` notebook.
+
+    Raises :class:`ScriptReadError` for a file that is not a script or notebook at all and
+    :class:`ScriptSyntaxError` for one that does not parse.
+    """
     path = Path(path)
     if not path.exists():
         raise LesterError(f"{path}: no such script")
-    text = path.read_text(encoding="utf-8")
     if path.suffix == ".ipynb":
-        source, cells = notebook_source(text, str(path))
-        return analyze_source(source, filename=str(path), cell_of_line=cells, folder=path.parent)
-    return analyze_source(text, filename=str(path), folder=path.parent)
+        source, cells = notebook_source(_notebook_text(path), str(path))
+        analysis = analyze_source(source, filename=str(path), cell_of_line=cells, folder=path.parent)
+    else:
+        analysis = analyze_source(read_script(path), filename=str(path), folder=path.parent)
+    if not analysis.statements:
+        raise ScriptReadError(str(path), "no code to rewrite (only comments and blank lines)")
+    return analysis
+
+
+_CODING = re.compile(r"^([ \t\f]*#.*?coding[:=][ \t]*)([-\w.]+)")
+
+
+def read_script(path: str | os.PathLike) -> str:
+    """The text of a Python script, decoded as Python decodes it (a BOM, or a PEP 263 coding
+    line; UTF-8 otherwise).
+
+    The coding line of a script in another encoding is rewritten to say ``utf-8`` (in place,
+    so line numbers hold): from here on the source is text, and every copy of it (the
+    sandboxed run of the script, the module) is written as UTF-8, which Python would misread
+    under the old declaration.
+    """
+    path = Path(path)
+    data = _read_bytes(path)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ScriptReadError(str(path), "UTF-16 text, which Python does not read as source; save it as UTF-8")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:  # an unknown encoding, or a BOM that contradicts the coding line
+        raise ScriptReadError(str(path), f"{_first_line(str(exc))}; use a coding line Python knows "
+                              "(e.g. # -*- coding: utf-8 -*-), or save the file as UTF-8") from None
+    text = _decoded(path, data, encoding)
+    if codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig"):
+        lines = text.split("\n")
+        for number in range(min(2, len(lines))):  # PEP 263: only the first two lines count
+            if _CODING.match(lines[number]):
+                lines[number] = _CODING.sub(r"\g<1>utf-8", lines[number], count=1)
+                break
+        text = "\n".join(lines)
+    return text
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise ScriptReadError(str(path), "a folder, not a script") from None
+    except OSError as exc:
+        raise ScriptReadError(str(path), f"cannot be read: {exc.strerror or exc}") from None
+    if not data.strip():
+        raise ScriptReadError(str(path), "the file is empty")
+    # no 8-bit text holds NUL bytes (Python refuses them too, with a less helpful message)
+    if b"\x00" in data[:65536] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        kind = "notebook" if path.suffix == ".ipynb" else "Python script"
+        raise ScriptReadError(str(path), f"a binary file, not a {kind} (it holds NUL bytes)")
+    return data
+
+
+def _decoded(path: Path, data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = data[exc.start:exc.start + 1]
+        if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
+            detail = (f"not UTF-8: byte {byte!r} at column {column} cannot be decoded (a script in another "
+                      "encoding needs a coding line such as # -*- coding: latin-1 -*-, or to be saved as UTF-8)")
+            if path.suffix == ".ipynb":
+                detail = f"not UTF-8: byte {byte!r} at column {column} cannot be decoded (notebooks are UTF-8 JSON)"
+        else:
+            detail = (f"not {encoding}, as its coding line declares: byte {byte!r} at column {column} cannot "
+                      "be decoded; correct the coding line or the file")
+        raise ScriptReadError(str(path), detail, line=line) from None
+
+
+def _first_line(text: str) -> str:
+    return text.splitlines()[0] if text else text
+
+
+def _notebook_text(path: Path) -> str:
+    # nbformat notebooks are UTF-8 JSON; some editors add a BOM
+    return _decoded(path, _read_bytes(path), "utf-8-sig")
+
+
+def _kind(value: object) -> str:
+    return type(value).__name__
 
 
 def notebook_source(text: str, filename: str = "<notebook>") -> tuple[str, dict[int, tuple[int, int]]]:
     """The code cells of a notebook joined in order, and where each line came from.
 
-    IPython magics and shell escapes (``%matplotlib``, ``!pip``) become comments.
+    IPython magics and shell escapes (``%matplotlib``, ``!pip``) become comments. A notebook
+    whose JSON is not nbformat 4 shaped raises :class:`ScriptReadError` naming the cell
+    (``cells[i]``, counting every cell from 0, as the JSON does).
     """
     try:
         notebook = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ScriptSyntaxError(filename, exc.lineno, exc.colno, f"not a notebook: {exc.msg}") from None
+    if not isinstance(notebook, dict):
+        raise ScriptReadError(filename, f"not a notebook: the JSON is a {_kind(notebook)}, not an object with \"cells\"")
+    if "cells" not in notebook:
+        if "worksheets" in notebook:
+            raise ScriptReadError(filename, "an nbformat 3 notebook; convert it to nbformat 4 with "
+                                  "`jupyter nbconvert --to notebook --nbformat 4`")
+        raise ScriptReadError(filename, "not a notebook: it has no \"cells\" (nbformat 4)")
+    cells = notebook["cells"]
+    if not isinstance(cells, list):
+        raise ScriptReadError(filename, f"not a notebook: \"cells\" is a {_kind(cells)}, not a list")
     lines: list[str] = []
     where: dict[int, tuple[int, int]] = {}
-    code_cells = [c for c in notebook.get("cells", []) if c.get("cell_type") == "code"]
-    for number, cell in enumerate(code_cells, start=1):
-        body = cell.get("source", "")
-        body = "".join(body) if isinstance(body, list) else body
+    number = 0
+    for index, cell in enumerate(cells):
+        if not isinstance(cell, dict):
+            raise ScriptReadError(filename, f"cells[{index}] is a {_kind(cell)}, not an object")
+        if cell.get("cell_type") != "code":
+            continue
+        number += 1
+        if "source" not in cell:
+            raise ScriptReadError(filename, f"cells[{index}] has no \"source\" (code cell {number})")
+        body = cell["source"]
+        if isinstance(body, list):
+            wrong = next((part for part in body if not isinstance(part, str)), None)
+            if wrong is not None:
+                raise ScriptReadError(filename, f"cells[{index}]: \"source\" is a list holding a {_kind(wrong)}, "
+                                      "not only strings")
+            body = "".join(body)
+        elif not isinstance(body, str):
+            raise ScriptReadError(filename, f"cells[{index}]: \"source\" is a {_kind(body)}, not a string "
+                                  "or a list of strings")
         for inner, line in enumerate(body.splitlines(), start=1):
             if line.lstrip().startswith(("%", "!")):
                 line = "# " + line
             lines.append(line)
             where[len(lines)] = (number, inner)
         lines.append("")
+    if not number:
+        raise ScriptReadError(filename, "no code to rewrite: the notebook has no code cells")
     return "\n".join(lines) + "\n", where
 
 

@@ -209,7 +209,8 @@ def _script(path_or_source: str | os.PathLike) -> tuple[Path | None, str]:
         return None, path_or_source
     if not path.is_file():
         raise LesterError(f"{path}: no such script")
-    return path, path.read_text(encoding="utf-8")
+    # the file's text is analyze_path's to read: it decodes as Python does, and says what is wrong
+    return path, ""
 
 
 def _engines(engine: str, config: LLMConfig) -> list[Engine]:

@@ -99,6 +99,32 @@ class MaintenanceReport:
     def __repr__(self) -> str:
         return f"<MaintenanceReport {self.action}: {self.message}>"
 
+    def _repr_html_(self) -> str:
+        """A small table for notebooks: one row per affected run (values escaped)."""
+        from html import escape
+
+        def cell(value: Any) -> str:
+            return f"<td>{escape(str(value))}</td>"
+
+        verified = any(c.verification is not None for c in self.changes)
+        head = ["run", "new version", "rows removed", "rows added", "data prep", "model update", "seconds"]
+        head += ["agreement", "retrain seconds"] if verified else []
+        rows = []
+        for c in self.changes:
+            cells = [c.run_id, c.new_run_id or "-",
+                     ", ".join(f"{k} {v}" for k, v in c.rows_removed.items()) or "0",
+                     ", ".join(f"{k} {v}" for k, v in c.rows_added.items()) or "0",
+                     c.dataprep, f"{c.strategy}{' (exact)' if c.exact else ''}: {c.detail}",
+                     f"{c.seconds.get('total', float('nan')):.3f}"]
+            if verified:
+                v = c.verification
+                cells += ["-", "-"] if v is None else [f"{100 * v.agreement:.2f}%", f"{v.retrain_seconds:.3f}"]
+            rows.append("<tr>" + "".join(cell(x) for x in cells) + "</tr>")
+        title = f"{self.action}{' (dry run)' if self.dry_run else ''}: {self.message}"
+        return (f"<div><strong>{escape(title)}</strong><table><thead><tr>"
+                + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr></thead><tbody>"
+                + "".join(rows) + "</tbody></table></div>")
+
 
 def _split_of_new_rows(stored: StoredRun, rows: pd.DataFrame, old: dict[str, list[str]], prov: list[str]) -> np.ndarray:
     """Which split each re-derived row joins: the split of the stored row with the same

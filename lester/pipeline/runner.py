@@ -89,6 +89,20 @@ class RunResult:
             f"{len(self.test)} test rows, {model}>"
         )
 
+    def _repr_html_(self) -> str:
+        """A small table for notebooks: the run, its rows, model and metrics (values escaped)."""
+        from html import escape
+
+        model = type(self.model).__name__ if self.model is not None else "(none: data preparation)"
+        rows = [("run", self.run_id or "(not stored)"), ("folder", self.folder or "-"),
+                ("rows", f"{len(self.train)} train / {len(self.test)} test"), ("model", model)]
+        rows += [(f"{split} {name}", f"{value:.4f}") for split, values in self.metrics.items()
+                 for name, value in values.items()]
+        if "total" in self.seconds:
+            rows.append(("seconds", f"{self.seconds['total']:.2f}"))
+        body = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>" for k, v in rows)
+        return f"<table><tbody>{body}</tbody></table>"
+
 
 def _hash(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]

@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lester.errors import LesterError
+
 COUNTRIES = ["DE", "FR", "NL", "US", "UK", "ES"]
 FIRST_NAMES = ["Anna", "Ben", "Carla", "Dev", "Eva", "Femi", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lena"]
 LAST_NAMES = ["Meyer", "Okafor", "Rossi", "Smith", "Tanaka", "Dubois", "Novak", "Silva", "Berg"]
@@ -36,12 +38,16 @@ def _dates(rng: np.random.Generator, n: int, first_year: int, last_year: int) ->
     return np.char.add(np.char.add(np.char.add(years, "-"), np.char.add(months, "-")), days)
 
 
+class DemoDataError(LesterError, ValueError):
+    """The demo data cannot be made with these arguments."""
+
+
 def write_demo_data(folder: str | os.PathLike, customers: int = 1000, seed: int = 42
                     ) -> tuple[Path, Path]:
     """Write ``customers.csv`` (``customers`` rows) and ``mails.csv`` (three per customer)
     into ``folder``; the same ``seed`` and size give the same bytes."""
-    if customers < 1:
-        raise ValueError(f"customers must be at least 1, got {customers}")
+    if not isinstance(customers, int) or isinstance(customers, bool) or customers < 1:
+        raise DemoDataError(f"customers must be a whole number of at least 1, got {customers!r}")
     rng = np.random.default_rng(seed)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

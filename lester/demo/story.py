@@ -26,6 +26,7 @@ from rich.table import Table
 import lester as lt
 from lester.demo.data import CARD_NUMBER_SQL, write_demo_data
 from lester.demo.data import messy_script as _messy_script
+from lester.demo.limits import customers_problem
 from lester.errors import LesterError
 
 # Files the demo writes into its folder; a folder holding anything else is refused.
@@ -113,6 +114,10 @@ def run_demo(customers: int = 1000, workdir: str | os.PathLike | None = None,
     """Run the compliance demo; returns the process exit code (0 when every step held)."""
     console = console or Console()
     started = time.perf_counter()
+    problem = customers_problem(customers)
+    if problem:  # before the folder is made: nothing is written for a demo that cannot run
+        console.print(f"[red]error:[/] {escape(problem)}")
+        return 2
     try:
         folder = _prepare_folder(workdir)
     except DemoFolderError as error:

@@ -13,7 +13,6 @@ import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
@@ -144,7 +143,7 @@ def jsonable(value: Any) -> Any:
         return None if math.isnan(value) or math.isinf(value) else value
     if getattr(value, "ndim", 0) == 0 and _is_missing(value):  # NaT, pandas.NA, numpy NaN
         return None
-    if isinstance(value, (datetime, date)):
+    if isinstance(value, _dates()):
         return value.isoformat()
     if hasattr(value, "to_dict") and hasattr(value, "columns"):  # a DataFrame
         return [jsonable(record) for record in value.to_dict(orient="records")]
@@ -157,6 +156,12 @@ def jsonable(value: Any) -> Any:
     if hasattr(value, "item"):  # numpy scalars
         return jsonable(value.item())
     return str(value)
+
+
+def _dates() -> tuple[type, ...]:
+    from datetime import date, datetime  # here, not at the top: --help never needs it
+
+    return datetime, date
 
 
 def _is_missing(value: Any) -> bool:

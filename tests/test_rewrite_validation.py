@@ -149,3 +149,18 @@ def test_runs_are_separate_processes_without_secrets_in_either_mode(setting, mon
     for seen in (first, second):
         assert "OPENAI_API_KEY" not in seen["env"] and "MY_SERVICE_TOKEN" not in seen["env"]
         assert "sk-test-never-shown" not in json.dumps(seen)
+
+
+@pytest.mark.parametrize("mode", ["warm", "cold"])
+def test_a_file_the_script_never_closed_is_read_whole(tmp_path, monkeypatch, mode):
+    # csv.writer(open(...)) is flushed only when the script's objects go away
+    from lester.rewrite.sampling import SamplePlan
+
+    monkeypatch.setenv("LESTER_SANDBOX", mode)
+    script = tmp_path / "unclosed.py"
+    script.write_text("import csv\nwriter = csv.writer(open('prepared.csv', 'w', newline=''))\n"
+                      "writer.writerow(['n', 'text'])\n"
+                      "for n in range(5000):\n    writer.writerow([n, 'x' * 20])\n")
+    outputs = run_original(script, analyze_path(script), SamplePlan([]), timeout=30)
+    assert outputs.status == "ok", outputs.describe_error()
+    assert outputs.found["prepared"] == "file prepared.csv" and len(outputs.prepared) == 5000

@@ -128,15 +128,33 @@ def run_original(script: str, capture: Path, roles: dict) -> dict:
                                       "process: set LESTER_SANDBOX_MEMORY, e.g. 8G, for more)")
     except BaseException as exc:  # noqa: BLE001 - report whatever the user's script raised
         result.update(status="error", error=_error(exc, script))
+    _keep(namespace, roles, capture, result)
+    namespace = None
+    _flush_files()
     after = _snapshot(Path.cwd())
     result["files"] = {path: size for path, (size, mtime) in sorted(after.items()) if before.get(path) != (size, mtime)}
-    _keep_written(result, capture)
-    _keep(namespace, roles, capture, result)
+    _keep_written(result, capture)  # what the script wrote wins over its variables
     return result
 
 
+def _flush_files() -> None:
+    """Flush what the script left open (``csv.writer(open(...))``), as its exit would have."""
+    import gc
+    import io
+
+    gc.collect()
+    for thing in gc.get_objects():
+        if isinstance(thing, io.IOBase):
+            try:
+                if not thing.closed and thing.writable():
+                    thing.flush()
+            except (OSError, ValueError):
+                pass
+
+
 def _keep_written(result: dict, capture: Path) -> None:
-    """The tables and arrays the script wrote, as the outputs to compare (before variables)."""
+    """The tables and arrays the script wrote: the outputs to compare, over its variables (an
+    unreadable file leaves the variable's value, if any)."""
     written = [Path(p) for p in result["files"]]
     tables = [p for p in written if p.suffix.lower() in _TABLE_SUFFIXES and _role_of(p) is None]
     preferred = [p for p in tables if "prepared" in p.stem.lower()] or tables
@@ -146,20 +164,22 @@ def _keep_written(result: dict, capture: Path) -> None:
             _save_frame(_read_table(path), capture / "prepared.parquet")
             result["found"]["prepared"] = f"file {path}"
         except Exception as exc:  # noqa: BLE001 - an unreadable output is reported, not fatal
-            result["found"]["prepared"] = f"file {path} (unreadable: {exc})"
+            result["found"].setdefault("prepared", f"file {path} (unreadable: {exc})")
+    from_files: set[str] = set()
     for path in written:
         role = _role_of(path)
-        if role and role not in result["found"]:
+        if role and role not in from_files:
+            from_files.add(role)
             try:
                 if _save_array(_read_array(path), capture / f"{role}.npy", role):
                     result["found"][role] = f"file {path}"
             except Exception as exc:  # noqa: BLE001
-                result["found"][role] = f"file {path} (unreadable: {exc})"
+                result["found"].setdefault(role, f"file {path} (unreadable: {exc})")
 
 
 def _keep(namespace: dict, roles: dict, capture: Path, result: dict) -> None:
     for role, name in roles.items():
-        if name not in namespace or (role in result["found"] and role != "model"):
+        if name not in namespace:
             continue
         value = namespace[name]
         try:

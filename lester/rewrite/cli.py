@@ -41,13 +41,16 @@ EXIT_VALID, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
 @click.option("--max-repairs", default=3, show_default=True, type=click.IntRange(min=0),
               help="How often a failed LLM candidate goes back with the evidence.")
 @click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(min=0.1),
-              help="Seconds each sandboxed run (script or candidate) may take.")
+              help="Seconds each sandboxed run (script or candidate) may take, and each LLM call, its "
+                   "retries included (timeout in [llm] when that is shorter).")
+@click.option("--no-cache", is_flag=True,
+              help="Ask the LLM even when it answered the same prompt before, and keep no answer.")
 @click.option("--force", is_flag=True, help="Overwrite an existing output or report file.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
               help="Write the JSON report here.")
 @show_values_option
 def rewrite_command(script, output, engine, model, base_url, api_key_env, config_file, sample_rows, data,
-                    max_repairs, timeout, force, report_path, show_values) -> None:
+                    max_repairs, timeout, no_cache, force, report_path, show_values) -> None:
     """Rewrite a messy script (.py or .ipynb) into a validated lester pipeline module.
 
     \b
@@ -56,6 +59,7 @@ def rewrite_command(script, output, engine, model, base_url, api_key_env, config
     lester rewrite messy.py --data customers=full/customers.csv --report report.json
     """
     from contextlib import nullcontext
+    from dataclasses import replace
 
     from lester.errors import LesterError
     from lester.frame import python_functions
@@ -83,6 +87,8 @@ def rewrite_command(script, output, engine, model, base_url, api_key_env, config
     try:
         config = LLMConfig.resolve(config_file=config_file, model=model, base_url=base_url,
                                    api_key_env=api_key_env)
+        if no_cache:
+            config = replace(config, cache_dir=None)
         secrets = [k for k in [config.api_key()] if k]
         # the flag reaches the sandboxed runs through their environment
         values = python_functions.show_values() if show_values else nullcontext()

@@ -170,12 +170,16 @@ class LLMEngine:
         answer = completion.text
         self._messages.append({"role": "assistant", "content": answer})
         if completion.finish_reason == "length":
+            self.client.discard(completion)
             return Proposal(self.name, error="the answer was cut off at the output-token limit (truncated); "
                             "answer with a shorter, complete module", answer=answer, usage=usage)
         try:
             code = extract_code(answer)
         except ExtractionError as exc:
+            # a refusal, prose or an empty answer: asked again next time, never replayed
+            self.client.discard(completion)
             return Proposal(self.name, error=str(exc), answer=answer, usage=usage)
+        self.client.keep(completion)  # a module that parses: worth the same answer next time
         return Proposal(self.name, code=code, answer=answer, usage=usage)
 
 

@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -168,8 +168,9 @@ def rewrite(
     ``api_key_env``, the environment, and ``[llm]`` in ``lester.toml`` (see
     :class:`lester.rewrite.llm.LLMConfig`). Validation runs the script and each candidate on
     samples of the inputs (``sample_rows``; ``data`` maps an input's name to a file to use
-    instead), each in a subprocess limited to ``timeout`` seconds; failures go back to the
-    engine up to ``max_repairs`` times.
+    instead), each in a subprocess limited to ``timeout`` seconds; each LLM call (its retries
+    included) is limited to ``timeout`` too, or to the LLM configuration's when shorter.
+    Failures go back to the engine up to ``max_repairs`` times.
 
     Example:
         >>> result = rewrite("messy.py", engine="llm", model="gpt-4o-mini")   # doctest: +SKIP
@@ -194,6 +195,8 @@ def rewrite(
 
     config = llm or LLMConfig.resolve(config_file=config_file, model=model, base_url=base_url,
                                       api_key_env=api_key_env)
+    # one --timeout for everything a rewrite waits on: a slow endpoint is no slower script
+    config = replace(config, timeout=min(config.timeout, timeout))
     chain = list(engines) if engines is not None else _engines(engine, config)
     secrets = [k for k in [config.api_key()] if k]
     task = RewriteTask(analysis, analysis.pipeline_stages, _preview(plan))

@@ -224,6 +224,17 @@ def test_nullable_csv_source_with_str_keys_runs_and_stores_its_dtypes(tmp_path):
     assert len(lt.trace("people", "p1", store=store)) == 2
 
 
+@pytest.mark.parametrize("dtype", ["Int64", "UInt8", "int64"])
+def test_a_nullable_dtype_option_names_the_value_it_cannot_read(dtype, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text("pid,age\np1,31\np2,\np3,4.5\n")
+    with pytest.raises(lt.SourceError) as caught:
+        lt.read_csv(path, key="pid", dtype={"age": dtype}).to_pandas()
+    # a nullable integer column may be empty (line 3); numpy's int64 may not
+    assert caught.value.line == (3 if dtype == "int64" else 4), str(caught.value)
+    assert "column 'age'" in str(caught.value)
+
+
 # -- df[c].fillna(..., inplace=True) -----------------------------------------------------------
 
 

@@ -253,16 +253,22 @@ def _locate_bad_value(path: str, options: dict[str, Any]) -> tuple[int, str, Any
     for column, wanted in dtype.items():
         if column not in text.columns:
             continue
-        kind = np.dtype(wanted).kind if not isinstance(wanted, str) or wanted != "str" else "U"
-        wanted_kind = {"i": "int", "u": "int", "f": "float"}.get(kind)
+        try:
+            # pandas_dtype, not np.dtype: it also knows "Int64", "boolean", "string[pyarrow]", "str"
+            resolved = pd.api.types.pandas_dtype(wanted)
+        except TypeError:
+            continue
+        wanted_kind = {"i": "int", "u": "int", "f": "float"}.get(resolved.kind)
         if wanted_kind is None:
             continue
+        # a nullable integer (Int64) holds missing values; only numpy's int64 refuses them
+        nullable = isinstance(resolved, pd.api.extensions.ExtensionDtype)
         values = text[column]
         position = _first_unparseable(values, wanted_kind)
         if position is None and wanted_kind == "int":
             numbers = pd.to_numeric(values, errors="coerce")
             fractional = numbers.notna() & (numbers != np.floor(numbers.fillna(0)))
-            missing = values.isna()
+            missing = values.isna() & (not nullable)
             hits = np.flatnonzero((fractional | missing).to_numpy())
             position = int(hits[0]) if len(hits) else None
         if position is not None:

@@ -23,6 +23,7 @@ from lester.cli_params import (
     exit_with_error,
     name_value_pairs,
     output_options,
+    plain_row,
     show_values_option,
     store_option,
     text,
@@ -342,7 +343,7 @@ def runs_command(store) -> None:
                  text(row["train_rows"]), text(row["test_rows"]), metrics, text(row["parent_run"])]
         if output.verbose:
             cells += [text(row["pipeline"]), text(row["seconds"])]
-        table.add_row(*cells)
+        plain_row(table, *cells)
     output.console().print(table)
 
 
@@ -404,19 +405,19 @@ def _print_run(run: dict[str, Any], console: Any, verbose: bool) -> None:
     sources = Table("source", "path", "rows", "key", "fingerprint", title="sources")
     for row in run["sources"]:
         fingerprint = text(row["fingerprint"])
-        sources.add_row(text(row["label"]), text(row["path"]), text(row["rows"]),
+        plain_row(sources, text(row["label"]), text(row["path"]), text(row["rows"]),
                         text(row["key_column"], "(position)"), fingerprint if verbose else fingerprint[:12])
     console.print(sources)
     if run["metrics"]:
         metrics = Table("split", "metric", "value", title="metrics")
         for row in run["metrics"]:
             value = row["value"]
-            metrics.add_row(text(row["split"]), text(row["name"]), "-" if value is None else f"{value:.4f}")
+            plain_row(metrics, text(row["split"]), text(row["name"]), "-" if value is None else f"{value:.4f}")
         console.print(metrics)
     if run["features"]:
         matrix = Table("prepared column", "feature columns", title="feature matrix provenance")
         for row in run["features"]:
-            matrix.add_row(text(row["prepared_column"]), f"{row['n']} (columns {row['first']}..{row['last']})")
+            plain_row(matrix, text(row["prepared_column"]), f"{row['n']} (columns {row['first']}..{row['last']})")
         console.print(matrix)
     if run["audit"]:
         _audit_table(run["audit"], console, title="audit entries", verbose=verbose)
@@ -438,7 +439,7 @@ def _audit_table(entries: list[dict[str, Any]], console: Any, title: str, verbos
                  text(entry["strategy"]), _request_text(entry["request"])]
         if verbose:
             cells.append(text(entry["seconds"]))
-        table.add_row(*cells, end_section=False)
+        plain_row(table, *cells)
     console.print(table)
 
 
@@ -516,7 +517,7 @@ def trace_command(source, source_id, run_id, train_row, test_row, store) -> None
                 for name in ("split", "row (= feature-matrix row)", "model", *(("folder",) if output.verbose else ())):
                     table.add_column(name)
                 for hit in hits:
-                    table.add_row(hit["run_id"], text(hit["split"]), text(hit["row"]), text(hit["model"], "(none)"),
+                    plain_row(table, hit["run_id"], text(hit["split"]), text(hit["row"]), text(hit["model"], "(none)"),
                                   *((text(hit["folder"]),) if output.verbose else ()))
                 console.print(table)
         else:
@@ -535,7 +536,7 @@ def trace_command(source, source_id, run_id, train_row, test_row, store) -> None
                 table = Table("source", "id", "path", "fingerprint", title=f"{rid} {split} row {row}")
                 for hit in origins:
                     fingerprint = text(hit["fingerprint"])
-                    table.add_row(text(hit["source"]), text(hit["source_id"]), text(hit["path"]),
+                    plain_row(table, text(hit["source"]), text(hit["source_id"]), text(hit["path"]),
                                   fingerprint if output.verbose else fingerprint[:12])
                 console.print(table)
     except LesterError as error:

@@ -181,6 +181,14 @@ def text(value: Any, missing: str = "-") -> str:
     return str(value)
 
 
+def plain_row(table: Any, *cells: Any) -> None:
+    """Add a row of text cells that rich must not read as markup: a replacement value
+    ``[redacted]``, a path or a predicate would otherwise lose its brackets."""
+    from rich.text import Text
+
+    table.add_row(*(Text(cell) if isinstance(cell, str) else cell for cell in cells))
+
+
 def exit_with_error(error: Exception | str) -> NoReturn:
     """Print ``error`` as one line on stderr, masked of secrets, and exit with status 2 (no
     traceback)."""

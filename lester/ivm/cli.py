@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from lester.cli_params import current_output, exit_with_error, output_options, store_option
+from lester.cli_params import (
+    current_output,
+    exit_with_error,
+    output_options,
+    plain_row,
+    store_option,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
@@ -55,7 +61,7 @@ def print_report(report: MaintenanceReport, console: Console | None = None, verb
 
     console = console or make_console()
     if not report.changes:
-        console.print(f"[yellow]{report.message}[/]", highlight=False)
+        console.print(report.message, style="yellow", highlight=False, markup=False)
         return
     title = f"{report.action}{' (dry run)' if report.dry_run else ''}"
     table = Table(title=title)
@@ -65,7 +71,7 @@ def print_report(report: MaintenanceReport, console: Console | None = None, verb
     for name in ("train rows -/+", "test rows -/+", "data prep", "model update", "time"):
         table.add_column(name)
     for change in report.changes:
-        table.add_row(
+        plain_row(table, 
             change.run_id, change.new_run_id or "-",
             f"-{change.rows_removed.get('train', 0)} / +{change.rows_added.get('train', 0)}",
             f"-{change.rows_removed.get('test', 0)} / +{change.rows_added.get('test', 0)}",
@@ -81,7 +87,7 @@ def print_report(report: MaintenanceReport, console: Console | None = None, verb
         for step in _STEPS:
             steps.add_column(step)
         for change in timed:
-            steps.add_row(change.run_id, *[_seconds(change.seconds.get(s)) for s in _STEPS])
+            plain_row(steps, change.run_id, *[_seconds(change.seconds.get(s)) for s in _STEPS])
         console.print(steps)
     verified = [c for c in report.changes if c.verification is not None]
     if verified:
@@ -97,7 +103,7 @@ def print_report(report: MaintenanceReport, console: Console | None = None, verb
                         if v.old_parameter_distance is not None else f"{v.parameter_distance:.4f}")
             total = change.seconds.get("total")
             ties = f" ({v.near_ties} near ties)" if v.near_ties else ""
-            check.add_row(change.run_id, f"{100 * v.agreement:.2f}%{ties}",
+            plain_row(check, change.run_id, f"{100 * v.agreement:.2f}%{ties}",
                           f"{v.metric} {v.metric_incremental:.4f} / {v.metric_retrain:.4f}",
                           f"{v.metric_delta:+.2f}", distance, _seconds(v.retrain_seconds),
                           speedup(v.retrain_seconds / total if total else None))

@@ -195,7 +195,7 @@ def test_an_absolute_store_path_works_from_any_directory(workdir, tmp_path_facto
     store = workdir / ".lester"
     assert lt.runs(store)["run_id"].tolist() == [result.run_id]
     hits = lt.trace("customers", 1, store=store)
-    assert len(hits) > 0 and Path(hits["folder"].iloc[0]) == (store / "runs" / result.run_id).resolve()
+    assert len(hits) > 0 and Path(hits["folder"].iloc[0]) == store / "runs" / result.run_id
     origins = lt.trace(run=result.run_id, train_row=0, store=store)
     assert len(origins) > 0
     assert Path(lt.show(result.run_id, store=store)["folder"]).is_dir()
@@ -257,7 +257,7 @@ def test_damaged_run_folders_are_skipped_with_a_warning(workdir):
     shutil.rmtree(no_provenance.folder / "row_provenance")
     (bad_record.folder / "catalog.json").write_text("{ torn")
     # indexed runs are not re-read on every open: a torn record shows when it is indexed
-    (store / "catalog.duckdb").unlink()
+    (store / "catalog.duckdb").unlink(missing_ok=True)
     with pytest.warns(UserWarning) as caught:
         listed = lt.runs(store)["run_id"].tolist()
         traced = set(lt.trace("customers", 1, store=store)["run_id"])
@@ -389,7 +389,7 @@ def test_read_only_errors_are_clear(workdir, monkeypatch):
     real_connect = duckdb.connect
 
     def read_only_fs(database, read_only=False, **kwargs):
-        if not read_only:
+        if not read_only and database != ":memory:":
             raise duckdb.IOException(f'IO Error: Cannot open file "{database}": Read-only file system')
         return real_connect(database, read_only=read_only, **kwargs)
 

@@ -365,7 +365,8 @@ class Catalog:
 
     Folders are stored relative to the store (``runs/<run_id>``), so that a store opened by
     an absolute path from anywhere, or copied elsewhere, works; queries see ``runs.folder``
-    as the absolute path of the folder in the store that was opened.
+    as the folder in the store that was opened (``<runs_dir>/<run_id>``), whatever the file
+    holds.
 
     ``runs_dir`` is the folder of run folders the catalog indexes (default: ``runs`` beside
     the database); ``lock`` the store's writer lock (default: ``lock`` beside the database).
@@ -519,7 +520,9 @@ class Catalog:
         folders of this store, whatever the database holds, and ``row_provenance`` over the
         run folders' Parquet files."""
         try:
-            runs_dir = self.runs_dir.resolve()
+            # named as the store was (relative or absolute): paths shown to the user read as
+            # the --store they gave, and are valid from this process's directory either way
+            runs_dir = self.runs_dir
             (database,) = con.execute("SELECT current_database()").fetchone()
             prefix = _sql_string(str(runs_dir) + os.sep)
             con.execute(f"CREATE OR REPLACE TEMP VIEW runs AS SELECT * REPLACE ('{prefix}' || run_id AS folder) "

@@ -284,7 +284,8 @@ class ArtifactStore:
         """Write a run's files with ``write_files(folder)``, its catalog ``tables``
         (``row_provenance`` and the small per-run tables) and ``audit`` entries, flush them to
         the disk, then register the run by renaming its folder into place, under the store's
-        writer lock: it appears whole or not at all.
+        writer lock: it appears whole or not at all. The database index is not touched (the
+        next open, or :meth:`Catalog.sync`, catches up).
 
         ``write_files`` returns the digests of the pickles it stored (``{"model.pkl":
         digest}``, as :func:`save_pickle` returns them), which go into the run's record; a
@@ -323,8 +324,6 @@ class ArtifactStore:
                 os.replace(staging, final)
                 if _fsync_enabled():
                     _fsync_path(self.runs_dir, directory=True)
-                # the index is a convenience: readers answer from the folders while it lags
-                self.catalog.sync(wait=2.0)
         except OSError as error:
             shutil.rmtree(staging, ignore_errors=True)
             translated = _store_write_error(error, self.root)

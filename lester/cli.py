@@ -138,15 +138,13 @@ def main() -> None:
 
 
 def _read_store(store: str) -> Any:
-    """The store, for a command that only reads it."""
+    """The store, for a command that only reads it: a mistyped ``--store`` is an error (exit
+    2), never a new empty store."""
     from lester.errors import LesterError
-    from lester.pipeline import store as stores
+    from lester.pipeline.store import open_store
 
-    # open_store(create=False) turns a mistyped --store into an error instead of an empty
-    # store; stores without it (older lester) are opened as before
-    opener = getattr(stores, "open_store", None)
     try:
-        return opener(store, create=False) if opener is not None else stores.ArtifactStore(store)
+        return open_store(store, create=False)
     except LesterError as error:
         exit_with_error(error)
 
@@ -503,6 +501,8 @@ def trace_command(source, source_id, run_id, train_row, test_row, store) -> None
     try:
         if source is not None and source_id is not None:
             hits = jsonable(catalog.trace_source_row(source, source_id))
+            if not hits:
+                _check_source_known(catalog, source)
             if output.json:
                 output.emit({"source": source, "id": source_id, "hits": hits})
             elif output.quiet:
@@ -541,6 +541,13 @@ def trace_command(source, source_id, run_id, train_row, test_row, store) -> None
                 console.print(table)
     except LesterError as error:
         exit_with_error(error)
+
+
+def _check_source_known(catalog: Any, source: str) -> None:
+    """No hit for a source no run read is a typo, not an answer."""
+    known = sorted(set(_query(catalog, "SELECT DISTINCT label FROM sources", [])["label"].tolist()))
+    if source not in known:
+        exit_with_error(f"no stored run read a source {source!r}; the sources are {', '.join(known) or '(none)'}")
 
 
 def _add_ivm_commands() -> None:

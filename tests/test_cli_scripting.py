@@ -229,6 +229,15 @@ def test_plain_output_through_a_pipe(demo):
         assert run_id in done.stdout
 
 
+def test_read_commands_refuse_a_missing_store_and_unknown_sources(demo, tmp_path):
+    for command in (["runs"], ["audit"], ["show", "x"], ["trace", "--source", "customers", "--id", "1"]):
+        result = CliRunner().invoke(main, [*command, "--store", str(tmp_path / "typo"), "--json"])
+        assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert not (tmp_path / "typo").exists()
+    result = CliRunner().invoke(main, ["trace", "--source", "orders", "--id", "1", "--store", str(demo["store"])])
+    assert result.exit_code == 2 and "'orders'" in result.output and "customers" in result.output
+
+
 # -- formatting ---------------------------------------------------------------------------
 def _report(retrain_seconds: float = 0.33):
     from lester.ivm.maintain import MaintenanceReport, RunChange

@@ -192,6 +192,32 @@ def test_nullable_and_str_dtypes_agree_on_both_engines(name):
         assert list(result.columns) == frame.columns + [c for c in result.columns if c.startswith("prov:")]
 
 
+def test_nullable_columns_keep_their_type_on_both_engines():
+    # age (Int64) and active (boolean) hold pd.NA in the rows kept; DuckDB's Arrow results
+    # made them float64 (31.0) and object
+    frame = lt.from_pandas(_people(), name="people", key="pid").filter("note IS NULL OR age IS NULL")
+    for engine in ("duckdb", "pandas"):
+        result = frame.to_pandas(engine=engine)
+        assert str(result["age"].dtype) == "Int64", engine
+        assert str(result["active"].dtype) == "boolean", engine
+        assert [type(v) for v in result["age"].dropna().tolist()] == [int], engine
+
+
+@pytest.mark.filterwarnings("error::FutureWarning")
+def test_union_ids_are_null_on_the_other_side_with_the_same_dtype_on_both_engines():
+    # pandas 2's concat warns that it skips an all-null column when typing the result, and
+    # pandas 3 no longer skips it: the ids of one side must not depend on either
+    numbers = lt.from_pandas(pd.DataFrame({"x": [1, 2]}), name="numbers", key="x")
+    codes = lt.from_pandas(pd.DataFrame({"x": [3], "code": _future_str(["q"])}), name="codes", key="code")
+    frame = numbers.union(codes[["x"]])
+    results = {engine: frame.to_pandas(provenance=True, engine=engine) for engine in ("duckdb", "pandas")}
+    assert results["duckdb"]["prov:numbers"].dtype == results["pandas"]["prov:numbers"].dtype
+    assert results["duckdb"]["prov:codes"].dtype == results["pandas"]["prov:codes"].dtype
+    for result in results.values():
+        assert result["prov:codes"].isna().tolist() == [True, True, False]
+        assert result["prov:numbers"].isna().tolist() == [False, False, True]
+
+
 def test_nullable_csv_source_with_str_keys_runs_and_stores_its_dtypes(tmp_path):
     pd.DataFrame({"pid": ["p1", "p2", "p3", "p4"], "age": [31, None, 45, 19],
                   "active": [True, None, False, True], "note": ["a", None, "c", "d"]}

@@ -28,7 +28,13 @@ _INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMAL
                   "UINTEGER", "UBIGINT", "HUGEINT"}
 
 
-_NULLABLE_INTEGERS = {pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int32Dtype()}
+# Arrow to pandas would make an integer column with nulls float64 (31 becomes 31.0) and a
+# boolean one object; the nullable dtypes keep the values' type, as the pandas engine does.
+_NULLABLE = {
+    pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
+    pa.int64(): pd.Int64Dtype(), pa.uint8(): pd.UInt8Dtype(), pa.uint16(): pd.UInt16Dtype(),
+    pa.uint32(): pd.UInt32Dtype(), pa.uint64(): pd.UInt64Dtype(), pa.bool_(): pd.BooleanDtype(),
+}
 
 
 class DuckDBEngine:
@@ -69,13 +75,15 @@ class DuckDBEngine:
 
 def _to_pandas(table: pa.Table) -> pd.DataFrame:
     lists = [f.name for f in table.schema if pa.types.is_list(f.type) or pa.types.is_large_list(f.type)]
-    ids = [f.name for f in table.schema
-           if f.name.startswith(PROVENANCE_PREFIX) and pa.types.is_integer(f.type)]
-    plain = [name for name in table.column_names if name not in lists and name not in ids]
+    # integer ids are always nullable, so a union or an unmatched left join keeps them integers;
+    # data columns only where this result has a null (an Int64 source, an outer side)
+    nullable = [f.name for f in table.schema if f.type in _NULLABLE and (
+        (f.name.startswith(PROVENANCE_PREFIX) and pa.types.is_integer(f.type)) or table.column(f.name).null_count)]
+    plain = [name for name in table.column_names if name not in lists and name not in nullable]
     frame = table.select(plain).to_pandas()
-    if ids:  # ids stay integers next to nulls (a union, an unmatched left join)
-        converted = table.select(ids).to_pandas(types_mapper=_NULLABLE_INTEGERS.get)
-        for name in ids:
+    if nullable:
+        converted = table.select(nullable).to_pandas(types_mapper=_NULLABLE.get)
+        for name in nullable:
             frame[name] = converted[name]
     for name in lists:
         frame[name] = pd.Series(table.column(name).to_pylist(), dtype=object)

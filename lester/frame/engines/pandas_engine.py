@@ -128,13 +128,16 @@ class PandasEngine:
         return merged.drop(columns=left_keys)
 
     def _union(self, node: p.Union) -> pd.DataFrame:
+        frames = [self._run(child) for child in node.children]
         parts = []
-        for child in node.children:
-            frame = self._run(child)
+        for frame in frames:
             for label in node.provenance:
                 column = provenance_column(label)
                 if column not in frame.columns:
-                    frame[column] = None
+                    # nulls of the dtype the other inputs give the ids: pandas 2's concat skips
+                    # an all-null object column when typing the result, pandas 3's does not
+                    like = next((f[column].dtype for f in frames if column in f.columns), object)
+                    frame[column] = pd.Series([None] * len(frame), index=frame.index, dtype=like)
             parts.append(frame[output_columns(node)])
         non_empty = [part for part in parts if len(part)] or parts[:1]
         result = pd.concat(non_empty, ignore_index=True)

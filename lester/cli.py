@@ -70,6 +70,14 @@ class _LesterGroup(click.Group):
             self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
         return self.commands.get(cmd_name)
 
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple:
+        name, command, rest = super().resolve_command(ctx, args)
+        takes = command is not None and any(p.name == "json" for p in command.params)
+        if command is not None and not takes and any(k.startswith("lester.output.") for k in ctx.meta):
+            # ignored, a --json would leave a script parsing text
+            raise click.UsageError(f"lester {name} takes no --json, -q or -v")
+        return name, command, rest
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with _listing(ctx):
             super().format_commands(ctx, formatter)

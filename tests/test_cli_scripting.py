@@ -238,6 +238,11 @@ def test_read_commands_refuse_a_missing_store_and_unknown_sources(demo, tmp_path
     assert result.exit_code == 2 and "'orders'" in result.output and "customers" in result.output
 
 
+def test_output_flags_on_a_command_without_them_are_an_error():
+    result = CliRunner().invoke(main, ["--json", "rewrite", "messy.py"])
+    assert result.exit_code == 2 and "takes no --json" in result.output
+
+
 # -- formatting ---------------------------------------------------------------------------
 def _report(retrain_seconds: float = 0.33):
     from lester.ivm.maintain import MaintenanceReport, RunChange

@@ -18,7 +18,11 @@ audit entries) and ``row_provenance.parquet``, then renames the folder into ``ru
 is registered exactly when its folder is there, whole or not at all, and capturing a run costs
 no database transaction. ``catalog.duckdb`` is an index over the folders, brought up to date in
 one transaction whenever it is opened (:meth:`Catalog.sync`); ``row_provenance``, the one large
-table, stays in the run folders and is read through a view.
+table, stays in the run folders and is read through a view. Readers open it read-only; only a
+holder of the store's writer lock (:class:`StoreLock`) writes it; whoever cannot have it in
+time (a writer holds it, it is damaged, the store is read-only) answers from the run folders,
+so no query fails because another process is busy. Its ``runs.folder`` is relative to the
+store (``runs/<run_id>``).
 
 Source ids are stored as text so that integer and string keys share one column.
 

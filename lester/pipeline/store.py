@@ -21,6 +21,18 @@ A run is written into a hidden staging folder and moved into place with one rena
 what registers it: an interrupted run leaves nothing registered, and nothing that was there
 before is touched.
 
+Several processes can share a store. The staging folder is flushed to the disk (every file,
+then the folder) before the rename, and the rename is done under the store's writer lock
+(``lock``, an ``flock`` that says who holds it: see :class:`~lester.pipeline.catalog.StoreLock`),
+so a crash never registers a folder with lost files and writers never interleave. Readers
+take no lock (see :class:`~lester.pipeline.catalog.Catalog`). A staging folder or partial
+cache file that an interrupted writer left is removed by the next process that opens the
+store, unless its writer still holds it. A full disk or a read-only store is a
+:class:`~lester.errors.StoreFullError` or :class:`~lester.errors.StoreReadOnlyError` that
+says what to do, and registers nothing. Commands that only read open the store with
+:func:`open_store` (``create=False``), so a mistyped ``--store`` is a
+:class:`~lester.errors.StoreNotFoundError` instead of a new empty store.
+
 Stored pickles (a run's ``model.pkl`` and ``encoder.pkl``, the stage cache's entries) are
 signed: unpickling a file runs whatever code its author put into it, so a file that anyone
 but lester wrote must never be loaded. Each pickle is written with an HMAC-SHA256 of its

@@ -326,6 +326,27 @@ def test_a_full_disk_registers_nothing_and_says_so(workdir):
     assert lt.runs(store.root).empty
 
 
+def test_a_really_full_disk_registers_nothing(workdir):
+    disk = workdir / "small-disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=120k", "tmpfs", str(disk)],
+                             capture_output=True, check=False) if os.geteuid() == 0 else None
+    if mounted is None or mounted.returncode != 0:
+        pytest.skip("cannot mount a small file system here (needs root and the privilege to mount)")
+    try:
+        n = 2000  # more rows than fit in 120 kB
+        pd.DataFrame({"mail_id": range(n), "email": [f"c{1 + i % 6}@x.org" for i in range(n)],
+                      "mail_date": ["2022-06-01"] * n, "mail_text": ["thanks great " * 5] * n}
+                     ).to_csv(workdir / "mails.csv", index=False)
+        store = disk / ".lester"
+        with pytest.raises(LesterError, match=r"no space left.*nothing was registered"):
+            _run(workdir, store)
+        assert list((store / "runs").iterdir()) == []
+        assert lt.runs(store).empty
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
 def test_a_committed_run_is_fsynced(workdir, monkeypatch):
     synced = []
     real = os.fsync

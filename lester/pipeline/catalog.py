@@ -326,9 +326,11 @@ def _is_lock_error(error: BaseException) -> bool:
     return "lock" in str(error).lower()
 
 
-def _is_read_only_error(error: BaseException) -> bool:
+def _is_unwritable_error(error: BaseException) -> bool:
+    """Whether a DuckDB error says the file cannot be written (as opposed to damaged)."""
     text = str(error).lower()
-    return "read-only" in text or "permission denied" in text or "read only" in text
+    return any(words in text for words in ("read-only", "read only", "permission denied",
+                                            "no space left", "disk quota", "disk is full"))
 
 
 def run_folder_problem(folder: Path) -> str | None:
@@ -469,11 +471,13 @@ class Catalog:
                     _warn(f"{self.path} was damaged ({rebuilt}); rebuilt it from the run folders")
                 return con
             except duckdb.Error as error:
-                if _is_read_only_error(error):
+                if _is_unwritable_error(error):
                     return None
                 if not _is_lock_error(error):
                     if rebuilt:  # it failed on a fresh file too: not the file's fault
-                        raise CatalogError(f"{self.path}: cannot be created ({error})") from error
+                        _warn(f"{self.path} could not be rebuilt ({str(error).splitlines()[0]}); "
+                              "answering from the run folders")
+                        return None
                     # only an index over the run folders: nothing is lost by starting afresh
                     for stale in (self.path, self.path.with_name(self.path.name + ".wal")):
                         stale.unlink(missing_ok=True)

@@ -270,9 +270,8 @@ def call(it: ScriptReader, node: cst.Call, line_node) -> Any:
 # Series methods whose inplace=True on a column, df["c"].fillna(0, inplace=True), writes the
 # result back into df under pandas 2 (checked on 2.3: fillna on float, object, str, Int64 and
 # string columns, after a filter too, and each of the others); under pandas 3 copy-on-write
-# makes df["c"] a temporary copy, so
-# the call changes nothing. The validation runs the original script under the same pandas, so
-# the translation follows the pandas that is installed.
+# makes df["c"] a temporary copy, so the call changes nothing. The validation runs the original
+# script under the same pandas, so the translation follows the pandas that is installed.
 _INPLACE_COLUMN_METHODS = {"fillna", "replace", "clip", "where", "mask", "interpolate"}
 
 

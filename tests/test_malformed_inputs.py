@@ -216,6 +216,22 @@ def test_an_oversized_answer_is_refused_neither_cached_nor_sent_back(case):
     assert len(server.requests) == 1 and not cache_entries(case)
 
 
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("```python\n" * 25_000, "contains no Python code"),  # many openings, none closed
+    ("```python\nimport os\x00\n```\n", "does not parse"),
+    ("```python\nimport os\nx = " + "(" * 5000 + ")" * 5000 + "\n```\n", "does not parse"),
+    (("```py\nx=1\n" + "~~~\n") * 10_000, "contains no Python code"),
+])
+def test_hostile_answers_are_extraction_errors_within_a_second(answer, expected):
+    from lester.rewrite.extraction import ExtractionError, extract_code
+
+    started = time.perf_counter()
+    with pytest.raises(ExtractionError, match=expected) as caught:
+        extract_code(answer)
+    assert time.perf_counter() - started < 2
+    assert "None" not in str(caught.value)  # no "line None, column None" for a NUL byte
+
+
 def test_refusals_and_empty_answers_are_not_cached(case):
     settings(case)
     with OpenAIServer(["I'm sorry, but I can't help with that.", ""], api_key=KEY) as server:

@@ -12,7 +12,10 @@ import re
 
 from lester.errors import LesterError
 
-_FENCE = re.compile(r"^[ \t]*(```+|~~~+)[ \t]*([\w+.-]*)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$", re.DOTALL | re.MULTILINE)
+_FENCE_LINE = re.compile(r"[ \t]*(```+|~~~+)[ \t]*([\w+.-]*)")
+# what ast.parse raises besides SyntaxError: ValueError for NUL bytes, MemoryError or
+# RecursionError for nesting deeper than its stack
+_UNPARSABLE = (SyntaxError, ValueError, MemoryError, RecursionError)
 _OPENING = re.compile(r"^[ \t]*(```+|~~~+)", re.MULTILINE)
 _CODE_START = re.compile(r"^(import |from |def |class |@|[A-Z_][A-Z0-9_]* = )", re.MULTILINE)
 
@@ -29,7 +32,7 @@ def extract_code(answer: str) -> str:
     closed means the answer was cut off.
     """
     text = answer.replace("\r\n", "\n")
-    blocks = [(lang.lower(), body) for _, lang, body in _FENCE.findall(text)]
+    blocks = _fenced_blocks(text)
     python = [body for lang, body in blocks if lang in ("python", "py", "python3", "")]
     if python:
         chosen = next((b for b in python if re.search(r"^def dataprep\b", b, re.MULTILINE)), None) or max(python, key=len)
@@ -48,7 +51,7 @@ def extract_code(answer: str) -> str:
         tree = ast.parse(stripped)
         if any(isinstance(node, (ast.FunctionDef, ast.Import, ast.ImportFrom)) for node in tree.body):
             return stripped + "\n"
-    except SyntaxError:
+    except _UNPARSABLE:
         pass
     start = _CODE_START.search(stripped)
     if start is not None:
@@ -58,12 +61,41 @@ def extract_code(answer: str) -> str:
                           "module in a ```python fenced block")
 
 
+def _fenced_blocks(text: str) -> list[tuple[str, str]]:
+    """The closed fenced blocks of ``text`` as (language, body), in one pass over its lines.
+
+    A scan, not one regular expression: a lazy pattern looking for each opening's closing
+    fence takes quadratic time on an answer of many unclosed openings (minutes for 256 KB).
+    A block still open at the end was cut off; it is left out.
+    """
+    blocks: list[tuple[str, str]] = []
+    fence: str | None = None
+    language, body = "", []
+    lines = text.split("\n")  # only "\n" ends a line here, as in the fences' own definition
+    for number, line in enumerate(lines):
+        if fence is None:
+            opening = _FENCE_LINE.match(line)
+            if opening and number < len(lines) - 1:  # an opening line ends with a newline
+                fence, language, body = opening.group(1), opening.group(2).lower(), []
+        elif line.strip(" \t") == fence:
+            blocks.append((language, "".join(body)))
+            fence = None
+        else:
+            body.append(line + "\n")
+    return blocks
+
+
 def _parsed(code: str, what: str) -> str:
     try:
         ast.parse(code)
+    except (MemoryError, RecursionError):
+        raise ExtractionError(f"{what} is too deeply nested for Python's parser") from None
+    except ValueError as exc:  # NUL bytes
+        raise ExtractionError(f"{what} does not parse: {exc}") from None
     except SyntaxError as exc:
         line = (exc.text or "").strip()
         truncated = " (it looks cut off: the answer may have been truncated)" if exc.lineno and exc.lineno >= len(code.splitlines()) - 1 else ""
-        raise ExtractionError(f"{what} does not parse: line {exc.lineno}, column {exc.offset}: {exc.msg}: "
-                              f"{line!r}{truncated}") from None
+        where = f"line {exc.lineno}, column {exc.offset}: " if exc.lineno else ""
+        quoted = f": {line!r}" if line else ""
+        raise ExtractionError(f"{what} does not parse: {where}{exc.msg}{quoted}{truncated}") from None
     return code if code.endswith("\n") else code + "\n"

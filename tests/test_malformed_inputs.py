@@ -85,6 +85,12 @@ def test_unreadable_scripts_are_clear_errors_with_exit_2(case, content, expected
     assert json.loads((case / "report.json").read_text())["status"] == "error"
 
 
+def test_a_script_nested_too_deeply_to_analyse_is_a_clear_error(case):
+    (case / "deep.py").write_text("import os\nx = " + "[" * 150 + "]" * 150 + "\n")
+    outcome = rewrite_cli("deep.py", "--engine", "rules")
+    assert outcome.exit_code == 2 and "deep.py: nested too deeply" in outcome.output.replace("\n", " ")
+
+
 def test_an_undecodable_script_says_how_to_declare_its_encoding(case):
     (case / "bad.py").write_bytes(b"x = 1\ny = 'caf\xe9'\n")
     with pytest.raises(LesterError, match=r"bad\.py, line 2: not UTF-8.*coding"):

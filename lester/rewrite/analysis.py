@@ -276,7 +276,7 @@ def _read_bytes(path: Path) -> bytes:
     if not data.strip():
         raise ScriptReadError(str(path), "the file is empty")
     # no 8-bit text holds NUL bytes (Python refuses them too, with a less helpful message)
-    if b"\x00" in data[:65536] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if b"\x00" in data and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         kind = "notebook" if path.suffix == ".ipynb" else "Python script"
         raise ScriptReadError(str(path), f"a binary file, not a {kind} (it holds NUL bytes)")
     return data
@@ -389,10 +389,23 @@ def analyze_source(
         ast.parse(source)
     except SyntaxError as exc:
         raise located(exc.lineno or 1, exc.offset or 1, exc.msg) from None
+    except ValueError as exc:  # NUL bytes in source text (the file reader refuses them earlier)
+        raise located(1, 1, str(exc)) from None
+    except (MemoryError, RecursionError):
+        raise located(1, 1, "nested too deeply for Python's parser") from None
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
         raise located(exc.raw_line, exc.raw_column + 1, exc.message) from None
+    try:
+        return _analysis(module, source, filename, cell_of_line, folder)
+    except RecursionError:  # libcst's tree and its visitors recurse where Python's parser does not
+        raise ScriptReadError(filename, "nested too deeply to be analysed (brackets or expressions "
+                              "hundreds of levels deep); split the expression") from None
+
+
+def _analysis(module: cst.Module, source: str, filename: str, cell_of_line: dict[int, tuple[int, int]],
+              folder: str | os.PathLike | None) -> ScriptAnalysis:
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     positions = wrapper.resolve(PositionProvider)
     constants = _string_constants(module)

@@ -293,7 +293,8 @@ def _decoded(path: Path, data: bytes, encoding: str) -> str:
             detail = (f"not UTF-8: byte {byte!r} at column {column} cannot be decoded (a script in another "
                       "encoding needs a coding line such as # -*- coding: latin-1 -*-, or to be saved as UTF-8)")
             if path.suffix == ".ipynb":
-                detail = f"not UTF-8: byte {byte!r} at column {column} cannot be decoded (notebooks are UTF-8 JSON)"
+                detail = (f"not UTF-8: byte {byte!r} at column {column} cannot be decoded "
+                          "(notebooks are UTF-8 JSON)")
         else:
             detail = (f"not {encoding}, as its coding line declares: byte {byte!r} at column {column} cannot "
                       "be decoded; correct the coding line or the file")
@@ -325,7 +326,8 @@ def notebook_source(text: str, filename: str = "<notebook>") -> tuple[str, dict[
     except json.JSONDecodeError as exc:
         raise ScriptSyntaxError(filename, exc.lineno, exc.colno, f"not a notebook: {exc.msg}") from None
     if not isinstance(notebook, dict):
-        raise ScriptReadError(filename, f"not a notebook: the JSON is a {_kind(notebook)}, not an object with \"cells\"")
+        raise ScriptReadError(filename, f"not a notebook: the JSON is a {_kind(notebook)}, "
+                              "not an object with \"cells\"")
     if "cells" not in notebook:
         if "worksheets" in notebook:
             raise ScriptReadError(filename, "an nbformat 3 notebook; convert it to nbformat 4 with "

@@ -333,7 +333,9 @@ class LLMClient:
             tokens = int(stored.get("prompt_tokens") or 0), int(stored.get("completion_tokens") or 0)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None  # missing, or a damaged entry: asked again
-        if not isinstance(text, str) or not text.strip() or len(text.encode("utf-8")) > self.config.max_answer_bytes:
+        if not isinstance(text, str) or not text.strip():
+            return None
+        if len(text.encode("utf-8")) > self.config.max_answer_bytes:
             return None
         return Completion(text, tokens[0], tokens[1], stored.get("finish_reason"), True, 0.0, path.name)
 
@@ -345,7 +347,8 @@ class LLMClient:
         while True:
             remaining = deadline - time.perf_counter()
             try:
-                return self._client.chat.completions.with_raw_response.create(**options, timeout=max(remaining, 0.01))
+                return self._client.chat.completions.with_raw_response.create(
+                    **options, timeout=max(remaining, 0.01))
             except openai.APIError as exc:
                 wait = _retry_wait(exc, retries)
                 left = deadline - time.perf_counter()
@@ -378,7 +381,9 @@ class LLMClient:
         choices = data.get("choices")
         if choices is None or choices == []:
             error = data.get("error")
-            detail = f"; it says {self.redact(str(error.get('message', error) if isinstance(error, dict) else error))[:300]!r}" if error else ""
+            if isinstance(error, dict):
+                error = error.get("message", error)
+            detail = f"; it says {self.redact(str(error))[:300]!r}" if error else ""
             raise LLMError(f"{where}: the answer has no choices{detail}")
         if not isinstance(choices, list):
             raise LLMError(f'{bad} "choices" is not a list but a {_kind(choices)}')

@@ -184,6 +184,18 @@ def _header_lines(options: dict[str, Any]) -> int:
     return 1
 
 
+def _decode_error(path: str, options: dict[str, Any], exc: UnicodeDecodeError) -> SourceError:
+    """The file and line of an undecodable byte: pandas reports the offset within its read
+    buffer, so the file is decoded again to find the line."""
+    data = Path(path).read_bytes()
+    try:
+        data.decode(options.get("encoding") or "utf-8")
+        line = None
+    except UnicodeDecodeError as located:
+        line = data[: located.start].count(b"\n") + 1
+    return SourceError(path, f"cannot decode as {exc.encoding}: {exc.reason}", line)
+
+
 def _read_csv_checked(path: str, options: dict[str, Any]) -> pd.DataFrame:
     """pandas.read_csv, with every failure turned into an error naming the file and line."""
     try:
@@ -196,14 +208,7 @@ def _read_csv_checked(path: str, options: dict[str, Any]) -> pd.DataFrame:
         detail = str(exc).replace("Error tokenizing data. C error: ", "")
         raise SourceError(path, f"malformed CSV: {detail}", line) from None
     except UnicodeDecodeError as exc:
-        # pandas reports the offset within its read buffer; decode the file to find the line
-        data = Path(path).read_bytes()
-        try:
-            data.decode(options.get("encoding") or "utf-8")
-            line = None
-        except UnicodeDecodeError as located:
-            line = data[: located.start].count(b"\n") + 1
-        raise SourceError(path, f"cannot decode as {exc.encoding}: {exc.reason}", line) from None
+        raise _decode_error(path, options, exc) from None
     except (ValueError, TypeError) as exc:
         located = _locate_bad_value(path, options)
         if located is not None:
@@ -294,7 +299,11 @@ def csv_source(
         header = pd.read_csv(path, nrows=0, **options)
     except pd.errors.EmptyDataError:
         raise SourceError(path, "the file is empty", 1) from None
-    except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        # pandas 2 decodes a whole buffer even for the header, so a bad byte further down
+        # surfaces here: name its line, as reading the rows does
+        raise _decode_error(path, options, exc) from None
+    except (pd.errors.ParserError, ValueError) as exc:
         raise SourceError(path, f"cannot read the header: {exc}", 1) from None
     columns = _check_columns(header.columns, path)
     source = Source(name or _default_name(path), "csv", columns, path, key, dict(options))

@@ -664,16 +664,32 @@ class Catalog:
         return record
 
     def trace_source_row(self, source: str, source_id: Any) -> pd.DataFrame:
-        """Every run, split and row derived from one source row."""
-        return self.query(
-            """
-            SELECT p.run_id, p.split, p.row, r.model, r.folder
-            FROM row_provenance p JOIN runs r USING (run_id)
-            WHERE p.source = ? AND p.source_id = ?
-            ORDER BY r.created, p.run_id, p.split, p.row
-            """,
-            [source, str(source_id)],
-        )
+        """Every run, split and row derived from one source row.
+
+        Raises
+        ------
+        CatalogError
+            No stored run read a source of that name: a typo would otherwise look like a row
+            that no run used. The message lists the sources the stored runs read.
+        """
+        with self._connect() as con:
+            hits = con.execute(
+                """
+                SELECT p.run_id, p.split, p.row, r.model, r.folder
+                FROM row_provenance p JOIN runs r USING (run_id)
+                WHERE p.source = ? AND p.source_id = ?
+                ORDER BY r.created, p.run_id, p.split, p.row
+                """,
+                [source, str(source_id)],
+            ).df()
+            if len(hits):
+                return hits
+            known = con.execute("SELECT DISTINCT label, name FROM sources ORDER BY label").fetchall()
+        if any(source in pair for pair in known):
+            return hits
+        labels = sorted({label for label, _ in known})
+        listed = ", ".join(labels) if labels else "none (the store holds no runs)"
+        raise CatalogError(f"no stored run read a source {source!r}; the sources of the stored runs: {listed}")
 
     def trace_run_row(self, run_id: str, split: str, row: int) -> pd.DataFrame:
         """The source rows one train/test row was derived from."""

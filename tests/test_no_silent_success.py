@@ -134,10 +134,6 @@ def test_an_unknown_source_lists_the_sources(workdir):
     assert _runs(workdir) == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "trace of an unknown source is resolved in lester/pipeline/catalog.py (Catalog.trace_source_row), "
-    "lester/pipeline/queries.py (trace) and lester/cli.py (trace_command), owned by other engineers: "
-    "drop this mark once they raise a LesterError naming the known sources"))
 def test_trace_of_an_unknown_source_lists_the_sources(workdir):
     _run(workdir)
     with pytest.raises(LesterError, match=r"'orders'.*customers.*mails"):

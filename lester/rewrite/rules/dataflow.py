@@ -381,6 +381,10 @@ class ScriptReader:
             self.model = Model(code_of(call.func.value), self.line(line_node))
             return
         if isinstance(call.func, cst.Attribute):
+            from lester.rewrite.rules import pandas_ops
+
+            if pandas_ops.inplace_call(self, call, line_node):  # df["c"].fillna(v, inplace=True)
+                return
             owner = call.func.value
             method = call.func.attr.value
             target = self.value(owner, line_node) if not isinstance(owner, cst.Call) or method == "to_csv" else None

@@ -20,11 +20,20 @@ through :mod:`~lester.rewrite.llm` with :mod:`~lester.rewrite.prompts`) -> stati
 import sys
 import types
 
-from lester.rewrite.analysis import ScriptSyntaxError, analyze_path, analyze_source
-from lester.rewrite.engines import Engine, Feedback, LLMEngine, Proposal, RewriteTask, RulesEngine
-from lester.rewrite.llm import LLMConfig, LLMError, LLMNotConfigured
-from lester.rewrite.rewriter import RewriteError, RewriteResult, rewrite
-from lester.rewrite.sampling import SamplingError
+from lester import lazy_exports
+
+# the names load on first use, so `lester rewrite --help` imports no libcst, pandas or sklearn
+_EXPORTS = {
+    "ScriptSyntaxError": "lester.rewrite.analysis", "analyze_path": "lester.rewrite.analysis",
+    "analyze_source": "lester.rewrite.analysis", "Engine": "lester.rewrite.engines",
+    "Feedback": "lester.rewrite.engines", "LLMEngine": "lester.rewrite.engines",
+    "Proposal": "lester.rewrite.engines", "RewriteTask": "lester.rewrite.engines",
+    "RulesEngine": "lester.rewrite.engines", "LLMConfig": "lester.rewrite.llm",
+    "LLMError": "lester.rewrite.llm", "LLMNotConfigured": "lester.rewrite.llm",
+    "RewriteError": "lester.rewrite.rewriter", "RewriteResult": "lester.rewrite.rewriter",
+    "rewrite": "lester.rewrite.rewriter", "SamplingError": "lester.rewrite.sampling",
+}
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
 
 __all__ = [
     "Engine",
@@ -50,7 +59,9 @@ class _CallablePackage(types.ModuleType):
     """``lester.rewrite`` is a package and, called, the :func:`rewrite` function: exporting the
     function under the package's own name would hide the package's modules."""
 
-    def __call__(self, *args, **kwargs) -> RewriteResult:
+    def __call__(self, *args, **kwargs):
+        from lester.rewrite.rewriter import rewrite
+
         return rewrite(*args, **kwargs)
 
 

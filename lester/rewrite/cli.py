@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from lester.cli_params import name_value_pairs, show_values_option
+from lester.cli_params import current_output, name_value_pairs, output_options, show_values_option
 from lester.secrets import mask
 
 EXIT_VALID, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
@@ -49,6 +49,7 @@ EXIT_VALID, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
               help="Write the JSON report here.")
 @show_values_option
+@output_options
 def rewrite_command(script, output, engine, model, base_url, api_key_env, config_file, sample_rows, data,
                     max_repairs, timeout, no_cache, force, report_path, show_values) -> None:
     """Rewrite a messy script (.py or .ipynb) into a validated lester pipeline module.
@@ -66,16 +67,19 @@ def rewrite_command(script, output, engine, model, base_url, api_key_env, config
     from lester.rewrite.llm import LLMConfig
     from lester.rewrite.rewriter import rewrite
 
-    console = Console(highlight=False)
+    out = current_output()
+    console = out.console()  # under --json or -q the progress goes to stderr, or nowhere
     errors = Console(stderr=True, highlight=False)
     secrets: list[str] = []
 
     def fail(message: str) -> None:
         message = mask(message, secrets)
         errors.print(f"[red]error:[/] {escape(message)}", markup=True)
+        document = {"script": script, "status": "error", "valid": False, "message": message}
         if report_path and (force or not Path(report_path).exists()):
-            Path(report_path).write_text(mask(json.dumps({"script": script, "status": "error", "valid": False,
-                                                          "message": message}, indent=2)) + "\n")
+            Path(report_path).write_text(mask(json.dumps(document, indent=2)) + "\n")
+        if out.json:
+            out.emit(document)
         sys.exit(EXIT_ERROR)
 
     target = Path(output) if output else Path(script).parent / "pipeline.py"
@@ -111,7 +115,12 @@ def rewrite_command(script, output, engine, model, base_url, api_key_env, config
         result.write(target, force=force)
     if report_path:
         result.write_report(report_path, force=force)
-    _print_summary(console, result)
+    if out.json:
+        out.emit(result.report.to_dict())
+    elif out.quiet:
+        click.echo(f"{result.status} {result.report.output or ''}".strip())
+    else:
+        _print_summary(console, result)
     sys.exit({"valid": EXIT_VALID, "invalid": EXIT_INVALID}.get(result.status, EXIT_ERROR))
 
 

@@ -7,7 +7,6 @@ The LLM tests talk to the real local HTTP server of tests/openai_server.py."""
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -19,23 +18,16 @@ from lester.cli import main
 from lester.errors import LesterError
 from lester.rewrite.analysis import analyze_path
 from tests.openai_server import OpenAIServer, Reply
+from tests.test_rewrite_llm import KEY_ENV, orders_case
 
 DATA = Path(__file__).parent / "data" / "rewrite"
 GOOD = (DATA / "candidates" / "orders_good.py").read_text()
 KEY = "sk-lester-test-malformed-0123456789"
-KEY_ENV = "LESTER_TEST_KEY"
 
 
 @pytest.fixture
 def case(tmp_path, monkeypatch) -> Path:
-    """A copy of the orders case as the working folder, the key in the environment only."""
-    folder = tmp_path / "orders"
-    shutil.copytree(DATA / "orders", folder)
-    monkeypatch.chdir(folder)
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "LESTER_MODEL", "AZURE_OPENAI_ENDPOINT"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv(KEY_ENV, KEY)
-    return folder
+    return orders_case(tmp_path, monkeypatch, KEY)
 
 
 def rewrite_cli(*arguments: str):

@@ -31,16 +31,21 @@ def no_filter() -> str:
     return GOOD.replace('orders.filter(f"amount > {MIN_AMOUNT}")', "orders")
 
 
-@pytest.fixture
-def case(tmp_path, monkeypatch) -> Path:
-    """A copy of the orders case as the working folder, the key in the environment only."""
+def orders_case(tmp_path: Path, monkeypatch, key: str = KEY) -> Path:
+    """A copy of the orders case as the working folder, ``key`` in the environment only
+    (under KEY_ENV); the LLM tests of other files start from it too."""
     folder = tmp_path / "orders"
     shutil.copytree(DATA / "orders", folder)
     monkeypatch.chdir(folder)
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "LESTER_MODEL", "AZURE_OPENAI_ENDPOINT"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv(KEY_ENV, KEY)
+    monkeypatch.setenv(KEY_ENV, key)
     return folder
+
+
+@pytest.fixture
+def case(tmp_path, monkeypatch) -> Path:
+    return orders_case(tmp_path, monkeypatch)
 
 
 def settings(folder: Path, **llm) -> None:

@@ -22,11 +22,11 @@ from lester import secrets
 from lester.cli import main
 from lester.secrets import is_secret_name, is_secret_value, mask, remember, safe_environment
 from tests.openai_server import OpenAIServer, Reply
+from tests.test_rewrite_llm import KEY_ENV, orders_case
 
 DATA = Path(__file__).parent / "data" / "rewrite"
 GOOD = (DATA / "candidates" / "orders_good.py").read_text()
 KEY = "sk-lester-secrets-test-5f2a9c7e1b"
-KEY_ENV = "LESTER_TEST_KEY"
 PASSWORD = "hunter2-pass-Zq81"
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,12 +37,7 @@ def fenced(code: str) -> str:
 
 @pytest.fixture
 def case(tmp_path, monkeypatch) -> Path:
-    folder = tmp_path / "orders"
-    shutil.copytree(DATA / "orders", folder)
-    monkeypatch.chdir(folder)
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "LESTER_MODEL", "AZURE_OPENAI_ENDPOINT"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv(KEY_ENV, KEY)
+    folder = orders_case(tmp_path, monkeypatch, KEY)
     (folder / "lester.toml").write_text("[llm]\ntimeout = 10\nmax_retries = 0\n")
     return folder
 

@@ -352,6 +352,7 @@ class _WarmParent:
             self.replies[job_id] = box
         job = {"id": job_id, "args": arguments, "cwd": str(run.work), "env": run.environment(),
                "log": str(run.log), "folder": str(run.root)}
+        started: dict = {}
         try:
             try:
                 with self.lock:
@@ -380,7 +381,7 @@ class _WarmParent:
         finally:
             with self.lock:
                 self.replies.pop(job_id, None)
-            _live.pop(locals().get("started", {}).get("pid"), None)
+            _live.pop(started.get("pid"), None)
 
     def close(self) -> None:
         if self.process.poll() is None:

@@ -25,6 +25,7 @@ CORPUS = Path(__file__).resolve().parent.parent / "benchmarks" / "rewrite_corpus
 CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir() and (p / "expect.json").exists())
 OUTPUTS = {"out/prepared.csv", "out/X.npy", "out/y.npy"}
 DIFFICULTIES = {"easy", "medium", "hard"}
+STYLES = {"corpus", "real-world"}
 # One small and quick case of each difficulty, plus the demo's running example.
 SMOKE = ["compliance_demo", "sensors_readings_filter", "retail_orders_onehot", "health_labs_partitions"]
 
@@ -51,7 +52,8 @@ def run_case(case: str, rows: int, workdir: Path) -> dict[str, object]:
     seconds = time.perf_counter() - start
     assert done.returncode == 0, f"{case} at {rows} rows failed:\n{done.stderr[-3000:]}"
     expect = json.loads((folder / "expect.json").read_text())
-    produced = {str(p.relative_to(folder)) for p in (folder / "out").iterdir()}
+    out = folder / "out"
+    produced = {str(p.relative_to(folder)) for p in out.iterdir()} if out.is_dir() else set()
     assert produced == set(expect["outputs"]), f"{case}: wrote {sorted(produced)}, expect.json says {expect['outputs']}"
     loaded: dict[str, object] = {"seconds": seconds}
     for name in expect["outputs"]:
@@ -76,7 +78,7 @@ def check_outputs(case: str, outputs: dict[str, object]) -> None:
         y = outputs["out/y.npy"]
         assert y.ndim == 1 and len(np.unique(y)) >= 2, f"{case}: y has fewer than two distinct values"
         lengths.add(len(y))
-    assert len(lengths) == 1, f"{case}: prepared rows, X rows and y disagree in length: {lengths}"
+    assert len(lengths) <= 1, f"{case}: prepared rows, X rows and y disagree in length: {lengths}"
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -84,9 +86,12 @@ def test_case_layout(case: str) -> None:
     folder = CORPUS / case
     assert (folder / "messy.py").is_file() and (folder / "make_data.py").is_file()
     expect = json.loads((folder / "expect.json").read_text())
-    assert set(expect) == {"inputs", "outputs", "difficulty", "idioms"}
+    assert {"inputs", "outputs", "difficulty", "idioms"} <= set(expect) <= {"inputs", "outputs", "difficulty",
+                                                                            "idioms", "style"}
     assert expect["difficulty"] in DIFFICULTIES
-    assert expect["outputs"] and set(expect["outputs"]) <= OUTPUTS
+    assert expect.get("style", "corpus") in STYLES
+    # a case that writes nothing holds X, y and its model in memory: the rewriter captures them
+    assert set(expect["outputs"]) <= OUTPUTS and (expect["outputs"] or "no_saved_outputs" in expect["idioms"])
     assert expect["inputs"] and all(p.startswith("data/") for p in expect["inputs"])
     script = (folder / "messy.py").read_text()
     for path in expect["inputs"]:

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import libcst as cst
+import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from lester.errors import LesterError
@@ -637,7 +638,8 @@ def _ranges(statements: Iterable[Statement]) -> tuple[tuple[int, int], ...]:
 
 # -- paths --------------------------------------------------------------------------------------
 def _string_constants(module: cst.Module) -> dict[str, list[str]]:
-    """Module-level names bound to string literals (or lists of them) anywhere at top level."""
+    """Names bound to string literals (or lists of them), or to paths built from them: at top
+    level, and inside functions (assignments and parameter defaults) where a name has one value."""
     constants: dict[str, list[str]] = {}
     for node in _top_level(module):
         if not isinstance(node, cst.SimpleStatementLine):
@@ -649,6 +651,16 @@ def _string_constants(module: cst.Module) -> dict[str, list[str]]:
                 values = _literal_strings(small.value, constants)
                 if values:
                     constants[small.targets[0].target.value] = values
+    local: dict[str, list[list[str]]] = {}
+    for function in m.findall(module, m.FunctionDef()):
+        for param in _all_params(function.params):
+            if param.default is not None:
+                local.setdefault(param.name.value, []).append(_literal_strings(param.default, constants))
+        for assign in m.findall(function.body, m.Assign(targets=[m.AssignTarget(target=m.Name())])):
+            local.setdefault(assign.targets[0].target.value, []).append(_literal_strings(assign.value, constants))
+    for name, values in local.items():
+        if name not in constants and len(values) == 1 and values[0]:
+            constants[name] = values[0]
     return constants
 
 
@@ -671,6 +683,8 @@ def _literal_strings(node: cst.BaseExpression, constants: dict[str, list[str]]) 
                 return []
             texts = [text + value for text in texts for value in values]
         return texts
+    if isinstance(node, cst.Name) and node.value == "__file__":
+        return [_SCRIPT]
     if isinstance(node, cst.Name):
         return list(constants.get(node.value, []))
     if isinstance(node, (cst.List, cst.Tuple)):
@@ -678,22 +692,67 @@ def _literal_strings(node: cst.BaseExpression, constants: dict[str, list[str]]) 
         for element in node.elements:
             out += _literal_strings(element.value, constants)
         return out
+    if isinstance(node, cst.Attribute) and node.attr.value == "parent":
+        # Path(__file__).parent: the script's folder, the working folder of a case
+        return ["."] if _literal_strings(node.value, constants) == [_SCRIPT] else []
+    if isinstance(node, cst.IfExp):
+        # `sys.argv[1] if len(sys.argv) > 1 else "data/x.csv"`: the branches that are paths
+        return _literal_strings(node.body, constants) + _literal_strings(node.orelse, constants)
     if isinstance(node, cst.Call):
         name = _call_name(node)
-        if name in ("join", "Path", "PurePath") and node.args:
+        if name in ("join", "Path", "PurePath", "PosixPath") and node.args:
             parts = [_literal_strings(a.value, constants) for a in node.args]
             if all(len(p) == 1 for p in parts):
-                return ["/".join(p[0] for p in parts)]
+                return [_normal("/".join(p[0] for p in parts))]
             return []
         if name in ("open",) and node.args:
             return _literal_strings(node.args[0].value, constants)
+        if name in ("resolve", "absolute", "expanduser") and isinstance(node.func, cst.Attribute):
+            return _literal_strings(node.func.value, constants)
+        if name in ("abspath", "realpath", "normpath", "expanduser", "str", "fspath") and len(node.args) == 1:
+            return _literal_strings(node.args[0].value, constants)
+        if name == "dirname" and len(node.args) == 1:
+            return ["."] if _literal_strings(node.args[0].value, constants) == [_SCRIPT] else []
+        if name == "getcwd":
+            return ["."]
+        if name == "format" and isinstance(node.func, cst.Attribute):
+            template = _literal_strings(node.func.value, constants)
+            args = [_literal_strings(a.value, constants) for a in node.args if a.keyword is None]
+            keywords = {a.keyword.value: _literal_strings(a.value, constants) for a in node.args if a.keyword}
+            if len(template) == 1 and all(len(v) == 1 for v in [*args, *keywords.values()]):
+                try:
+                    return [template[0].format(*(v[0] for v in args), **{k: v[0] for k, v in keywords.items()})]
+                except (IndexError, KeyError, ValueError):
+                    return []
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Divide, cst.Add)):
         left = _literal_strings(node.left, constants)
         right = _literal_strings(node.right, constants)
         if len(left) == 1 and len(right) == 1:
             sep = "/" if isinstance(node.operator, cst.Divide) else ""
-            return [left[0] + sep + right[0]]
+            return [_normal(left[0] + sep + right[0]) if sep else left[0] + right[0]]
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Modulo):
+        left = _literal_strings(node.left, constants)
+        right = node.right
+        items = [e.value for e in right.elements] if isinstance(right, cst.Tuple) else [right]
+        values = [_literal_strings(v, constants) for v in items]
+        if len(left) == 1 and all(len(v) == 1 for v in values):
+            try:
+                return [left[0] % tuple(v[0] for v in values)]
+            except (TypeError, ValueError):
+                return []
     return []
+
+
+_SCRIPT = "\0script"  # what __file__ stands for while a path is evaluated
+
+
+def _normal(path: str) -> str:
+    """``./data//x.csv`` as ``data/x.csv``; a path through the script itself is no path."""
+    if _SCRIPT in path:
+        return path
+    import posixpath
+
+    return posixpath.normpath(path)
 
 
 class _PathFinder(cst.CSTVisitor):
@@ -782,7 +841,7 @@ def _name_inputs(reads, written, source, folder, constants, positions, module) -
     inputs: list[InputFile] = []
     used: set[str] = set()
     for path, (line, kind) in sorted(found.items(), key=lambda item: item[1][0]):
-        name = _source_name(path, used)
+        name = source_name(path, used)
         used.add(name)
         inputs.append(InputFile(name, path, line, kind))
     return inputs
@@ -809,7 +868,7 @@ def _looks_like_path(text: str) -> bool:
     )
 
 
-def _source_name(path: str, used: set[str]) -> str:
+def source_name(path: str, used: set[str]) -> str:
     """``data/customers.csv`` -> ``customers``; clashes get the parent folder as a prefix."""
     pure = Path(path.replace("\\", "/"))
     stem = pure.name

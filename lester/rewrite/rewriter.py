@@ -26,9 +26,11 @@ from typing import Any
 from lester.errors import LesterError
 from lester.rewrite.analysis import (
     PIPELINE_STAGES,
+    InputFile,
     ScriptAnalysis,
     analyze_path,
     analyze_source,
+    source_name as _source_name,
 )
 from lester.rewrite.comparison import ValidationReport, compare_outputs
 from lester.rewrite.engines import (
@@ -201,8 +203,40 @@ def rewrite(
     secrets = [k for k in [config.api_key()] if k]
     task = RewriteTask(analysis, analysis.pipeline_stages, _preview(plan))
     loop = _Loop(analysis, plan, script_path, script_dir, task, timeout, say)
-    loop.run(chain, max_repairs, config, engine)
+    try:
+        loop.run(chain, max_repairs, config, engine)
+    except _InputsFound as found:
+        # the script read files its text does not name: sample them too and start again
+        analysis.inputs.extend(found.inputs)
+        say("analyse", "inputs found by running the script: " + ", ".join(i.path for i in found.inputs))
+        plan = sample_inputs(analysis, script_dir, rows=sample_rows, data=data)
+        task = RewriteTask(analysis, analysis.pipeline_stages, _preview(plan))
+        loop = _Loop(analysis, plan, script_path, script_dir, task, timeout, say)
+        loop.run(chain, max_repairs, config, engine)
     return loop.result(started, secrets, source_text if script_path is None else None)
+
+
+class _InputsFound(Exception):
+    """The original script opened files that static analysis missed (paths built at run time)."""
+
+    def __init__(self, inputs: list[InputFile]):
+        super().__init__(", ".join(i.path for i in inputs))
+        self.inputs = inputs
+
+
+def _missed_inputs(original: Outputs, analysis: ScriptAnalysis, plan: SamplePlan, script_dir: Path) -> list[InputFile]:
+    """Files the failed original tried to read that exist next to the script but are not sampled."""
+    sampled = {Path(f.relative_path).as_posix() for f in plan.files}
+    written = {o.path for o in analysis.outputs}
+    used = {i.name for i in analysis.inputs}
+    missed: list[InputFile] = []
+    for path in original.read:
+        if path in sampled or path in written or not (script_dir / path).is_file():
+            continue
+        name = _source_name(path, used)
+        used.add(name)
+        missed.append(InputFile(name, path, original.error.get("line") or 1 if original.error else 1))
+    return missed
 
 
 def _script(path_or_source: str | os.PathLike) -> tuple[Path | None, str]:
@@ -388,6 +422,9 @@ class _Loop:
                     stop_all()
                     raise
             if self.original.status != "ok":
+                missed = _missed_inputs(self.original, self.analysis, self.plan, self.script_dir)
+                if missed:
+                    raise _InputsFound(missed)
                 self.error = (f"the original script failed on the sample inputs: {self.original.describe_error()}; "
                               "give representative data with --data NAME=PATH, more rows with --sample-rows, "
                               "or a longer --timeout")

@@ -78,6 +78,7 @@ class Outputs:
     model: dict[str, Any] | None = None
     files: dict[str, int] = field(default_factory=dict)
     found: dict[str, str] = field(default_factory=dict)  # role -> "file out/X.npy" / "variable X"
+    read: list[str] = field(default_factory=list)  # files the script opened for reading, found or not
     log: str = ""
     protections: dict[str, str] = field(default_factory=dict)  # protection -> "on: ..." / "off: why"
 
@@ -220,6 +221,7 @@ def _run(arguments: list[str], run: _RunFolder, timeout: float) -> Outputs:
     outputs = Outputs(str(result.get("status")), seconds, result.get("error"), log=text, protections=protections)
     outputs.files = {str(k): int(v) for k, v in (result.get("files") or {}).items() if isinstance(v, int)}
     outputs.found = {str(k): str(v)[:300] for k, v in (result.get("found") or {}).items()}
+    outputs.read = [str(p) for p in (result.get("read") or []) if isinstance(p, str)][:1000]
     return outputs
 
 

@@ -33,7 +33,10 @@ def _dense(value):
     if hasattr(value, "toarray"):
         value = value.toarray()
     if hasattr(value, "to_numpy"):
-        value = value.to_numpy()
+        try:  # a frame of numbers and booleans (get_dummies) is a float matrix to a model
+            return value.to_numpy(dtype=float)
+        except (TypeError, ValueError):
+            value = value.to_numpy()
     return np.asarray(value)
 
 
@@ -110,15 +113,14 @@ def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
 
 
 def run_original(script: str, capture: Path, roles: dict) -> dict:
-    import runpy
-
     before = _snapshot(Path.cwd())
-    sys.argv = [script]
+    sys.argv = [script]  # the script sees no argument of lester's
     sys.path.insert(0, os.getcwd())
     namespace: dict = {}
     result: dict = {"status": "ok", "variables": {}, "found": {}}
+    code, namespace, recorder = _sibling("capture").prepare_main(script)
     try:
-        namespace = runpy.run_path(script, run_name="__main__")
+        exec(code, namespace)  # noqa: S102 - the user's script, confined
     except SystemExit as exc:
         if exc.code not in (None, 0):
             result.update(status="error", error={"type": "SystemExit", "message": f"exit status {exc.code}", "where": [], "line": None})
@@ -129,7 +131,9 @@ def run_original(script: str, capture: Path, roles: dict) -> dict:
     except BaseException as exc:  # noqa: BLE001 - report whatever the user's script raised
         result.update(status="error", error=_error(exc, script))
     _keep(namespace, roles, capture, result)
-    namespace = None
+    _keep_fitted(recorder, capture, result)
+    result["read"] = _reads(recorder.opened)
+    namespace = recorder = None
     _flush_files()
     after = _snapshot(Path.cwd())
     result["files"] = {path: size for path, (size, mtime) in sorted(after.items()) if before.get(path) != (size, mtime)}
@@ -199,6 +203,55 @@ def _keep(namespace: dict, roles: dict, capture: Path, result: dict) -> None:
                 result["found"][role] = f"variable {name}"
         except Exception as exc:  # noqa: BLE001 - a value we cannot keep is reported, not fatal
             result.setdefault("not_kept", {})[role] = f"{name}: {type(exc).__name__}: {exc}"
+
+
+def _keep_fitted(recorder, capture: Path, result: dict) -> None:
+    """What the final estimator was fitted on, over all rows: over the variables the static
+    analysis named (their names guess; the fit call is what happened)."""
+    try:
+        fitted = recorder.outputs()
+    except Exception as exc:  # noqa: BLE001 - refitting an encoder can fail; keep what we have
+        result.setdefault("not_kept", {})["fit"] = f"{type(exc).__name__}: {exc}"
+        return
+    for role in ("prepared", "X", "y", "model"):
+        if role not in fitted:
+            continue
+        value = fitted[role]
+        try:
+            if role == "prepared":
+                if "prepared" in result["found"]:
+                    continue
+                _save_frame(_frame(value), capture / "prepared.parquet")
+            elif role == "model":
+                (capture / "model.json").write_text(json.dumps(_model_json(value)))
+            elif not _save_array(value, capture / f"{role}.npy", role):
+                continue
+        except Exception as exc:  # noqa: BLE001
+            result.setdefault("not_kept", {})[role] = f"{type(exc).__name__}: {exc}"
+            continue
+        result["found"][role] = fitted["found"][role]
+        result["variables"].pop(role, None)
+
+
+def _reads(opened: list[str]) -> list[str]:
+    """The files below the current folder the script opened for reading, found or not."""
+    here = Path.cwd().resolve()
+    seen: list[str] = []
+    for name in opened:
+        path = Path(name)
+        path = (here / path) if not path.is_absolute() else path
+        try:
+            relative = path.resolve().relative_to(here)
+        except (ValueError, OSError):
+            continue
+        text = relative.as_posix()
+        # import machinery probes names like __editable__...__path_hook__: not data
+        if not relative.suffix or relative.parts[0] in _SKIPPED or relative.parts[0].startswith("__") or \
+                text.endswith((".py", ".pyc")):
+            continue
+        if text not in seen:
+            seen.append(text)
+    return seen
 
 
 def _role_of(path: Path) -> str | None:
@@ -288,12 +341,15 @@ def _work(mode: str, target: str, capture: Path, roles: dict) -> int:
     return 0
 
 
-def _confinement():
-    """``confinement.py`` by its path: importing the lester package here would cost the
-    original script seconds of imports it does not need."""
-    spec = importlib.util.spec_from_file_location("lester_confinement", Path(__file__).with_name("confinement.py"))
+def _sibling(name: str):
+    """``confinement.py`` or ``capture.py`` by its path: importing the lester package here
+    would cost the original script seconds of imports it does not need."""
+    qualified = f"lester_{name}"
+    if qualified in sys.modules:
+        return sys.modules[qualified]
+    spec = importlib.util.spec_from_file_location(qualified, Path(__file__).with_name(f"{name}.py"))
     module = importlib.util.module_from_spec(spec)
-    sys.modules["lester_confinement"] = module  # dataclasses look their module up by name
+    sys.modules[qualified] = module  # dataclasses look their module up by name
     spec.loader.exec_module(module)
     return module
 
@@ -303,7 +359,7 @@ def main(argv: list[str]) -> int:
     here = str(Path(__file__).resolve().parent)
     sys.path[:] = [p for p in sys.path if p and str(Path(p).resolve()) != here]
     mode, target, capture, roles, limits = argv[0], argv[1], Path(argv[2]), json.loads(argv[3]), json.loads(argv[4])
-    confinement = _confinement()
+    confinement = _sibling("confinement")
     box = Path.cwd().parent
     return confinement.run_confined(box, confinement.Limits(**limits),
                                     lambda: _work(mode, target, capture, roles),

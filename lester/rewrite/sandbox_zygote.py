@@ -109,7 +109,8 @@ def main() -> int:
         except Exception:  # noqa: BLE001 - a module that fails here is imported (or not) by the run
             pass
     runner = _load_runner()
-    confinement = runner._confinement()
+    confinement = runner._sibling("confinement")
+    runner._sibling("capture")  # each run forks from here: compile it once
     lock = threading.Lock()
     signal.signal(signal.SIGTERM, _abandon_all)
     _reply(lock, {"ready": True})

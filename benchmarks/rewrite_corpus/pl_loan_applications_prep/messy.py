@@ -40,7 +40,7 @@ def add_features(df, branches):
     df = df.merge(branches[["branch_code", "region"]], on="branch_code", how="left")
     df["region"] = df["region"].fillna("Unassigned")
     df["submitted_month"] = df["submitted"].dt.month
-    df["submitted_weekday"] = df["submitted"].dt.dayofweek
+    df["submitted_weekday"] = df["submitted"].dt.day_of_week
     df["loan_to_income"] = df["loan_amount"] / df["annual_income"]
     df["monthly_payment"] = df["loan_amount"] / df["term_months"]
     df["age_band"] = np.select(

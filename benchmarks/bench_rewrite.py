@@ -12,7 +12,8 @@ offline rules engine, and an LLM when one is configured through the environment 
 the engine, static checks, and the sandboxed runs of the script and of every candidate.
 
 Per case the JSON records ``name``, ``engine`` (the engine whose module was kept), ``status``
-(``valid``: validation ran and matched; ``invalid``: a candidate ran but differs; ``error``:
+(``valid``: validation ran and matched and every step keeps row provenance; ``reproduced``: it matched
+but some step runs the script's code as opaque Python; ``invalid``: a candidate ran but differs; ``error``:
 nothing could be validated, with ``message``), ``opaque_steps`` (steps that still run the
 script's code as opaque Python), ``attempts``, ``seconds``, LLM calls and tokens. ``totals``
 counts statuses, sums time and tokens, and gives the validated fraction and the median and
@@ -78,6 +79,7 @@ def run_case(case: Path, rows: int, engine: str, timeout: float, max_repairs: in
         report = result.report
         return {
             "name": case.name,
+            "style": _style(case),
             "engine": report.engine,
             "status": result.status,
             "opaque_steps": len(report.opaque_steps),
@@ -89,13 +91,26 @@ def run_case(case: Path, rows: int, engine: str, timeout: float, max_repairs: in
         }
 
 
+def _style(case: Path) -> str:
+    try:
+        return json.loads((case / "expect.json").read_text()).get("style", "corpus")
+    except (OSError, ValueError):
+        return "corpus"
+
+
 def totals(scripts: list[dict]) -> dict:
+    """Counts by status; ``valid`` is valid and declarative (every step keeps row provenance),
+    ``reproduced`` matched but keeps an opaque step. ``by_style`` splits them by case style."""
     count = len(scripts)
-    by_status = {s: sum(1 for r in scripts if r["status"] == s) for s in ("valid", "invalid", "error")}
+    by_status = {s: sum(1 for r in scripts if r["status"] == s) for s in ("valid", "reproduced", "invalid", "error")}
+    styles = sorted({r.get("style", "corpus") for r in scripts})
     return {
         "scripts": count,
         **by_status,
         "valid_fraction": round(by_status["valid"] / count, 3) if count else None,
+        "by_style": {style: {"scripts": sum(1 for r in scripts if r.get("style", "corpus") == style),
+                             "valid": sum(1 for r in scripts if r.get("style", "corpus") == style
+                                          and r["status"] == "valid")} for style in styles},
         "without_opaque_steps": sum(1 for r in scripts if r["status"] == "valid" and not r["opaque_steps"]),
         "opaque_steps": sum(r["opaque_steps"] for r in scripts),
         "attempts": sum(r["attempts"] for r in scripts),
@@ -131,19 +146,21 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[bold]{case.name}[/] ...", end=" ")
         record = run_case(case, rows, args.engine, args.timeout, args.max_repairs)
         scripts.append(record)
-        colour = {"valid": "green", "invalid": "yellow"}.get(record["status"], "red")
+        colour = {"valid": "green", "invalid": "yellow", "reproduced": "yellow"}.get(record["status"], "red")
         console.print(f"[{colour}]{record['status']}[/] in {record['seconds']:.1f} s")
 
     table = Table("case", "status", "engine", "opaque steps", "attempts", "seconds", "tokens",
                   title=f"lester rewrite on {args.corpus} ({rows} rows, engine {args.engine})")
     for r in scripts:
-        colour = {"valid": "green", "invalid": "yellow"}.get(r["status"], "red")
+        colour = {"valid": "green", "invalid": "yellow", "reproduced": "yellow"}.get(r["status"], "red")
         table.add_row(r["name"], f"[{colour}]{r['status']}[/]", str(r["engine"] or "-"), str(r["opaque_steps"]),
                       str(r["attempts"]), f"{r['seconds']:.1f}", str(r.get("tokens", 0)))
     summary = totals(scripts)
     console.print(table)
-    console.print(f"{summary['valid']}/{summary['scripts']} valid ({summary['without_opaque_steps']} without "
-                  f"opaque steps), {summary['invalid']} invalid, {summary['error']} errors, "
+    styles = ", ".join(f"{s}: {v['valid']}/{v['scripts']}" for s, v in summary["by_style"].items())
+    console.print(f"{summary['valid']}/{summary['scripts']} valid and declarative ({styles}), "
+                  f"{summary['reproduced']} reproduced with opaque steps, {summary['invalid']} invalid, "
+                  f"{summary['error']} errors, "
                   f"{summary['seconds']:.0f} s; per script median {summary['median_seconds']} s, "
                   f"max {summary['max_seconds_after_first']} s after the first "
                   f"({summary['max_seconds']} s with the sandbox parent's start)")

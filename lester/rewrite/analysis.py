@@ -648,24 +648,26 @@ def _string_constants(module: cst.Module) -> dict[str, list[str]]:
             if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(
                 small.targets[0].target, cst.Name
             ):
-                values = _literal_strings(small.value, constants)
+                values = string_values(small.value, constants)
                 if values:
                     constants[small.targets[0].target.value] = values
     local: dict[str, list[list[str]]] = {}
     for function in m.findall(module, m.FunctionDef()):
         for param in _all_params(function.params):
             if param.default is not None:
-                local.setdefault(param.name.value, []).append(_literal_strings(param.default, constants))
+                local.setdefault(param.name.value, []).append(string_values(param.default, constants))
         for assign in m.findall(function.body, m.Assign(targets=[m.AssignTarget(target=m.Name())])):
-            local.setdefault(assign.targets[0].target.value, []).append(_literal_strings(assign.value, constants))
+            local.setdefault(assign.targets[0].target.value, []).append(string_values(assign.value, constants))
     for name, values in local.items():
         if name not in constants and len(values) == 1 and values[0]:
             constants[name] = values[0]
     return constants
 
 
-def _literal_strings(node: cst.BaseExpression, constants: dict[str, list[str]]) -> list[str]:
-    """The strings an expression evaluates to when it is made of literals and constants."""
+def string_values(node: cst.BaseExpression, constants: dict[str, list[str]]) -> list[str]:
+    """The strings an expression evaluates to when it is made of literals and constants: paths
+    built with ``os.path.join``, ``Path(__file__).parent / ...``, ``format``, ``%``, f-strings
+    over loop values, and the literal branch of ``sys.argv[1] if ... else "data/x.csv"``."""
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
         value = node.evaluated_value
         return [value] if isinstance(value, str) else []
@@ -676,7 +678,7 @@ def _literal_strings(node: cst.BaseExpression, constants: dict[str, list[str]]) 
             if isinstance(part, cst.FormattedStringText):
                 values = [part.value]
             elif part.format_spec is None and part.conversion is None:
-                values = _literal_strings(part.expression, constants)
+                values = string_values(part.expression, constants)
             else:
                 values = []
             if not values or len(texts) * len(values) > 1000:
@@ -690,51 +692,51 @@ def _literal_strings(node: cst.BaseExpression, constants: dict[str, list[str]]) 
     if isinstance(node, (cst.List, cst.Tuple)):
         out: list[str] = []
         for element in node.elements:
-            out += _literal_strings(element.value, constants)
+            out += string_values(element.value, constants)
         return out
     if isinstance(node, cst.Attribute) and node.attr.value == "parent":
         # Path(__file__).parent: the script's folder, the working folder of a case
-        return ["."] if _literal_strings(node.value, constants) == [_SCRIPT] else []
+        return ["."] if string_values(node.value, constants) == [_SCRIPT] else []
     if isinstance(node, cst.IfExp):
         # `sys.argv[1] if len(sys.argv) > 1 else "data/x.csv"`: the branches that are paths
-        return _literal_strings(node.body, constants) + _literal_strings(node.orelse, constants)
+        return string_values(node.body, constants) + string_values(node.orelse, constants)
     if isinstance(node, cst.Call):
         name = _call_name(node)
         if name in ("join", "Path", "PurePath", "PosixPath") and node.args:
-            parts = [_literal_strings(a.value, constants) for a in node.args]
+            parts = [string_values(a.value, constants) for a in node.args]
             if all(len(p) == 1 for p in parts):
                 return [_normal("/".join(p[0] for p in parts))]
             return []
         if name in ("open",) and node.args:
-            return _literal_strings(node.args[0].value, constants)
+            return string_values(node.args[0].value, constants)
         if name in ("resolve", "absolute", "expanduser") and isinstance(node.func, cst.Attribute):
-            return _literal_strings(node.func.value, constants)
+            return string_values(node.func.value, constants)
         if name in ("abspath", "realpath", "normpath", "expanduser", "str", "fspath") and len(node.args) == 1:
-            return _literal_strings(node.args[0].value, constants)
+            return string_values(node.args[0].value, constants)
         if name == "dirname" and len(node.args) == 1:
-            return ["."] if _literal_strings(node.args[0].value, constants) == [_SCRIPT] else []
+            return ["."] if string_values(node.args[0].value, constants) == [_SCRIPT] else []
         if name == "getcwd":
             return ["."]
         if name == "format" and isinstance(node.func, cst.Attribute):
-            template = _literal_strings(node.func.value, constants)
-            args = [_literal_strings(a.value, constants) for a in node.args if a.keyword is None]
-            keywords = {a.keyword.value: _literal_strings(a.value, constants) for a in node.args if a.keyword}
+            template = string_values(node.func.value, constants)
+            args = [string_values(a.value, constants) for a in node.args if a.keyword is None]
+            keywords = {a.keyword.value: string_values(a.value, constants) for a in node.args if a.keyword}
             if len(template) == 1 and all(len(v) == 1 for v in [*args, *keywords.values()]):
                 try:
                     return [template[0].format(*(v[0] for v in args), **{k: v[0] for k, v in keywords.items()})]
                 except (IndexError, KeyError, ValueError):
                     return []
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Divide, cst.Add)):
-        left = _literal_strings(node.left, constants)
-        right = _literal_strings(node.right, constants)
+        left = string_values(node.left, constants)
+        right = string_values(node.right, constants)
         if len(left) == 1 and len(right) == 1:
             sep = "/" if isinstance(node.operator, cst.Divide) else ""
             return [_normal(left[0] + sep + right[0]) if sep else left[0] + right[0]]
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Modulo):
-        left = _literal_strings(node.left, constants)
+        left = string_values(node.left, constants)
         right = node.right
         items = [e.value for e in right.elements] if isinstance(right, cst.Tuple) else [right]
-        values = [_literal_strings(v, constants) for v in items]
+        values = [string_values(v, constants) for v in items]
         if len(left) == 1 and all(len(v) == 1 for v in values):
             try:
                 return [left[0] % tuple(v[0] for v in values)]
@@ -769,7 +771,7 @@ class _PathFinder(cst.CSTVisitor):
 
     def visit_For(self, node: cst.For) -> None:
         if isinstance(node.target, cst.Name):
-            values = _literal_strings(node.iter, self.constants)
+            values = string_values(node.iter, self.constants)
             if values:
                 self.constants[node.target.value] = values
 
@@ -784,7 +786,7 @@ class _PathFinder(cst.CSTVisitor):
         if name == "open" and args:
             mode = args[1].value if len(args) > 1 else keywords.get("mode")
             mode_text = mode.evaluated_value if isinstance(mode, cst.SimpleString) else "r"
-            paths = _literal_strings(args[0].value, self.constants)
+            paths = string_values(args[0].value, self.constants)
             if any(flag in str(mode_text) for flag in "wax"):
                 for path in paths:
                     self.writes.append((path, line, None))
@@ -799,23 +801,23 @@ class _PathFinder(cst.CSTVisitor):
                 kind = "glob" if name in ("glob", "iglob") else "folder" if name in ("listdir", "scandir") else "file"
                 if name == "load" and _call_root(node) in ("json", "pickle", "yaml"):
                     return  # json.load(open(path)) is seen through its open()
-                self.reads += [(p, line, kind) for p in _literal_strings(target, self.constants)]
+                self.reads += [(p, line, kind) for p in string_values(target, self.constants)]
         elif name in _WRITERS_METHOD and isinstance(node.func, cst.Attribute):
             target = args[0].value if args else keywords.get("path_or_buf", keywords.get("path"))
             variable = _root_name(node.func.value)
             if name in ("write_text", "write_bytes"):
                 target, variable = node.func.value, None
-            for path in _literal_strings(target, self.constants) if target is not None else []:
+            for path in string_values(target, self.constants) if target is not None else []:
                 self.writes.append((path, line, variable))
                 self.written.add(path)
         elif name in _WRITERS_FIRST_ARG and len(args) >= 1:
             variable = _root_name(args[1].value) if len(args) > 1 else None
-            for path in _literal_strings(args[0].value, self.constants):
+            for path in string_values(args[0].value, self.constants):
                 self.writes.append((path, line, variable))
                 self.written.add(path)
         elif name in _WRITERS_SECOND_ARG and len(args) >= 2:
             variable = _root_name(args[0].value)
-            for path in _literal_strings(args[1].value, self.constants):
+            for path in string_values(args[1].value, self.constants):
                 self.writes.append((path, line, variable))
                 self.written.add(path)
         if name in _FIT_METHODS and isinstance(node.func, cst.Attribute) and len(args) >= 1:

@@ -19,7 +19,7 @@ from rich.table import Table
 from lester.cli_params import current_output, name_value_pairs, output_options, show_values_option
 from lester.secrets import mask
 
-EXIT_VALID, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
+EXIT_VALID, EXIT_INVALID, EXIT_ERROR, EXIT_REPRODUCED = 0, 1, 2, 3
 
 
 @click.command("rewrite")
@@ -121,7 +121,7 @@ def rewrite_command(script, output, engine, model, base_url, api_key_env, config
         click.echo(f"{result.status} {result.report.output or ''}".strip())
     else:
         _print_summary(console, result)
-    sys.exit({"valid": EXIT_VALID, "invalid": EXIT_INVALID}.get(result.status, EXIT_ERROR))
+    sys.exit({"valid": EXIT_VALID, "invalid": EXIT_INVALID, "reproduced": EXIT_REPRODUCED}.get(result.status, EXIT_ERROR))
 
 
 def _print_summary(console: Console, result) -> None:
@@ -139,7 +139,7 @@ def _print_summary(console: Console, result) -> None:
         missing = [f"{name} ({state})" for name, state in report.sandbox.items() if not state.startswith("on")]
         console.print(f"sandbox: enforced {', '.join(enforced) or 'nothing'}"
                       + (f"; [yellow]not enforced:[/] {escape('; '.join(missing))}" if missing else ""), markup=True)
-    colour = {"valid": "green", "invalid": "yellow"}.get(result.status, "red")
+    colour = {"valid": "green", "invalid": "yellow", "reproduced": "yellow"}.get(result.status, "red")
     where = f" -> {report.output}" if report.output else ""
     console.print(f"[{colour}]{result.status}[/]{escape(where)}: {escape(mask(report.message))}", markup=True)
     console.print(f"{len(report.attempts)} attempts, {report.seconds:.1f} s, {report.usage.describe()}")

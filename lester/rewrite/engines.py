@@ -102,7 +102,10 @@ class RulesEngine:
         except ImportError as exc:
             raise EngineUnavailable(f"the rules engine is not available: {exc}") from None
         try:
-            program = compile_script(task.analysis.source, filename=task.analysis.filename)
+            # the first lines of each input: its columns, as the script's readers will see them
+            heads = {task.analysis.sources[name]: text for name, text in task.inputs_preview.items()
+                     if name in task.analysis.sources}
+            program = compile_script(task.analysis.source, filename=task.analysis.filename, heads=heads)
         except RulesUnsupported as exc:
             lines = tuple(exc.lines) if getattr(exc, "lines", None) else None
             raise StageUnsupported(getattr(exc, "stage", "dataprep"), lines,

@@ -49,7 +49,7 @@ class StageStatus:
 @dataclass
 class RewriteReport:
     script: str
-    status: str  # valid | invalid | error
+    status: str  # valid | reproduced | invalid | error
     message: str
     engine: str | None
     stages: list[StageStatus]
@@ -140,7 +140,8 @@ class RewriteReport:
 
     def html(self, diff: str = "") -> str:
         esc: Callable[[str], str] = lambda text: html_escape.escape(mask(str(text), self.secrets))
-        colour = {"valid": "#1a7f37", "invalid": "#bf8700", "error": "#cf222e"}.get(self.status, "black")
+        colour = {"valid": "#1a7f37", "reproduced": "#bf8700", "invalid": "#bf8700",
+                  "error": "#cf222e"}.get(self.status, "black")
         parts = [(f"<div><p><b>lester rewrite</b> {esc(self.script)}: "
                   f"<b style='color:{colour}'>{esc(self.status)}</b> &mdash; {esc(self.message)}</p>")]
         if self.validation is not None:

@@ -64,7 +64,9 @@ class RewriteError(LesterError):
 class RewriteResult:
     """The outcome of :func:`rewrite`: the module, its validation, and how it was obtained.
 
-    ``status`` is ``valid`` (validation ran and matched), ``invalid`` (a candidate ran but
+    ``status`` is ``valid`` (validation ran and matched, and every step keeps row provenance),
+    ``reproduced`` (validation matched, but some step runs the script's own code as opaque
+    Python, without row provenance: ``forget`` cannot work through it), ``invalid`` (a candidate ran but
     its outputs differ; ``code`` is the last candidate) or ``error`` (no candidate could be
     validated; ``report.message`` says why).
     """
@@ -447,10 +449,18 @@ class _Loop:
         chosen = self.valid or self.best
         validation = chosen[2] if chosen else None
         if self.valid is not None:
-            status = "valid"
             ok = [c.what for c in validation.checks if c.status == "match"]
-            message = (f"validated on the sample: {', '.join(ok)} match ({chosen[0].engine} engine, "
-                       f"{len(self.attempts)} attempt{'s' if len(self.attempts) != 1 else ''})")
+            tries = f"{len(self.attempts)} attempt{'s' if len(self.attempts) != 1 else ''}"
+            if chosen[0].opaque_steps:
+                # the outputs match, but rows through an opaque step have no provenance:
+                # forget and redact could not find them, so this is no valid pipeline
+                status = "reproduced"
+                message = (f"reproduces the script on the sample ({', '.join(ok)} match, {chosen[0].engine} "
+                           f"engine, {tries}), but {len(chosen[0].opaque_steps)} steps run the script's own "
+                           "code without row provenance, so forget and redact cannot trace rows through them")
+            else:
+                status = "valid"
+                message = f"validated on the sample: {', '.join(ok)} match ({chosen[0].engine} engine, {tries})"
         elif self.error is None and chosen is not None:
             status = "invalid"
             if validation is not None:
@@ -607,6 +617,9 @@ def _finished(code: str, analysis: ScriptAnalysis, status: str, message: str) ->
     name = Path(analysis.filename).name
     if status == "valid":
         header = f"# Rewritten by `lester rewrite` from {name}; {message}.\n"
+    elif status == "reproduced":
+        header = (f"# lester rewrite: REPRODUCED, NOT VALID. Rewritten from {name}; it {message}.\n"
+                  "# The report names the opaque steps.\n")
     else:
         header = (f"# lester rewrite: NOT VALID. Rewritten from {name}, but {message}.\n"
                   "# Check it before use; the report lists the differences.\n")

@@ -17,6 +17,8 @@ step (:mod:`~lester.rewrite.rules.opaque`) when its outputs can be captured, els
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from lester.rewrite.rules import features as feat
 from lester.rewrite.rules.dataflow import ScriptReader
 from lester.rewrite.rules.emit import ModuleParts, module_code
@@ -27,8 +29,13 @@ from lester.rewrite.rules.program import RulesProgram, RulesUnsupported
 from lester.rewrite.rules.values import Label, Matrix, Output
 
 
-def compile_script(source: str, *, filename: str = "<script>", allow_opaque: bool = True) -> RulesProgram:
+def compile_script(source: str, *, filename: str = "<script>", allow_opaque: bool = True,
+                   heads: Mapping[str, str] | None = None) -> RulesProgram:
     """Compile a messy script into a pipeline module.
+
+    ``heads`` maps an input's path (as the script writes it) to its first lines: a table read
+    with ``pd.read_csv`` then has the columns they name, so ``dropna()``, ``drop_duplicates()``
+    or ``index_col=0`` over all its columns can be translated.
 
     Example:
         >>> program = compile_script(open("messy.py").read(), filename="messy.py")   # doctest: +SKIP
@@ -36,15 +43,15 @@ def compile_script(source: str, *, filename: str = "<script>", allow_opaque: boo
         >>> program.sources, program.opaque_steps                                   # doctest: +SKIP
     """
     try:
-        return _compile(source, filename)
+        return _compile(source, filename, heads or {})
     except RulesUnsupported as exc:
         if not allow_opaque:
             raise
         return opaque_program(source, filename, exc)
 
 
-def _compile(source: str, filename: str) -> RulesProgram:
-    reader = ScriptReader(source, filename)
+def _compile(source: str, filename: str, heads: Mapping[str, str]) -> RulesProgram:
+    reader = ScriptReader(source, filename, heads)
     reader.generated_helpers = []
     reader.read()
     plan = reader.plan
@@ -136,7 +143,7 @@ def _prepared_output(reader: ScriptReader) -> Output | None:
 def _features(reader: ScriptReader) -> tuple[Matrix | None, Label | None]:
     matrix = label = None
     for path, (value, line) in reader.saved.items():
-        stem = path.rsplit("/", 1)[-1].lower()
+        stem = path.rsplit("/", 1)[-1].lower().removeprefix("fit:")
         try:
             if stem.startswith("x"):
                 matrix = feat.matrix_of(reader, value, None)

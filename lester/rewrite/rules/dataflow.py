@@ -30,6 +30,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from lester.rewrite.analysis import string_values
 from lester.rewrite.rules import features as feat
 from lester.rewrite.rules.expressions import (
     GLOBAL,
@@ -45,6 +46,8 @@ from lester.rewrite.rules.expressions import (
 )
 from lester.rewrite.rules.plan import DataprepPlan, RowExpr, RowSet, identifier, quote
 from lester.rewrite.rules.program import RulesUnsupported
+from lester.rewrite.rules.normalize import normalized
+from lester.rewrite.rules.slicing import backward_slice
 from lester.rewrite.rules.values import (
     CategoryIndex,
     Collector,
@@ -101,8 +104,9 @@ class Ctx:
 class ScriptReader:
     """Reads one script into a plan. ``read()`` returns nothing; results are attributes."""
 
-    def __init__(self, source: str, filename: str = "<script>"):
+    def __init__(self, source: str, filename: str = "<script>", heads: dict[str, str] | None = None):
         self.filename = filename
+        self.heads = dict(heads or {})  # input path -> its first lines
         try:
             self.module = cst.parse_module(source)
         except cst.ParserSyntaxError as exc:
@@ -120,10 +124,13 @@ class ScriptReader:
         self.model: Model | None = None
         self.notes = self.plan.notes
         self.stage = "dataprep"
+        self.origin: dict[int, cst.CSTNode] = {}
 
     # -- positions and errors -----------------------------------------------------------------
     def lines(self, node: cst.CSTNode) -> tuple[int, int]:
         pos = self.positions.get(node)
+        if pos is None and id(node) in self.origin:  # a statement a substitution made
+            pos = self.positions.get(self.origin[id(node)])
         if pos is None:
             return (0, 0)
         return (pos.start.line, pos.end.line)
@@ -136,8 +143,13 @@ class ScriptReader:
 
     # -- the module -----------------------------------------------------------------------------
     def read(self) -> None:
-        body = list(self.module.body)
-        body = self._inline_main(body)
+        body, self.origin = normalized(self.module)
+        body, dropped = backward_slice(body)
+        # the reader looks statements up in the module (what follows an if, a loop's body)
+        self.module = self.module.with_changes(body=body)
+        if dropped:
+            lines = ", ".join(str(self.line(s)) for s in dropped)
+            self.notes.append(f"not read, since no output depends on them: lines {lines}")
         for stmt in body:
             try:
                 self.statement(stmt)
@@ -147,24 +159,6 @@ class ScriptReader:
                 raise self.fail(stmt, str(exc)) from None
             except Exception as exc:  # a construct the reader does not expect: keep the script correct
                 raise self.fail(stmt, f"not translated ({type(exc).__name__}: {exc})") from None
-
-    def _inline_main(self, body: list) -> list:
-        """``def main(): ...`` called under ``if __name__ == "__main__"`` is read as top level."""
-        guard = [s for s in body if isinstance(s, cst.If) and "__name__" in code_of(s.test)]
-        if len(guard) != 1:
-            return body
-        calls = guard[0].body.body
-        mains = {s.name.value: s for s in body if isinstance(s, cst.FunctionDef)}
-        out = [s for s in body if s is not guard[0]]
-        for call in calls:
-            if (isinstance(call, cst.SimpleStatementLine) and len(call.body) == 1
-                    and m.matches(call.body[0], m.Expr(m.Call(func=m.Name(), args=[])))
-                    and call.body[0].value.func.value in mains):
-                fn = mains[call.body[0].value.func.value]
-                out = [s for s in out if s is not fn] + list(fn.body.body)
-            else:
-                out.append(call)
-        return out
 
     def statement(self, stmt: cst.CSTNode) -> None:
         if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
@@ -308,12 +302,16 @@ class ScriptReader:
             for t, v in zip(names[0].elements, value.elements):
                 self.module_assign([cst.AssignTarget(t.value)], v.value, line_node)
             return
+        if m.matches(value, m.Call(func=m.Name("train_test_split") | m.Attribute(attr=m.Name("train_test_split")))) \
+                and self.split_parts(names, value, line_node):
+            return
         # model = LogisticRegression(...).fit(X, y): the estimator, trained by the runner
         if (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "fit"
                 and self._sklearn_call(value.func.value) and all(isinstance(t, cst.Name) for t in names)):
             self.model = Model(code_of(value.func.value), self.line(line_node))
             for t in names:
                 self.env[t.value] = self.model
+            self.fitted_on(value, line_node)
             return
         if self._sklearn_call(value) and all(isinstance(t, cst.Name) for t in names):
             self.model = Model(code_of(value), self.line(line_node))
@@ -326,6 +324,15 @@ class ScriptReader:
                 return
             except Untranslatable:
                 pass
+        path = self.path_value(value)
+        if path is not None and len(names) == 1 and isinstance(names[0], cst.Name):
+            # DATA = os.path.join(os.path.dirname(__file__), "data"): the pipeline gets the
+            # path it evaluates to, relative to the script's folder as all its sources are
+            self.constants[names[0].value] = path
+            self.env[names[0].value] = GLOBAL
+            self.copied.append(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(names[0])],
+                                                                   cst.SimpleString(repr(path)))]))
+            return
         if self._is_pure(value) and all(isinstance(t, cst.Name) for t in names):
             self.copied.append(line_node)
             for t in names:
@@ -340,6 +347,33 @@ class ScriptReader:
         result = self.value(value, line_node)
         for t in names:
             self.bind(t, result, line_node)
+
+    def fitted_on(self, call: cst.Call, line_node) -> None:
+        """``model.fit(X, y)``: X and y are the script's features and label, as if it saved them
+        (``np.save`` of X or y wins: it says which rows the script meant)."""
+        args = [a.value for a in call.args if a.keyword is None]
+        if len(args) < 2 or any(p.rsplit("/", 1)[-1].lower().startswith(("x", "y")) and not p.startswith("fit:")
+                                for p in self.saved):
+            return
+        line = self.line(line_node)
+        self.saved["fit:X"] = (self.array_value(args[0], line_node), line)
+        self.saved["fit:y"] = (self.array_value(args[1], line_node), line)
+
+    def split_parts(self, names, value: cst.Call, line_node) -> bool:
+        """``X_tr, X_te, y_tr, y_te = train_test_split(X, y, ...)``: every part is its whole
+        input, since ``lester run`` splits the rows itself (with provenance)."""
+        arrays = [a.value for a in value.args if a.keyword is None]
+        if len(names) != 1 or not isinstance(names[0], (cst.Tuple, cst.List)) or not arrays:
+            return False
+        parts = [e.value for e in names[0].elements]
+        if len(parts) != 2 * len(arrays) or not all(isinstance(p, cst.Name) for p in parts):
+            return False
+        values = [self.value(a, line_node) for a in arrays]
+        for index, part in enumerate(parts):
+            self.env[part.value] = values[index // 2]
+        self.notes.append(f"line {self.line(line_node)}: train_test_split is left to `lester run`, which "
+                          "splits the prepared rows itself; X and y are all rows")
+        return True
 
     def _bind_collection(self, target: cst.BaseExpression, value: cst.BaseExpression, line_node) -> None:
         if not isinstance(target, cst.Name):
@@ -379,6 +413,7 @@ class ScriptReader:
         if isinstance(call.func, cst.Attribute) and call.func.attr.value == "fit" and self._sklearn_call(
                 call.func.value):
             self.model = Model(code_of(call.func.value), self.line(line_node))
+            self.fitted_on(call, line_node)
             return
         if isinstance(call.func, cst.Attribute):
             from lester.rewrite.rules import pandas_ops
@@ -418,6 +453,8 @@ class ScriptReader:
                 self.writer_header(target, call, method, line_node)
                 return
             if isinstance(target, Model):
+                if method in ("fit", "fit_predict") and len(call.args) >= 2:
+                    self.fitted_on(call, line_node)
                 return  # fit / score: training is the runner's job
             if method in ("sort", "reverse") and isinstance(target, (Rows, Collector)):
                 self.notes.append(f"line {self.line(line_node)}: the script reorders rows ({func}); "
@@ -432,6 +469,8 @@ class ScriptReader:
                 return
         if func in ("np.save", "numpy.save") and len(call.args) == 2:
             path = self.const(call.args[0].value, line_node)
+            if str(path).rsplit("/", 1)[-1].lower().startswith(("x", "y")):
+                self.saved.pop("fit:X", None), self.saved.pop("fit:y", None)
             self.saved[str(path)] = (self.array_value(call.args[1].value, line_node), self.line(line_node))
             return
         if func in ("random.shuffle", "np.random.shuffle"):
@@ -446,6 +485,9 @@ class ScriptReader:
         for k, v in (names or {}).items():
             if isinstance(v, LiteralB):
                 values[k] = v.value
+        path = self.path_value(node, values)
+        if path is not None:
+            return path
         code = code_of(node).strip()
         try:
             tree = ast.parse(code, mode="eval")
@@ -458,6 +500,16 @@ class ScriptReader:
                 raise self.fail(line_node, f"{code!r} is not a constant the rules can evaluate")
         import os
         return eval(compile(tree, "<const>", "eval"), {"os": os, "__builtins__": {"str": str, "int": int}}, values)
+
+    def path_value(self, node: cst.BaseExpression, values: dict | None = None) -> str | None:
+        """The one string a path expression evaluates to (``os.path.join(DATA_DIR, "a.csv")``,
+        ``Path(__file__).parent / "data"``, ``sys.argv[1] if ... else "data"``), or None."""
+        known = {k: [v] for k, v in (self.constants if values is None else values).items() if isinstance(v, str)}
+        found = string_values(node, known)
+        if len(found) != 1 or "\0" in found[0] or isinstance(node, (cst.SimpleString, cst.Name)) or m.matches(
+                node, m.Call(func=m.Name("open"))):
+            return None  # open(path) is a file, not its path
+        return found[0]
 
     # -- values of expressions at module level ------------------------------------------------
     def value(self, node: cst.BaseExpression, line_node, names: dict | None = None) -> Any:
@@ -543,9 +595,14 @@ class ScriptReader:
             w = Writer(file.output, dict_writer="Dict" in func)
             if "fieldnames" in kwargs or len(args) > 1:
                 spec = kwargs.get("fieldnames") or args[1].value
+                first_row = None  # list(rows[0].keys()) or list(rows[0]): the first dict's keys
                 if m.matches(spec, m.Call(func=m.Name("list"), args=[m.Arg(m.Call(func=m.Attribute(
                         value=m.Subscript(value=m.Name()), attr=m.Name("keys"))))])):
-                    rows = self.value(spec.args[0].value.func.value.value, line_node)
+                    first_row = spec.args[0].value.func.value.value
+                elif m.matches(spec, m.Call(func=m.Name("list"), args=[m.Arg(m.Subscript(value=m.Name()))])):
+                    first_row = spec.args[0].value.value
+                if first_row is not None:
+                    rows = self.value(first_row, line_node)
                     if not isinstance(rows, Rows) or rows.shape.kind != "dict":
                         raise self.fail(line_node, "fieldnames from rows that are not dicts")
                     fields = list(rows.shape.fields)

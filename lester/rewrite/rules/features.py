@@ -878,6 +878,9 @@ def matrix_of(it: ScriptReader, value, line_node) -> Matrix:
         return finish_zeros(it, value, line_node)
     if isinstance(value, Matrix):
         return value
+    if isinstance(value, Frame) and value.columns:
+        # model.fit(df[["age", "fare"]], y): the frame's columns, as they are
+        return Matrix(value.rs, [Block("passthrough", list(value.columns))])
     vec = _as_vec(it, value, line_node)
     return Matrix(vec.rs, [Block(vec.scaler or "passthrough", [vec.column])])
 

@@ -28,7 +28,7 @@ from lester.rewrite.rules.values import Frame, Output, Rows, Series
 if TYPE_CHECKING:
     from lester.rewrite.rules.dataflow import ScriptReader
 
-_FORBIDDEN = {"index_col", "iterator", "chunksize", "nrows"}
+_FORBIDDEN = {"iterator", "chunksize", "nrows"}
 _PASSTHROUGH_METHODS = {"copy", "reset_index", "sort_values", "sort_index", "head_never"}
 
 
@@ -47,12 +47,43 @@ def read(it: ScriptReader, node: cst.Call, line_node) -> Frame:
         raise it.fail(line_node, "read_csv with positional options")
     columns: dict = {}
     known = False
+    index_col = options.pop("index_col", None)
     if "usecols" in options and is_literal(cst.parse_expression(options["usecols"])):
         columns = {c: None for c in literal_value(cst.parse_expression(options["usecols"]))}
         known = all(isinstance(c, str) for c in columns)
+    header = _header(it, path, options, line_node)
+    if not known and header is not None:
+        columns, known = {c: None for c in header}, True
+    visible = list(columns)
+    if index_col is not None:
+        # the index column is no column of the frame; its rows keep their own ids anyway
+        index = literal_value(cst.parse_expression(index_col)) if is_literal(cst.parse_expression(index_col)) else None
+        if not known or not isinstance(index, (int, str)) or isinstance(index, bool):
+            raise it.fail(line_node, "read_csv(index_col=...) of a table whose columns are not known")
+        name = visible[index] if isinstance(index, int) else index
+        visible = [c for c in visible if c != name]
     rs = it.plan.scan(path, options, columns, it.line(line_node))
     rs.all_columns_known = known
-    return Frame(rs, list(columns) if known else None)
+    return Frame(rs, visible if known else None)
+
+
+def _header(it: ScriptReader, path: str, options: dict, line_node) -> list[str] | None:
+    """The columns pandas reads from the input's first lines with the script's literal options."""
+    head = it.heads.get(path)
+    if head is None or any(not is_literal(cst.parse_expression(v)) for v in options.values()):
+        return None
+    import io
+
+    import pandas as pd
+
+    kwargs = {k: literal_value(cst.parse_expression(v)) for k, v in options.items()
+              if k in ("sep", "delimiter", "names", "header", "usecols", "skiprows", "na_values",
+                       "skipinitialspace", "encoding", "comment", "quotechar")}
+    try:
+        columns = list(pd.read_csv(io.StringIO(head), nrows=3, **kwargs).columns)
+    except Exception:  # noqa: BLE001 - no header we can read: the columns stay unknown
+        return None
+    return columns if all(isinstance(c, str) for c in columns) else None
 
 
 def _frame_lookup(it: ScriptReader, frame_names: dict | None = None):
@@ -116,8 +147,10 @@ def subscript(it: ScriptReader, owner, node: cst.Subscript, line_node) -> Any:
     if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
         raise it.fail(line_node, "DataFrame slicing is not translated")
     key = node.slice[0].slice.value
-    if is_literal(key):
-        value = literal_value(key)
+    named = isinstance(key, cst.Name) and isinstance(it.constants.get(key.value), (str, list))
+    if is_literal(key) or named:
+        # df[FEATURES] with FEATURES = ["age", "fare"] is df[["age", "fare"]]
+        value = it.constants[key.value] if named else literal_value(key)
         aliases = getattr(frame, "aliases", None) or {}
         if isinstance(value, str):
             if frame.columns is not None and value not in frame.columns:

@@ -1,0 +1,361 @@
+"""Rewrite a script's top level into the shape the reader translates, without changing it.
+
+Scripts written in different styles do the same thing; these substitutions make them look
+alike before the reader sees them, so one translation rule serves every style:
+
+* :func:`flatten_main` - ``if __name__ == "__main__":`` blocks become top-level statements;
+* :func:`inline_calls` - a statement calling a function of the script (``df = load(path)``,
+  ``main()``) becomes the function's body, its parameters bound first and its final
+  ``return`` assigned to the target; a local that would clobber a module-level name still
+  needed is renamed;
+* :func:`inplace_as_assignment` - ``df.drop(columns=c, inplace=True)`` becomes
+  ``df = df.drop(columns=c)``;
+* :func:`readline_loops` - ``while True: line = f.readline(); if not line: break; ...`` and
+  ``line = f.readline()`` + ``while line: ...; line = f.readline()`` become ``for line in f:``.
+
+Each returns the new statements and records, for every statement it made, the statement of
+the script it stands for (``origin``), so errors still name the script's lines.
+
+Example:
+    >>> import libcst as cst
+    >>> module = cst.parse_module(
+    ...     "import pandas as pd\\n"
+    ...     "def load(path):\\n    df = pd.read_csv(path)\\n    return df.dropna()\\n"
+    ...     "def main():\\n    data = load('a.csv')\\n    data.drop(columns=['x'], inplace=True)\\n"
+    ...     "if __name__ == '__main__':\\n    main()\\n")
+    >>> body, origin = normalized(module)
+    >>> print(cst.Module(body[3:]).code)
+    path = 'a.csv'
+    df = pd.read_csv(path)
+    data = df.dropna()
+    data = data.drop(columns=['x'])
+    <BLANKLINE>
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+import libcst.matchers as m
+
+_INPLACE_METHODS = {
+    "fillna", "drop", "dropna", "rename", "replace", "drop_duplicates", "reset_index", "set_index",
+    "sort_values", "sort_index", "clip", "where", "mask", "interpolate", "query", "eval", "bfill", "ffill",
+}
+_MAX_DEPTH = 6
+
+Origin = dict[int, cst.CSTNode]  # id(new statement) -> the script's statement it stands for
+
+
+def normalized(module: cst.Module) -> tuple[list[cst.CSTNode], Origin]:
+    """All substitutions, in order, on a module's top-level statements."""
+    origin: Origin = {}
+    body = flatten_main(list(module.body), origin)
+    body = inline_calls(body, origin)
+    body = inplace_as_assignment(body, origin)
+    body = readline_loops(body, origin)
+    return body, origin
+
+
+class _Substitution(cst.CSTTransformer):
+    """A transformer that hands back the script's own nodes wherever it changed nothing, so
+    their positions (the lines errors name) stay known."""
+
+    def on_leave(self, original_node, updated_node):
+        result = super().on_leave(original_node, updated_node)
+        if result is updated_node and updated_node is not original_node and updated_node.deep_equals(original_node):
+            return original_node
+        return result
+
+
+def _made(new: cst.CSTNode, old: cst.CSTNode, origin: Origin) -> cst.CSTNode:
+    origin[id(new)] = origin.get(id(old), old)
+    return new
+
+
+# -- if __name__ == "__main__" ------------------------------------------------------------------
+def flatten_main(body: list[cst.CSTNode], origin: Origin) -> list[cst.CSTNode]:
+    out: list[cst.CSTNode] = []
+    for stmt in body:
+        if isinstance(stmt, cst.If) and m.matches(stmt.test, m.Comparison(left=m.Name("__name__"))) \
+                and stmt.orelse is None:
+            out += list(stmt.body.body)
+        else:
+            out.append(stmt)
+    return out
+
+
+# -- calls of the script's functions -------------------------------------------------------------
+def inline_calls(body: list[cst.CSTNode], origin: Origin) -> list[cst.CSTNode]:
+    functions = {s.name.value: s for s in body if isinstance(s, cst.FunctionDef) and _inlinable(s)}
+    for _ in range(_MAX_DEPTH):
+        changed = False
+        out: list[cst.CSTNode] = []
+        for position, stmt in enumerate(body):
+            call, targets = _statement_call(stmt, functions)
+            if call is None:
+                out.append(stmt)
+                continue
+            inlined = _inline(functions[call.func.value], call, targets, stmt, body, position, origin)
+            if inlined is None:
+                out.append(stmt)
+            else:
+                out += inlined
+                changed = True
+        body = out
+        if not changed:
+            break
+    return body
+
+
+def _inlinable(function: cst.FunctionDef) -> bool:
+    """One return at most, as the last statement; no generator, no nested function, plain
+    parameters; not recursive."""
+    if function.decorators or function.asynchronous:
+        return False
+    params = function.params
+    if params.star_arg not in (None, cst.MaybeSentinel.DEFAULT) or params.star_kwarg is not None \
+            or params.posonly_params or params.kwonly_params:
+        return False
+    statements = list(function.body.body)
+    returns = m.findall(function.body, m.Return())
+    if m.findall(function.body, m.Yield() | m.FunctionDef() | m.Lambda() | m.ClassDef()):
+        return False
+    if m.findall(function.body, m.Call(func=m.Name(function.name.value))):
+        return False
+    if not returns:
+        return True
+    last = statements[-1] if statements else None
+    return len(returns) == 1 and m.matches(last, m.SimpleStatementLine(body=[m.Return()]))
+
+
+def _statement_call(stmt: cst.CSTNode, functions: dict) -> tuple[cst.Call | None, list[cst.AssignTarget]]:
+    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
+        return None, []
+    small = stmt.body[0]
+    value, targets = (small.value, list(small.targets)) if isinstance(small, cst.Assign) else (
+        (small.value, []) if isinstance(small, cst.Expr) else (None, []))
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in functions:
+        if all(a.star == "" for a in value.args):
+            return value, targets
+    return None, []
+
+
+def _inline(function: cst.FunctionDef, call: cst.Call, targets: list[cst.AssignTarget], stmt: cst.CSTNode,
+            body: list[cst.CSTNode], position: int, origin: Origin) -> list[cst.CSTNode] | None:
+    params = list(function.params.params)
+    positional = [a for a in call.args if a.keyword is None]
+    keywords = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+    if len(positional) > len(params) or set(keywords) - {p.name.value for p in params}:
+        return None
+    bound: list[tuple[str, cst.BaseExpression]] = []
+    for index, param in enumerate(params):
+        name = param.name.value
+        if index < len(positional):
+            bound.append((name, positional[index].value))
+        elif name in keywords:
+            bound.append((name, keywords[name]))
+        elif param.default is not None:
+            bound.append((name, param.default))
+        else:
+            return None
+    statements = [s for s in function.body.body if not m.matches(s, m.SimpleStatementLine(
+        body=[m.Expr(m.SimpleString() | m.ConcatenatedString())]))]
+    returned: cst.BaseExpression | None = None
+    if statements and m.matches(statements[-1], m.SimpleStatementLine(body=[m.Return()])):
+        returned = statements[-1].body[0].value
+        statements = statements[:-1]
+    statements = [s for s in statements if not m.matches(s, m.SimpleStatementLine(body=[m.Global()]))]
+    local = _locals(function)
+    renames = _clashes(function, local, targets, body, position)
+    assigned = {n.value for t in targets for n in m.findall(t.target, m.Name())}
+    later = {n.value for s in body[position + 1:] for n in m.findall(s, m.Name())}
+    bindings: list[tuple[str, cst.BaseExpression]] = []
+    for name, value in bound:
+        if isinstance(value, cst.Name) and value.value == name:
+            continue  # load(df) into def load(df): the same object under the same name
+        if isinstance(value, cst.Name) and value.value not in local:
+            rebinds, mutates = _rebinds(function, name), _mutates(function, name)
+            if not rebinds:
+                renames[name] = value.value  # an alias: what the body changes, the caller sees
+                continue
+            if mutates and value.value in later and value.value not in assigned:
+                return None  # rebinds and changes the caller's object: neither reading is exact
+        bindings.append((renames.get(name, name), value))
+    if renames:
+        renamer = _Rename(renames)
+        statements = [s.visit(renamer) for s in statements]
+        returned = returned.visit(renamer) if returned is not None else None
+    made: list[cst.CSTNode] = [_made(_assign([cst.AssignTarget(cst.Name(n))], v), stmt, origin)
+                               for n, v in bindings]
+    made += statements
+    if returned is not None and targets:
+        made.append(_made(_assign(targets, returned), stmt, origin))
+    elif returned is not None and not isinstance(returned, (cst.Name, cst.SimpleString)):
+        made.append(_made(cst.SimpleStatementLine([cst.Expr(returned)]), stmt, origin))
+    return made
+
+
+def _locals(function: cst.FunctionDef) -> set[str]:
+    local = {p.name.value for p in function.params.params}
+    declared = {n.name.value for g in m.findall(function.body, m.Global()) for n in g.names}
+    for node in m.findall(function.body, m.AssignTarget() | m.For() | m.AugAssign() | m.WithItem()
+                          | m.AnnAssign() | m.CompFor()):
+        target = getattr(node, "target", None) if not isinstance(node, cst.WithItem) else (
+            node.asname.name if node.asname else None)
+        for name in m.findall(target, m.Name()) if target is not None else []:
+            local.add(name.value)
+    return local - declared
+
+
+def _rebinds(function: cst.FunctionDef, name: str) -> bool:
+    return bool(m.findall(function.body, m.AssignTarget(target=m.Name(name)) | m.AugAssign(target=m.Name(name))
+                          | m.For(target=m.Name(name))))
+
+
+def _mutates(function: cst.FunctionDef, name: str) -> bool:
+    """``d["x"] = ...``, ``d.drop(..., inplace=True)``, ``d.append(...)`` on the parameter."""
+    stores = m.findall(function.body, m.AssignTarget(target=m.Subscript(value=m.Name(name)) | m.Attribute(
+        value=m.Name(name))))
+    calls = [c for c in m.findall(function.body, m.Call(func=m.Attribute(value=m.Name(name))))
+             if any(a.keyword is not None and a.keyword.value == "inplace" for a in c.args)
+             or c.func.attr.value in ("append", "extend", "update", "pop", "insert", "remove", "clear", "sort")]
+    return bool(stores or calls)
+
+
+def _assign(targets: list[cst.AssignTarget], value: cst.BaseExpression) -> cst.SimpleStatementLine:
+    return cst.SimpleStatementLine([cst.Assign(targets, value)])
+
+
+def _clashes(function: cst.FunctionDef, local: set[str], targets, body, position) -> dict[str, str]:
+    """Locals of the function that name a module-level value still read after the call."""
+    assigned = {n.value for t in targets for n in m.findall(t.target, m.Name())}
+    later = {n.value for s in body[position + 1:] for n in m.findall(s, m.Name())}
+    earlier = {n.value for s in body[:position] if not isinstance(s, cst.FunctionDef)
+               for n in m.findall(s, m.Name())}
+    prefix = function.name.value
+    return {name: f"{prefix}_{name}" for name in local if name in earlier and name in later
+            and name not in assigned}
+
+
+class _Rename(_Substitution):
+    def __init__(self, names: dict[str, str]):
+        self.names = names
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
+        return updated.with_changes(value=self.names[updated.value]) if updated.value in self.names else updated
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
+        # df.fillna: the attribute's name is no variable
+        return updated.with_changes(attr=original.attr)
+
+    def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:
+        return updated.with_changes(keyword=original.keyword)
+
+
+# -- df.method(..., inplace=True) --------------------------------------------------------------
+def inplace_as_assignment(body: list[cst.CSTNode], origin: Origin) -> list[cst.CSTNode]:
+    transformer = _Inplace(origin)
+    return [stmt.visit(transformer) for stmt in body]
+
+
+class _Inplace(_Substitution):
+    def __init__(self, origin: Origin):
+        self.origin = origin
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False  # in a function, the caller's frame would no longer change
+
+    def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine,
+                                  updated: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
+        if len(updated.body) != 1 or not isinstance(updated.body[0], cst.Expr):
+            return updated
+        call = updated.body[0].value
+        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+                and isinstance(call.func.value, cst.Name) and call.func.attr.value in _INPLACE_METHODS):
+            return updated
+        flags = [a for a in call.args if a.keyword is not None and a.keyword.value == "inplace"]
+        if len(flags) != 1 or not m.matches(flags[0].value, m.Name("True")):
+            return updated
+        args = [a for a in call.args if a is not flags[0]]
+        if args:
+            args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        target = call.func.value
+        new = _assign([cst.AssignTarget(cst.Name(target.value))], call.with_changes(args=args))
+        return _made(new, original, self.origin)
+
+
+# -- readline loops ----------------------------------------------------------------------------
+def readline_loops(body: list[cst.CSTNode], origin: Origin) -> list[cst.CSTNode]:
+    transformer = _Readline(origin)
+    out = []
+    for stmt in body:
+        stmt = stmt.visit(transformer)
+        out.append(stmt)
+    return _primed_loops(out, origin)
+
+
+def _readline_of(stmt: cst.CSTNode) -> tuple[str, cst.BaseExpression] | None:
+    """``line = f.readline()``: ("line", f)."""
+    if m.matches(stmt, m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(target=m.Name())],
+                                                             value=m.Call(func=m.Attribute(attr=m.Name("readline")),
+                                                                          args=[]))])):
+        small = stmt.body[0]
+        return small.targets[0].target.value, small.value.func.value
+    return None
+
+
+def _is_end_test(stmt: cst.CSTNode, name: str) -> bool:
+    """``if not line: break`` (or ``if line == "": break``)."""
+    if not (isinstance(stmt, cst.If) and stmt.orelse is None):
+        return False
+    inner = stmt.body.body
+    if not (len(inner) == 1 and m.matches(inner[0], m.SimpleStatementLine(body=[m.Break()]))):
+        return False
+    test = stmt.test
+    return m.matches(test, m.UnaryOperation(operator=m.Not(), expression=m.Name(name))) or m.matches(
+        test, m.Comparison(left=m.Name(name), comparisons=[m.ComparisonTarget(
+            operator=m.Equal() | m.Is(), comparator=m.SimpleString() | m.Name("None"))]))
+
+
+class _Readline(_Substitution):
+    def __init__(self, origin: Origin):
+        self.origin = origin
+
+    def leave_While(self, original: cst.While, updated: cst.While) -> cst.CSTNode:
+        if not m.matches(updated.test, m.Name("True") | m.Integer("1")) or updated.orelse is not None:
+            return updated
+        inner = list(updated.body.body)
+        if len(inner) < 2:
+            return updated
+        read = _readline_of(inner[0])
+        if read is None or not _is_end_test(inner[1], read[0]):
+            return updated
+        rest = inner[2:]
+        if m.findall(cst.IndentedBlock(rest), m.Break()) or not rest:
+            return updated  # another way out of the loop: not a plain loop over lines
+        loop = cst.For(target=cst.Name(read[0]), iter=read[1], body=updated.body.with_changes(body=rest))
+        return _made(loop, original, self.origin)
+
+
+def _primed_loops(body: list[cst.CSTNode], origin: Origin) -> list[cst.CSTNode]:
+    """``line = f.readline()`` then ``while line: ...; line = f.readline()``."""
+    out: list[cst.CSTNode] = []
+    index = 0
+    while index < len(body):
+        stmt = body[index]
+        read = _readline_of(stmt)
+        after = body[index + 1] if index + 1 < len(body) else None
+        if read is not None and isinstance(after, cst.While) and m.matches(after.test, m.Name(read[0])) \
+                and after.orelse is None:
+            inner = list(after.body.body)
+            again = _readline_of(inner[-1]) if inner else None
+            if again is not None and again[0] == read[0] and not m.findall(
+                    cst.IndentedBlock(inner[:-1]), m.Break() | m.Continue()):
+                loop = cst.For(target=cst.Name(read[0]), iter=read[1],
+                               body=after.body.with_changes(body=inner[:-1]))
+                out.append(_made(loop, after, origin))
+                index += 2
+                continue
+        out.append(stmt)
+        index += 1
+    return out

@@ -1,0 +1,324 @@
+"""Backward slice of a script's top-level statements from what it outputs.
+
+A script's results are the files it writes (tables and arrays) and the model it fits last;
+every statement that no result depends on (exploration left in a notebook, ``df.shape``,
+``print(df.describe())``, plots, ``warnings.filterwarnings``, ``os.environ[...] = ...``, an
+estimator built and never fitted, ``pickle.dump(model, f)``) is dropped before the rules read
+the script, so one unknown construct there no longer decides how the rest is translated.
+
+The slice is computed on libcst statements with names: a statement *defines* what it binds and
+what it mutates (``df.drop(..., inplace=True)``, ``rows.append(...)``, ``d[k] = v``,
+``scaler.fit(X)``), and *uses* every name it reads. Names bound by imports are never
+redefined by a mutation, so ``warnings.simplefilter`` or ``os.environ[...]`` do not pull in
+the lines that use the module. A bare call whose effect cannot be known (``process(df)``)
+counts as mutating its arguments: the slice may keep too much, never too little.
+
+Example:
+    >>> import libcst as cst
+    >>> body = cst.parse_module("import pandas as pd\\ndf = pd.read_csv('a.csv')\\ndf.shape\\n"
+    ...                         "print(df.head())\\ndf.to_csv('out.csv')\\n").body
+    >>> kept, dropped = backward_slice(body)
+    >>> [cst.Module([s]).code.strip() for s in dropped]
+    ['df.shape', 'print(df.head())']
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+import libcst.matchers as m
+
+# methods that change their receiver (whatever its type: a list, a dict, a DataFrame, a file)
+_MUTATORS = {
+    "append", "extend", "insert", "update", "add", "pop", "popitem", "remove", "discard", "setdefault",
+    "clear", "sort", "reverse", "write", "writelines", "writerow", "writerows", "writeheader", "fit",
+    "partial_fit", "fit_transform", "fit_predict", "set_params", "seek", "readline", "readlines", "read",
+    "insert", "__setitem__", "set_index", "reset_index", "close",
+}
+# methods and functions that only show something
+_DISPLAY = {
+    "print", "display", "head", "tail", "info", "describe", "value_counts", "plot", "hist", "show",
+    "shape", "dtypes", "columns", "corr", "nunique", "unique", "isnull", "isna", "sum", "mean",
+    "count", "boxplot", "scatter", "savefig", "figure", "title", "xlabel", "ylabel", "legend",
+    "subplots", "heatmap", "pairplot", "countplot", "sample", "memory_usage", "score", "predict",
+    "predict_proba", "get_depth", "summary", "set_option", "filterwarnings", "simplefilter",
+}
+_WRITERS = {"to_csv", "to_parquet", "to_json", "to_excel", "to_pickle", "to_feather", "save", "savetxt",
+            "savez", "savez_compressed", "tofile", "dump"}
+_TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".json", ".jsonl", ".npy", ".npz", ".dat")
+_ESTIMATOR_WORDS = ("Encoder", "Scaler", "Transformer", "Imputer", "Vectorizer", "Binarizer", "Normalizer",
+                    "Discretizer", "PCA", "Selector", "SelectKBest", "KBinsDiscretizer", "PolynomialFeatures")
+
+
+@dataclass(frozen=True)
+class _Effects:
+    defines: frozenset[str]
+    uses: frozenset[str]
+    sink: bool  # writes a table or an array
+    fits: bool = False  # fits something that predicts
+
+
+def backward_slice(body: Sequence[cst.CSTNode]) -> tuple[list[cst.CSTNode], list[cst.CSTNode]]:
+    """The statements the script's results depend on (in order), and those dropped."""
+    imported = {name for stmt in body for name in _imported(stmt)}
+    functions = _function_effects(body, imported)
+    effects = _through_open_files([_effects(stmt, imported, functions) for stmt in body])
+    fits = [i for i, e in enumerate(effects) if e.fits]
+    final_fit = fits[-1] if fits else None
+    needed: set[str] = set()
+    keep = [False] * len(body)
+    for index in range(len(body) - 1, -1, -1):
+        stmt, effect = body[index], effects[index]
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)) or _imported(stmt) or _is_docstring(stmt):
+            keep[index] = True  # helpers and imports: the reader copies what the pipeline uses
+            continue
+        if effect.sink or index == final_fit or effect.defines & needed:
+            keep[index] = True
+            needed |= effect.uses
+    kept = [s for s, k in zip(body, keep) if k]
+    dropped = [s for s, k in zip(body, keep) if not k]
+    return kept, dropped
+
+
+def _through_open_files(effects: list[_Effects]) -> list[_Effects]:
+    """Writing to a file opened earlier (``out = open(..., "w")`` ... ``out.write(...)``,
+    a ``csv.writer(out)``'s rows) writes a result as much as ``to_csv`` does."""
+    files: set[str] = set()
+    result = []
+    for effect in effects:
+        if effect.defines & files and not effect.sink:
+            effect = _Effects(effect.defines, effect.uses, True, effect.fits)
+        elif effect.uses & files:
+            files |= effect.defines  # writer = csv.writer(out)
+        if effect.sink:
+            files |= effect.defines
+        result.append(effect)
+    return result
+
+
+def _function_effects(body: Sequence[cst.CSTNode], imported: set[str]) -> dict[str, _Effects]:
+    """What calling each function of the script does to module-level names, and whether it
+    writes results or fits a model (through the functions it calls too)."""
+    functions = {s.name.value: s for s in body if isinstance(s, cst.FunctionDef)}
+    module_names = {n for s in body if not isinstance(s, cst.FunctionDef) for n in _bound_at_top(s)}
+    found: dict[str, _Effects] = {}
+    for name, function in functions.items():
+        visitor = _Visitor(imported)
+        function.body.visit(visitor)
+        local = _locals(function)
+        found[name] = _Effects(frozenset((visitor.defines - local) & module_names), frozenset(visitor.uses - local),
+                               visitor.sink, visitor.fits)
+    for _ in range(len(functions)):  # what a function's callees do, it does
+        changed = False
+        for name, effect in list(found.items()):
+            callees = effect.uses & set(found) - {name}
+            merged = _Effects(effect.defines.union(*(found[c].defines for c in callees)),
+                              effect.uses.union(*(found[c].uses for c in callees)),
+                              effect.sink or any(found[c].sink for c in callees),
+                              effect.fits or any(found[c].fits for c in callees))
+            if merged != effect:
+                found[name], changed = merged, True
+        if not changed:
+            break
+    return found
+
+
+def _locals(function: cst.FunctionDef) -> set[str]:
+    declared = {n.name.value for g in m.findall(function, m.Global()) for n in g.names}
+    bound = {p.name.value for p in m.findall(function.params, m.Param())}
+    for target in m.findall(function.body, m.AssignTarget(target=m.Name()) | m.For(target=m.Name())):
+        bound.add(target.target.value)
+    return bound - declared
+
+
+def _bound_at_top(stmt: cst.CSTNode) -> set[str]:
+    visitor = _Visitor(set())
+    stmt.visit(visitor)
+    return visitor.defines
+
+
+def _is_docstring(stmt: cst.CSTNode) -> bool:
+    return m.matches(stmt, m.SimpleStatementLine(body=[m.Expr(m.SimpleString() | m.ConcatenatedString())]))
+
+
+def _imported(stmt: cst.CSTNode) -> set[str]:
+    names: set[str] = set()
+    if isinstance(stmt, cst.SimpleStatementLine):
+        for small in stmt.body:
+            if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
+                for alias in small.names:
+                    names.add(alias.asname.name.value if alias.asname else _dotted(alias.name).split(".")[0])
+    return names
+
+
+class _Visitor(cst.CSTVisitor):
+    def __init__(self, imported: set[str]):
+        self.imported = imported
+        self.defines: set[str] = set()
+        self.uses: set[str] = set()
+        self.sink = False
+        self.fits = False
+        self._skip: set[int] = set()
+
+    # names bound
+    def _bind(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            self.defines.add(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._bind(element.value)
+        elif isinstance(target, cst.StarredElement):
+            self._bind(target.value)
+        elif isinstance(target, (cst.Subscript, cst.Attribute)):
+            self._mutate(target.value)
+
+    def _mutate(self, node: cst.BaseExpression) -> None:
+        root = _root(node)
+        if root and root not in self.imported:
+            self.defines.add(root)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._bind(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._bind(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._bind(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind(node.target)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._bind(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self._bind(node.name)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bind(node.target)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._bind(node.target)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        for name in node.names:
+            self.defines.add(name.name.value)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.defines.add(node.name.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        inplace = any(a.keyword is not None and a.keyword.value == "inplace" for a in node.args)
+        if isinstance(func, cst.Attribute) and (name in _MUTATORS or inplace):
+            self._mutate(func.value)
+        if name in ("next", "shuffle", "heappush", "heappop") and node.args:
+            self._mutate(node.args[0].value)  # next(reader) moves the reader on
+        if name in ("fit", "fit_predict") and isinstance(func, cst.Attribute) and not _transformer(func.value):
+            self.fits = True
+        if name in _WRITERS and _writes_data(node) or name == "seed":
+            self.sink = True
+        if name == "open" and _opens_for_writing(node):
+            self.sink = True
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._skip.add(id(node.attr))
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self._skip.add(id(node.keyword))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if id(node) not in self._skip:
+            self.uses.add(node.value)
+
+
+def _effects(stmt: cst.CSTNode, imported: set[str], functions: dict[str, _Effects]) -> _Effects:
+    visitor = _Visitor(imported)
+    stmt.visit(visitor)
+    defines = set(visitor.defines)
+    sink, fits = visitor.sink, visitor.fits
+    # a bare call we know nothing about may change what it is given
+    for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else []:
+        if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+            defines |= _opaque_call_effects(small.value, imported, functions)
+    uses = set(visitor.uses)
+    for called in visitor.uses & set(functions):
+        effect = functions[called]
+        defines |= effect.defines
+        uses |= effect.uses  # the constants and globals the function reads
+        sink, fits = sink or effect.sink, fits or effect.fits
+    return _Effects(frozenset(defines), frozenset(uses - {"print"}), sink, fits)
+
+
+def _transformer(receiver: cst.BaseExpression) -> bool:
+    """``scaler.fit(X)``, ``StandardScaler().fit(X)``: fitting a transformer fits no model."""
+    text = _dotted(receiver.func if isinstance(receiver, cst.Call) else receiver).lower()
+    return any(word.lower() in text for word in _ESTIMATOR_WORDS + ("scaler", "encoder", "imputer", "vectorizer"))
+
+
+def _opaque_call_effects(call: cst.Call, imported: set[str], functions: dict[str, _Effects]) -> set[str]:
+    """What a bare call statement may change besides what the visitor saw.
+
+    A method that is no known mutator (``df.groupby("a").mean().sort_values("b")``,
+    ``df.Sex.value_counts()``) changes nothing: pandas and numpy methods return new values
+    unless they are given ``inplace=True``. A call of a function of the script or of some
+    imported function may change its arguments.
+    """
+    func = call.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    if isinstance(func, cst.Attribute) or name in _DISPLAY or name in _WRITERS or hasattr(builtins, name):
+        return set()
+    touched = {_root(a.value) for a in call.args}
+    return {t for t in touched if t and t not in imported}
+
+
+def _writes_data(call: cst.Call) -> bool:
+    """A writer call whose target looks like a table or an array (a pickled model is not)."""
+    texts = [a.value for a in call.args if isinstance(a.value, (cst.SimpleString, cst.FormattedString,
+                                                                 cst.ConcatenatedString))]
+    for node in texts:
+        value = node.evaluated_value if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)) else \
+            "".join(p.value for p in node.parts if isinstance(p, cst.FormattedStringText))
+        if isinstance(value, str) and value.lower().endswith((".pkl", ".pickle", ".joblib", ".sav", ".png",
+                                                              ".jpg", ".pdf", ".svg")):
+            return False
+    name = call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
+    return name != "dump" or bool(texts) and not any(isinstance(a.value, cst.Name) for a in call.args[:1])
+
+
+def _opens_for_writing(call: cst.Call) -> bool:
+    mode = call.args[1].value if len(call.args) > 1 and call.args[1].keyword is None else next(
+        (a.value for a in call.args if a.keyword is not None and a.keyword.value == "mode"), None)
+    if not isinstance(mode, cst.SimpleString) or not any(c in str(mode.evaluated_value) for c in "wax"):
+        return False
+    first = call.args[0].value if call.args else None
+    if isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):
+        return not first.evaluated_value.lower().endswith((".pkl", ".pickle", ".joblib", ".log", ".png"))
+    return True
+
+
+def _root(node: cst.BaseExpression | None) -> str | None:
+    while node is not None:
+        if isinstance(node, cst.Name):
+            return node.value
+        if isinstance(node, (cst.Attribute, cst.Subscript)):
+            node = node.value
+        elif isinstance(node, cst.Call):
+            node = node.func
+        else:
+            return None
+    return None
+
+
+def _dotted(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""

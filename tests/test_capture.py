@@ -148,7 +148,7 @@ def test_instrumented_calls_keep_their_line_numbers() -> None:
     code = instrument("x = 1\n\nmodel.fit(x, 2)\n", "s.py")
     namespace = {"__lester_recorder__": Recorder(), "model": None}
     with pytest.raises(AttributeError) as error:
-        exec(code, namespace)
+        exec(code, namespace)  # noqa: S102 - the instrumented code of a three-line script
     in_script = [entry.lineno for entry in error.traceback if str(entry.path) == "s.py"]
     assert in_script == [2]  # 0-based: line 3 of the script
     assert "'NoneType' object has no attribute 'fit'" in str(error.value)  # the script's own error

@@ -69,7 +69,7 @@ def test_the_slice_follows_the_last_fitted_model_and_the_functions_that_fit_it()
         clf = train(X, y)
         print(clf.score(X, y))
     """)).body
-    kept, dropped = backward_slice(body)
+    _, dropped = backward_slice(body)
     assert code(dropped) == ["scaler_input = X", "rf = RandomForestClassifier()", "print(clf.score(X, y))"]
 
 
@@ -165,3 +165,50 @@ def test_one_unknown_dead_statement_no_longer_sends_the_script_opaque() -> None:
     """)
     program = compile_script(source, filename="s.py", allow_opaque=False)
     assert not program.opaque_steps and "pivot_table" not in program.code
+
+
+def test_a_published_style_pipeline_in_functions_keeps_its_own_encoder(tmp_path: Path, monkeypatch) -> None:
+    rng = np.random.default_rng(9)
+    (tmp_path / "data").mkdir()
+    n = 160
+    pd.DataFrame({"age": rng.integers(18, 90, n), "city": rng.choice(["Oslo", "Rome", "Lima"], n),
+                  "income": rng.normal(50, 10, n).round(1), "label": rng.integers(0, 2, n)}).to_csv(
+        tmp_path / "data" / "people.csv", index=False)
+    (tmp_path / "train.py").write_text(textwrap.dedent("""
+        import os
+        import pandas as pd
+        from sklearn.compose import ColumnTransformer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import train_test_split
+        from sklearn.pipeline import Pipeline
+        from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+        DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+        NUMERIC = ["age", "income"]
+
+        def load(path):
+            df = pd.read_csv(path)
+            df = df[df["age"] < 80]
+            return df
+
+        def build_model():
+            pre = ColumnTransformer([("num", StandardScaler(), NUMERIC),
+                                     ("cat", OneHotEncoder(handle_unknown="ignore"), ["city"])])
+            return Pipeline([("pre", pre), ("clf", LogisticRegression(C=0.7))])
+
+        def main():
+            df = load(os.path.join(DATA_DIR, "people.csv"))
+            X, y = df[NUMERIC + ["city"]], df["label"]
+            X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=1)
+            model = build_model()
+            model.fit(X_train, y_train)
+            print(model.score(X_test, y_test))
+
+        if __name__ == "__main__":
+            main()
+    """))
+    monkeypatch.chdir(tmp_path)
+    result = lt.rewrite("train.py", engine="rules", timeout=60)
+    assert result.status == "valid", result.report.text()
+    assert "OneHotEncoder(handle_unknown=\"ignore\")" in result.code.replace("'", '"')
+    assert "return LogisticRegression(C=0.7)" in result.code

@@ -140,6 +140,18 @@ def _resolve_sources(pipeline: Pipeline, configured: Mapping[str, Any]) -> dict[
     return {name: os.fspath(value) for name, value in paths.items()}
 
 
+def _labels_for_fit(definition, train):
+    """The training labels, or None when the pipeline has no label stage (prep only)."""
+    if definition.extract_label is None:
+        return None
+    try:
+        return definition.extract_label(train)
+    except NotImplementedError:
+        return None
+    except Exception:  # noqa: BLE001 - the label stage reports its own error where it runs
+        return None
+
+
 def _call_stage(stage: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     try:
         return func(*args, **kwargs)
@@ -324,7 +336,9 @@ def run(
         encoder = _optional_stage("encode_features", definition.encode_features, **resolved.features)
         if encoder is None:
             return {"encoder": None, "X_train": None, "X_test": None, "matrix": []}
-        X_train = _call_stage("encode_features (fit)", encoder.fit_transform, train[data_columns])
+        # a supervised step (SelectPercentile(chi2), a target encoder) needs the labels to fit
+        y_fit = _labels_for_fit(definition, train)
+        X_train = _call_stage("encode_features (fit)", encoder.fit_transform, train[data_columns], y_fit)
         X_test = encoder.transform(test[data_columns]) if len(test) else X_train[:0]
         return {"encoder": encoder, "X_train": X_train, "X_test": X_test,
                 "matrix": matrix_column_provenance(encoder)}

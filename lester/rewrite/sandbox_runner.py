@@ -310,8 +310,9 @@ def run_candidate(module_path: str, capture: Path) -> dict:
         _save_frame(prepared, capture / "prepared.parquet")
         result["stages"]["dataprep"] = round(time.perf_counter() - started, 3)
         # a stage the script does not have may be missing, or raise NotImplementedError
+        labels = _labels(module, prepared)  # supervised encoder steps fit on them, as in `lester run`
         optional = {
-            "encode_features": lambda: _save_array(module.encode_features().fit_transform(prepared),
+            "encode_features": lambda: _save_array(module.encode_features().fit_transform(prepared, labels),
                                                    capture / "X.npy", "X"),
             "extract_label": lambda: _save_array(module.extract_label(prepared), capture / "y.npy", "y"),
             "make_model": lambda: (capture / "model.json").write_text(json.dumps(_model_json(module.make_model()))),
@@ -327,6 +328,15 @@ def run_candidate(module_path: str, capture: Path) -> dict:
     except BaseException as exc:  # noqa: BLE001 - the candidate's failure is evidence for repair
         result.update(status="error", error=_error(exc, module_path, stage))
     return result
+
+
+def _labels(module, prepared):
+    if not callable(getattr(module, "extract_label", None)):
+        return None
+    try:
+        return module.extract_label(prepared)
+    except Exception:  # noqa: BLE001 - the label stage's own run reports its error
+        return None
 
 
 def _work(mode: str, target: str, capture: Path, roles: dict) -> int:

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from lester.rewrite.rules import features as feat
 from lester.rewrite.rules.dataflow import ScriptReader
 from lester.rewrite.rules.emit import ModuleParts, module_code
+from lester.rewrite.rules.estimators import split_pipeline
 from lester.rewrite.rules.expressions import Untranslatable
 from lester.rewrite.rules.opaque import opaque_program
 from lester.rewrite.rules.plan import RowExpr, RowSet, identifier
@@ -91,10 +92,17 @@ def _compile(source: str, filename: str, heads: Mapping[str, str]) -> RulesProgr
                 if code.startswith(cls) and cls not in custom:
                     custom.append(cls)
     copied = [node for node in reader.copied if not _only_bookkeeping(node, reader)]
+    model_code, encoder_code = reader.model.code if reader.model else None, None
+    if model_code is not None and matrix is not None:
+        # Pipeline([("pre", ColumnTransformer(...)), ("clf", ...)]) fitted on a feature frame:
+        # its steps are the encoder, its last step the model
+        encoder_code, model_code = split_pipeline(model_code, reader.sklearn_defs)
+        if encoder_code is not None:
+            transformers, custom = None, []
     parts = ModuleParts(
         filename=filename, plan=plan, final_var=final_var, copied=copied,
         generated_helpers=reader.generated_helpers, transformers=transformers, label=label,
-        label_names=final_names, model_code=reader.model.code if reader.model else None,
+        label_names=final_names, model_code=model_code, encoder_code=encoder_code,
         has_output=output is not None, custom=custom,
     )
     code = module_code(parts)

@@ -44,9 +44,9 @@ from lester.rewrite.rules.expressions import (
     subscript_key,
     translate,
 )
+from lester.rewrite.rules.normalize import normalized
 from lester.rewrite.rules.plan import DataprepPlan, RowExpr, RowSet, identifier, quote
 from lester.rewrite.rules.program import RulesUnsupported
-from lester.rewrite.rules.normalize import normalized
 from lester.rewrite.rules.slicing import backward_slice
 from lester.rewrite.rules.values import (
     CategoryIndex,
@@ -125,6 +125,7 @@ class ScriptReader:
         self.notes = self.plan.notes
         self.stage = "dataprep"
         self.origin: dict[int, cst.CSTNode] = {}
+        self.sklearn_defs: dict[str, cst.BaseExpression] = {}  # name -> the constructor bound to it
 
     # -- positions and errors -----------------------------------------------------------------
     def lines(self, node: cst.CSTNode) -> tuple[int, int]:
@@ -314,6 +315,8 @@ class ScriptReader:
             self.fitted_on(value, line_node)
             return
         if self._sklearn_call(value) and all(isinstance(t, cst.Name) for t in names):
+            for t in names:  # a Pipeline's steps name them: estimators.split_pipeline inlines them
+                self.sklearn_defs[t.value] = value
             self.model = Model(code_of(value), self.line(line_node))
             for t in names:
                 self.env[t.value] = self.model
@@ -454,6 +457,7 @@ class ScriptReader:
                 return
             if isinstance(target, Model):
                 if method in ("fit", "fit_predict") and len(call.args) >= 2:
+                    self.model = target  # the estimator fitted last is the model
                     self.fitted_on(call, line_node)
                 return  # fit / score: training is the runner's job
             if method in ("sort", "reverse") and isinstance(target, (Rows, Collector)):

@@ -76,6 +76,7 @@ class ModuleParts:
     model_code: str | None
     has_output: bool
     custom: list[str] = field(default_factory=list)
+    encoder_code: str | None = None  # the script's own encoder (its Pipeline's steps), as code
 
 
 def _live_ops(ops: list[Op], final_var: str) -> list[Op]:
@@ -148,7 +149,10 @@ def _stage_functions(parts: ModuleParts) -> str:
         out.append(f"    {op.var} = {op.code}{comment}")
     out.append(f"    return {parts.final_var}")
     out += ["", ""]
-    if parts.transformers is not None:
+    if parts.encoder_code is not None:
+        out.append("def encode_features():")
+        out.append(f"    return {parts.encoder_code}")
+    elif parts.transformers is not None:
         out.append("def encode_features() -> ColumnTransformer:")
         out.append("    return ColumnTransformer([")
         for name, code, cols in parts.transformers:

@@ -23,6 +23,7 @@ from lester.rewrite.rules.expressions import (
     translate,
 )
 from lester.rewrite.rules.plan import RowExpr, RowSet, quote
+from lester.rewrite.rules.program import RulesUnsupported
 from lester.rewrite.rules.values import Frame, Output, Rows, Series
 
 if TYPE_CHECKING:
@@ -140,6 +141,20 @@ def project_series(it: ScriptReader, series: Series, line_node) -> str:
     return col
 
 
+def _constant_key(it: ScriptReader, key, line_node):
+    """A subscript that evaluates to a column name or a list of them, or None (a mask)."""
+    if is_literal(key):
+        return literal_value(key)
+    if not isinstance(key, (cst.Name, cst.BinaryOperation, cst.List)):
+        return None
+    try:
+        value = it.const(key, line_node)
+    except RulesUnsupported:
+        return None
+    return value if isinstance(value, str) or isinstance(value, list) and all(isinstance(v, str) for v in value) \
+        else None
+
+
 def subscript(it: ScriptReader, owner, node: cst.Subscript, line_node) -> Any:
     if isinstance(owner, Series):
         raise it.fail(line_node, "indexing a Series is not translated")
@@ -147,10 +162,10 @@ def subscript(it: ScriptReader, owner, node: cst.Subscript, line_node) -> Any:
     if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
         raise it.fail(line_node, "DataFrame slicing is not translated")
     key = node.slice[0].slice.value
-    named = isinstance(key, cst.Name) and isinstance(it.constants.get(key.value), (str, list))
-    if is_literal(key) or named:
-        # df[FEATURES] with FEATURES = ["age", "fare"] is df[["age", "fare"]]
-        value = it.constants[key.value] if named else literal_value(key)
+    constant = _constant_key(it, key, line_node)
+    if constant is not None:
+        # df[FEATURES] with FEATURES = ["age", "fare"], df[NUMERIC + ["city"]]: column names
+        value = constant
         aliases = getattr(frame, "aliases", None) or {}
         if isinstance(value, str):
             if frame.columns is not None and value not in frame.columns:

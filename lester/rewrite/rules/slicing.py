@@ -36,7 +36,7 @@ _MUTATORS = {
     "append", "extend", "insert", "update", "add", "pop", "popitem", "remove", "discard", "setdefault",
     "clear", "sort", "reverse", "write", "writelines", "writerow", "writerows", "writeheader", "fit",
     "partial_fit", "fit_transform", "fit_predict", "set_params", "seek", "readline", "readlines", "read",
-    "insert", "__setitem__", "set_index", "reset_index", "close",
+    "__setitem__", "set_index", "reset_index", "close",
 }
 # methods and functions that only show something
 _DISPLAY = {

@@ -212,3 +212,13 @@ def test_a_published_style_pipeline_in_functions_keeps_its_own_encoder(tmp_path:
     assert result.status == "valid", result.report.text()
     assert "OneHotEncoder(handle_unknown=\"ignore\")" in result.code.replace("'", '"')
     assert "return LogisticRegression(C=0.7)" in result.code
+
+
+def test_a_constant_list_of_one_name_stays_a_list() -> None:
+    # the path evaluator sees one string in ["name"]; a constant of the script is the list itself
+    from lester.rewrite.rules.dataflow import ScriptReader
+
+    reader = ScriptReader("FIELDS = ['name']\n")
+    assert reader.const(cst.parse_expression('["name"]'), None) == ["name"]
+    assert reader.const(cst.parse_expression('("name",)'), None) == ("name",)
+    assert reader.const(cst.parse_expression('os.path.join("data", "a.csv")'), None) == "data/a.csv"

@@ -508,12 +508,14 @@ class ScriptReader:
     def path_value(self, node: cst.BaseExpression, values: dict | None = None) -> str | None:
         """The one string a path expression evaluates to (``os.path.join(DATA_DIR, "a.csv")``,
         ``Path(__file__).parent / "data"``, ``sys.argv[1] if ... else "data"``), or None."""
+        # only expressions that build a path: a literal, a name or a list is the const's to read
+        # (["name"] is a list of one name, not a path), and open(path) is a file
+        if not isinstance(node, (cst.Call, cst.BinaryOperation, cst.FormattedString, cst.IfExp, cst.Attribute)) \
+                or m.matches(node, m.Call(func=m.Name("open"))):
+            return None
         known = {k: [v] for k, v in (self.constants if values is None else values).items() if isinstance(v, str)}
         found = string_values(node, known)
-        if len(found) != 1 or "\0" in found[0] or isinstance(node, (cst.SimpleString, cst.Name)) or m.matches(
-                node, m.Call(func=m.Name("open"))):
-            return None  # open(path) is a file, not its path
-        return found[0]
+        return found[0] if len(found) == 1 and "\0" not in found[0] else None
 
     # -- values of expressions at module level ------------------------------------------------
     def value(self, node: cst.BaseExpression, line_node, names: dict | None = None) -> Any:

@@ -141,14 +141,13 @@ def _resolve_sources(pipeline: Pipeline, configured: Mapping[str, Any]) -> dict[
 
 
 def _labels_for_fit(definition, train):
-    """The training labels, or None when the pipeline has no label stage (prep only)."""
+    """The training labels for supervised encoder steps; None without a label stage (or a
+    prep-only one raising NotImplementedError; any other error it reports where it runs)."""
     if definition.extract_label is None:
         return None
     try:
         return definition.extract_label(train)
-    except NotImplementedError:
-        return None
-    except Exception:  # noqa: BLE001 - the label stage reports its own error where it runs
+    except Exception:  # noqa: BLE001
         return None
 
 

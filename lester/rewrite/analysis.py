@@ -442,14 +442,19 @@ def _is_main_guard(test: cst.BaseExpression) -> bool:
     return code in ('__name__=="__main__"', '"__main__"==__name__')
 
 
-class _Names(cst.CSTVisitor):
-    """Names a statement loads, binds, and changes in place."""
+class StatementNames(cst.CSTVisitor):
+    """Names a statement loads, binds, and changes in place (the script's def-use facts, for the
+    stages here and for the rules engine's slice). ``mutators`` are the methods taken to change
+    their receiver."""
+
+    mutators: frozenset[str] = frozenset(_MUTATORS)
 
     def __init__(self) -> None:
         self.uses: set[str] = set()
         self.rebinds: set[str] = set()
         self.mutates: set[str] = set()
         self.comprehension_locals: set[str] = set()
+        self.declared_global: set[str] = set()
 
     def _targets(self, target: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name):
@@ -460,7 +465,7 @@ class _Names(cst.CSTVisitor):
         elif isinstance(target, cst.StarredElement):
             self._targets(target.value)
         elif isinstance(target, (cst.Subscript, cst.Attribute)):
-            root = _root_name(target)
+            root = root_name(target)
             if root:
                 self.mutates.add(root)
                 self.uses.add(root)
@@ -479,7 +484,7 @@ class _Names(cst.CSTVisitor):
         return False
 
     def visit_AugAssign(self, node: cst.AugAssign) -> bool:
-        root = _root_name(node.target)
+        root = root_name(node.target)
         if root:
             self.mutates.add(root)
             self.uses.add(root)
@@ -512,7 +517,7 @@ class _Names(cst.CSTVisitor):
     def visit_Import(self, node: cst.Import) -> bool:
         for alias in node.names:
             name = alias.asname.name if alias.asname else alias.name
-            self.rebinds.add(_dotted(name).split(".")[0])
+            self.rebinds.add(dotted_name(name).split(".")[0])
         return False
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
@@ -520,12 +525,16 @@ class _Names(cst.CSTVisitor):
             return False
         for alias in node.names:
             name = alias.asname.name if alias.asname else alias.name
-            self.rebinds.add(_dotted(name))
+            self.rebinds.add(dotted_name(name))
         return False
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         self.rebinds.add(node.name.value)
         return True
+
+    def visit_Global(self, node: cst.Global) -> bool:
+        self.declared_global |= {n.name.value for n in node.names}
+        return False
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         self.rebinds.add(node.name.value)
@@ -538,8 +547,8 @@ class _Names(cst.CSTVisitor):
                 a.keyword is not None and a.keyword.value == "inplace"
                 and isinstance(a.value, cst.Name) and a.value.value == "True" for a in node.args
             )
-            if func.attr.value in _MUTATORS or inplace:
-                root = _root_name(func.value)
+            if func.attr.value in self.mutators or inplace:
+                root = root_name(func.value)
                 if root:
                     self.mutates.add(root)
 
@@ -561,11 +570,11 @@ class _Names(cst.CSTVisitor):
 
 
 def _statement(index: int, node: cst.CSTNode, module: cst.Module, positions) -> Statement:
-    names = _Names()
+    names = StatementNames()
     node.visit(names)
     if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
         # a definition binds its name; what its body binds is local, what it loads is free
-        params = _Names()
+        params = StatementNames()
         if isinstance(node, cst.FunctionDef):
             for param in _all_params(node.params):
                 params.rebinds.add(param.name.value)
@@ -588,6 +597,15 @@ def _statement(index: int, node: cst.CSTNode, module: cst.Module, positions) -> 
     defines = names.rebinds | names.mutates
     return Statement(index, start, position.end.line, code.strip("\n"), frozenset(defines),
                      frozenset(names.rebinds - names.mutates), frozenset(names.uses), kind)
+
+
+def function_locals(function: cst.FunctionDef) -> set[str]:
+    """The names a function binds for itself: its parameters and what its body assigns,
+    less what it declares ``global``."""
+    names = StatementNames()
+    function.body.visit(names)
+    params = {p.name.value for p in _all_params(function.params)}
+    return (params | names.rebinds) - names.declared_global
 
 
 def _all_params(params: cst.Parameters) -> list[cst.Param]:
@@ -804,19 +822,19 @@ class _PathFinder(cst.CSTVisitor):
                 self.reads += [(p, line, kind) for p in string_values(target, self.constants)]
         elif name in _WRITERS_METHOD and isinstance(node.func, cst.Attribute):
             target = args[0].value if args else keywords.get("path_or_buf", keywords.get("path"))
-            variable = _root_name(node.func.value)
+            variable = root_name(node.func.value)
             if name in ("write_text", "write_bytes"):
                 target, variable = node.func.value, None
             for path in string_values(target, self.constants) if target is not None else []:
                 self.writes.append((path, line, variable))
                 self.written.add(path)
         elif name in _WRITERS_FIRST_ARG and len(args) >= 1:
-            variable = _root_name(args[1].value) if len(args) > 1 else None
+            variable = root_name(args[1].value) if len(args) > 1 else None
             for path in string_values(args[0].value, self.constants):
                 self.writes.append((path, line, variable))
                 self.written.add(path)
         elif name in _WRITERS_SECOND_ARG and len(args) >= 2:
-            variable = _root_name(args[0].value)
+            variable = root_name(args[0].value)
             for path in string_values(args[1].value, self.constants):
                 self.writes.append((path, line, variable))
                 self.written.add(path)
@@ -928,10 +946,10 @@ def _roles(module, outputs, paths: _PathFinder, statements, positions) -> dict[s
                 break
     for call in paths.fit_calls:
         args = [a for a in call.args if a.keyword is None]
-        receiver = _root_name(call.func.value)
+        receiver = root_name(call.func.value)
         if len(args) >= 2 and receiver:
             roles.setdefault("model", receiver)
-            first, second = _root_name(args[0].value), _root_name(args[1].value)
+            first, second = root_name(args[0].value), root_name(args[1].value)
             if first:
                 roles.setdefault("X", first)
             if second:
@@ -1001,11 +1019,11 @@ def _stages(statements: list[Statement], roles: dict[str, str], paths: _PathFind
 
 
 # -- small libcst helpers ---------------------------------------------------------------------
-def _dotted(node: cst.BaseExpression) -> str:
+def dotted_name(node: cst.BaseExpression) -> str:
     if isinstance(node, cst.Name):
         return node.value
     if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
+        return f"{dotted_name(node.value)}.{node.attr.value}"
     return ""
 
 
@@ -1019,10 +1037,10 @@ def _call_name(node: cst.Call) -> str:
 
 
 def _call_root(node: cst.Call) -> str:
-    return _root_name(node.func) or ""
+    return root_name(node.func) or ""
 
 
-def _root_name(node: cst.BaseExpression | None) -> str | None:
+def root_name(node: cst.BaseExpression | None) -> str | None:
     while node is not None:
         if isinstance(node, cst.Name):
             return node.value

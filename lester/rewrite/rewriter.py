@@ -30,7 +30,7 @@ from lester.rewrite.analysis import (
     ScriptAnalysis,
     analyze_path,
     analyze_source,
-    source_name as _source_name,
+    source_name,
 )
 from lester.rewrite.comparison import ValidationReport, compare_outputs
 from lester.rewrite.engines import (
@@ -203,18 +203,18 @@ def rewrite(
     config = replace(config, timeout=min(config.timeout, timeout))
     chain = list(engines) if engines is not None else _engines(engine, config)
     secrets = [k for k in [config.api_key()] if k]
-    task = RewriteTask(analysis, analysis.pipeline_stages, _preview(plan))
-    loop = _Loop(analysis, plan, script_path, script_dir, task, timeout, say)
-    try:
-        loop.run(chain, max_repairs, config, engine)
-    except _InputsFound as found:
-        # the script read files its text does not name: sample them too and start again
-        analysis.inputs.extend(found.inputs)
-        say("analyse", "inputs found by running the script: " + ", ".join(i.path for i in found.inputs))
-        plan = sample_inputs(analysis, script_dir, rows=sample_rows, data=data)
+    for restart in (False, True):
+        if restart:
+            plan = sample_inputs(analysis, script_dir, rows=sample_rows, data=data)
         task = RewriteTask(analysis, analysis.pipeline_stages, _preview(plan))
-        loop = _Loop(analysis, plan, script_path, script_dir, task, timeout, say)
-        loop.run(chain, max_repairs, config, engine)
+        loop = _Loop(analysis, plan, script_path, script_dir, task, timeout, say, may_restart=not restart)
+        try:
+            loop.run(chain, max_repairs, config, engine)
+            break
+        except _InputsFound as found:
+            # the script read files its text does not name: sample them too and start again
+            analysis.inputs.extend(found.inputs)
+            say("analyse", "inputs found by running the script: " + ", ".join(i.path for i in found.inputs))
     return loop.result(started, secrets, source_text if script_path is None else None)
 
 
@@ -235,9 +235,10 @@ def _missed_inputs(original: Outputs, analysis: ScriptAnalysis, plan: SamplePlan
     for path in original.read:
         if path in sampled or path in written or not (script_dir / path).is_file():
             continue
-        name = _source_name(path, used)
+        name = source_name(path, used)
         used.add(name)
-        missed.append(InputFile(name, path, original.error.get("line") or 1 if original.error else 1))
+        line = (original.error or {}).get("line") or 1
+        missed.append(InputFile(name, path, line))
     return missed
 
 
@@ -292,8 +293,9 @@ class _Loop:
     """One rewrite's attempts, in order, with what the validator found."""
 
     def __init__(self, analysis: ScriptAnalysis, plan: SamplePlan, script_path: Path | None,
-                 script_dir: Path, task: RewriteTask, timeout: float, say: Progress):
+                 script_dir: Path, task: RewriteTask, timeout: float, say: Progress, may_restart: bool = False):
         self.analysis, self.plan, self.script_path, self.script_dir = analysis, plan, script_path, script_dir
+        self.may_restart = may_restart  # with inputs found by running the script (once)
         self.task, self.timeout, self.say = task, timeout, say
         self.attempts: list[Attempt] = []
         self.usage = Usage()
@@ -425,7 +427,7 @@ class _Loop:
                     raise
             if self.original.status != "ok":
                 missed = _missed_inputs(self.original, self.analysis, self.plan, self.script_dir)
-                if missed:
+                if missed and self.may_restart:
                     raise _InputsFound(missed)
                 self.error = (f"the original script failed on the sample inputs: {self.original.describe_error()}; "
                               "give representative data with --data NAME=PATH, more rows with --sample-rows, "

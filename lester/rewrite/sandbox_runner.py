@@ -181,24 +181,28 @@ def _keep_written(result: dict, capture: Path) -> None:
                 result["found"].setdefault(role, f"file {path} (unreadable: {exc})")
 
 
+def _save_role(role: str, value, capture: Path) -> bool:
+    """Write one output in a format that carries no code; False when the value is no such output."""
+    if role == "prepared":
+        frame = _frame(value)
+        if frame is None:
+            return False
+        _save_frame(frame, capture / "prepared.parquet")
+        return True
+    if role in ("X", "y"):
+        return _save_array(value, capture / f"{role}.npy", role)
+    if role == "model" and hasattr(value, "get_params"):
+        (capture / "model.json").write_text(json.dumps(_model_json(value)))
+        return True
+    return False
+
+
 def _keep(namespace: dict, roles: dict, capture: Path, result: dict) -> None:
     for role, name in roles.items():
         if name not in namespace:
             continue
-        value = namespace[name]
         try:
-            if role == "prepared":
-                frame = _frame(value)
-                if frame is not None:
-                    _save_frame(frame, capture / "prepared.parquet")
-                    result["variables"][role] = name
-                    result["found"][role] = f"variable {name}"
-            elif role in ("X", "y"):
-                if _save_array(value, capture / f"{role}.npy", role):
-                    result["variables"][role] = name
-                    result["found"][role] = f"variable {name}"
-            elif role == "model" and hasattr(value, "get_params"):
-                (capture / "model.json").write_text(json.dumps(_model_json(value)))
+            if _save_role(role, namespace[name], capture):
                 result["variables"][role] = name
                 result["found"][role] = f"variable {name}"
         except Exception as exc:  # noqa: BLE001 - a value we cannot keep is reported, not fatal
@@ -214,17 +218,10 @@ def _keep_fitted(recorder, capture: Path, result: dict) -> None:
         result.setdefault("not_kept", {})["fit"] = f"{type(exc).__name__}: {exc}"
         return
     for role in ("prepared", "X", "y", "model"):
-        if role not in fitted:
+        if role not in fitted or role == "prepared" and "prepared" in result["found"]:
             continue
-        value = fitted[role]
         try:
-            if role == "prepared":
-                if "prepared" in result["found"]:
-                    continue
-                _save_frame(_frame(value), capture / "prepared.parquet")
-            elif role == "model":
-                (capture / "model.json").write_text(json.dumps(_model_json(value)))
-            elif not _save_array(value, capture / f"{role}.npy", role):
+            if not _save_role(role, fitted[role], capture):
                 continue
         except Exception as exc:  # noqa: BLE001
             result.setdefault("not_kept", {})[role] = f"{type(exc).__name__}: {exc}"

@@ -150,8 +150,9 @@ def _prepared_output(reader: ScriptReader) -> Output | None:
 
 def _features(reader: ScriptReader) -> tuple[Matrix | None, Label | None]:
     matrix = label = None
-    for path, (value, line) in reader.saved.items():
-        stem = path.rsplit("/", 1)[-1].lower().removeprefix("fit:")
+    # what the script saves with np.save says which rows it meant; else what it fits on
+    for path, (value, line) in (reader.saved or reader.fitted).items():
+        stem = path.rsplit("/", 1)[-1].lower()
         try:
             if stem.startswith("x"):
                 matrix = feat.matrix_of(reader, value, None)

@@ -121,6 +121,7 @@ class ScriptReader:
         self.imports: dict[str, cst.CSTNode] = {}
         self.outputs: dict[str, Output] = {}
         self.saved: dict[str, tuple[Any, int]] = {}  # out/X.npy -> (value, line)
+        self.fitted: dict[str, tuple[Any, int]] = {}  # "X", "y" -> what the model was last fitted on
         self.model: Model | None = None
         self.notes = self.plan.notes
         self.stage = "dataprep"
@@ -355,12 +356,11 @@ class ScriptReader:
         """``model.fit(X, y)``: X and y are the script's features and label, as if it saved them
         (``np.save`` of X or y wins: it says which rows the script meant)."""
         args = [a.value for a in call.args if a.keyword is None]
-        if len(args) < 2 or any(p.rsplit("/", 1)[-1].lower().startswith(("x", "y")) and not p.startswith("fit:")
-                                for p in self.saved):
+        if len(args) < 2:
             return
         line = self.line(line_node)
-        self.saved["fit:X"] = (self.array_value(args[0], line_node), line)
-        self.saved["fit:y"] = (self.array_value(args[1], line_node), line)
+        self.fitted = {"X": (self.array_value(args[0], line_node), line),
+                       "y": (self.array_value(args[1], line_node), line)}
 
     def split_parts(self, names, value: cst.Call, line_node) -> bool:
         """``X_tr, X_te, y_tr, y_te = train_test_split(X, y, ...)``: every part is its whole
@@ -473,8 +473,6 @@ class ScriptReader:
                 return
         if func in ("np.save", "numpy.save") and len(call.args) == 2:
             path = self.const(call.args[0].value, line_node)
-            if str(path).rsplit("/", 1)[-1].lower().startswith(("x", "y")):
-                self.saved.pop("fit:X", None), self.saved.pop("fit:y", None)
             self.saved[str(path)] = (self.array_value(call.args[1].value, line_node), self.line(line_node))
             return
         if func in ("random.shuffle", "np.random.shuffle"):

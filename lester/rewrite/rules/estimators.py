@@ -19,6 +19,8 @@ from collections.abc import Mapping
 
 import libcst as cst
 
+from lester.rewrite.rules.normalize import NameSubstitution
+
 _DEPTH = 6
 
 
@@ -60,24 +62,13 @@ def _steps(node: cst.BaseExpression) -> list[tuple[str | None, cst.BaseExpressio
 
 
 def _resolved(node: cst.BaseExpression, definitions: Mapping[str, cst.BaseExpression], depth: int):
+    """``node`` with the names bound to constructors replaced by them, ``_DEPTH`` levels deep."""
     if depth > _DEPTH:
         return node
     if isinstance(node, cst.Name) and node.value in definitions:
         return _resolved(definitions[node.value], definitions, depth + 1)
-
-    class Substitute(cst.CSTTransformer):
-        def leave_Name(self, original, updated):
-            if updated.value in definitions and depth < _DEPTH:
-                return _resolved(definitions[updated.value], definitions, depth + 1)
-            return updated
-
-        def leave_Attribute(self, original, updated):
-            return updated.with_changes(attr=original.attr)  # an attribute's name is no variable
-
-        def leave_Arg(self, original, updated):
-            return updated.with_changes(keyword=original.keyword)
-
-    return node.visit(Substitute())
+    return node.visit(NameSubstitution(
+        lambda name: _resolved(definitions[name], definitions, depth + 1) if name in definitions else None))
 
 
 def _code(node: cst.BaseExpression) -> str:

@@ -34,8 +34,12 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import libcst as cst
 import libcst.matchers as m
+
+from lester.rewrite.analysis import function_locals
 
 _INPLACE_METHODS = {
     "fillna", "drop", "dropna", "rename", "replace", "drop_duplicates", "reset_index", "set_index",
@@ -165,7 +169,7 @@ def _inline(function: cst.FunctionDef, call: cst.Call, targets: list[cst.AssignT
         returned = statements[-1].body[0].value
         statements = statements[:-1]
     statements = [s for s in statements if not m.matches(s, m.SimpleStatementLine(body=[m.Global()]))]
-    local = _locals(function)
+    local = function_locals(function)
     renames = _clashes(function, local, targets, body, position)
     assigned = {n.value for t in targets for n in m.findall(t.target, m.Name())}
     later = {n.value for s in body[position + 1:] for n in m.findall(s, m.Name())}
@@ -182,7 +186,7 @@ def _inline(function: cst.FunctionDef, call: cst.Call, targets: list[cst.AssignT
                 return None  # rebinds and changes the caller's object: neither reading is exact
         bindings.append((renames.get(name, name), value))
     if renames:
-        renamer = _Rename(renames)
+        renamer = NameSubstitution(lambda name: cst.Name(renames[name]) if name in renames else None)
         statements = [s.visit(renamer) for s in statements]
         returned = returned.visit(renamer) if returned is not None else None
     made: list[cst.CSTNode] = [_made(_assign([cst.AssignTarget(cst.Name(n))], v), stmt, origin)
@@ -193,18 +197,6 @@ def _inline(function: cst.FunctionDef, call: cst.Call, targets: list[cst.AssignT
     elif returned is not None and not isinstance(returned, (cst.Name, cst.SimpleString)):
         made.append(_made(cst.SimpleStatementLine([cst.Expr(returned)]), stmt, origin))
     return made
-
-
-def _locals(function: cst.FunctionDef) -> set[str]:
-    local = {p.name.value for p in function.params.params}
-    declared = {n.name.value for g in m.findall(function.body, m.Global()) for n in g.names}
-    for node in m.findall(function.body, m.AssignTarget() | m.For() | m.AugAssign() | m.WithItem()
-                          | m.AnnAssign() | m.CompFor()):
-        target = getattr(node, "target", None) if not isinstance(node, cst.WithItem) else (
-            node.asname.name if node.asname else None)
-        for name in m.findall(target, m.Name()) if target is not None else []:
-            local.add(name.value)
-    return local - declared
 
 
 def _rebinds(function: cst.FunctionDef, name: str) -> bool:
@@ -237,12 +229,16 @@ def _clashes(function: cst.FunctionDef, local: set[str], targets, body, position
             and name not in assigned}
 
 
-class _Rename(_Substitution):
-    def __init__(self, names: dict[str, str]):
-        self.names = names
+class NameSubstitution(_Substitution):
+    """Replace variables (not attribute or keyword names) by what ``replacement`` gives for
+    them (None: keep the name)."""
 
-    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
-        return updated.with_changes(value=self.names[updated.value]) if updated.value in self.names else updated
+    def __init__(self, replacement: Callable[[str], cst.BaseExpression | None]):
+        self.replacement = replacement
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
+        new = self.replacement(updated.value)
+        return updated if new is None else new
 
     def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
         # df.fillna: the attribute's name is no variable

@@ -6,9 +6,10 @@ every statement that no result depends on (exploration left in a notebook, ``df.
 estimator built and never fitted, ``pickle.dump(model, f)``) is dropped before the rules read
 the script, so one unknown construct there no longer decides how the rest is translated.
 
-The slice is computed on libcst statements with names: a statement *defines* what it binds and
+The slice is computed on libcst statements with the analysis's def-use facts
+(:class:`~lester.rewrite.analysis.StatementNames`): a statement *defines* what it binds and
 what it mutates (``df.drop(..., inplace=True)``, ``rows.append(...)``, ``d[k] = v``,
-``scaler.fit(X)``), and *uses* every name it reads. Names bound by imports are never
+``scaler.fit(X)``, ``next(reader)``), and *uses* every name it reads. Names bound by imports are never
 redefined by a mutation, so ``warnings.simplefilter`` or ``os.environ[...]`` do not pull in
 the lines that use the module. A bare call whose effect cannot be known (``process(df)``)
 counts as mutating its arguments: the slice may keep too much, never too little.
@@ -31,13 +32,8 @@ from dataclasses import dataclass
 import libcst as cst
 import libcst.matchers as m
 
-# methods that change their receiver (whatever its type: a list, a dict, a DataFrame, a file)
-_MUTATORS = {
-    "append", "extend", "insert", "update", "add", "pop", "popitem", "remove", "discard", "setdefault",
-    "clear", "sort", "reverse", "write", "writelines", "writerow", "writerows", "writeheader", "fit",
-    "partial_fit", "fit_transform", "fit_predict", "set_params", "seek", "readline", "readlines", "read",
-    "__setitem__", "set_index", "reset_index", "close",
-}
+from lester.rewrite.analysis import StatementNames, dotted_name, function_locals, root_name
+
 # methods and functions that only show something
 _DISPLAY = {
     "print", "display", "head", "tail", "info", "describe", "value_counts", "plot", "hist", "show",
@@ -48,9 +44,10 @@ _DISPLAY = {
 }
 _WRITERS = {"to_csv", "to_parquet", "to_json", "to_excel", "to_pickle", "to_feather", "save", "savetxt",
             "savez", "savez_compressed", "tofile", "dump"}
-_TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".json", ".jsonl", ".npy", ".npz", ".dat")
-_ESTIMATOR_WORDS = ("Encoder", "Scaler", "Transformer", "Imputer", "Vectorizer", "Binarizer", "Normalizer",
-                    "Discretizer", "PCA", "Selector", "SelectKBest", "KBinsDiscretizer", "PolynomialFeatures")
+# functions that change their first argument: next(reader) moves the reader on
+_ADVANCERS = {"next", "shuffle", "heappush", "heappop"}
+_TRANSFORMER_WORDS = ("encoder", "scaler", "transformer", "imputer", "vectorizer", "binarizer", "normalizer",
+                      "discretizer", "pca", "selector", "selectkbest", "polynomialfeatures")
 
 
 @dataclass(frozen=True)
@@ -103,14 +100,12 @@ def _function_effects(body: Sequence[cst.CSTNode], imported: set[str]) -> dict[s
     """What calling each function of the script does to module-level names, and whether it
     writes results or fits a model (through the functions it calls too)."""
     functions = {s.name.value: s for s in body if isinstance(s, cst.FunctionDef)}
-    module_names = {n for s in body if not isinstance(s, cst.FunctionDef) for n in _bound_at_top(s)}
+    module_names = {n for s in body if not isinstance(s, cst.FunctionDef) for n in _visit(s, imported).defines}
     found: dict[str, _Effects] = {}
     for name, function in functions.items():
-        visitor = _Visitor(imported)
-        function.body.visit(visitor)
-        local = _locals(function)
-        found[name] = _Effects(frozenset((visitor.defines - local) & module_names), frozenset(visitor.uses - local),
-                               visitor.sink, visitor.fits)
+        effect = _visit(function.body, imported)
+        local = function_locals(function)
+        found[name] = _Effects((effect.defines - local) & module_names, effect.uses - local, effect.sink, effect.fits)
     for _ in range(len(functions)):  # what a function's callees do, it does
         changed = False
         for name, effect in list(found.items()):
@@ -126,20 +121,6 @@ def _function_effects(body: Sequence[cst.CSTNode], imported: set[str]) -> dict[s
     return found
 
 
-def _locals(function: cst.FunctionDef) -> set[str]:
-    declared = {n.name.value for g in m.findall(function, m.Global()) for n in g.names}
-    bound = {p.name.value for p in m.findall(function.params, m.Param())}
-    for target in m.findall(function.body, m.AssignTarget(target=m.Name()) | m.For(target=m.Name())):
-        bound.add(target.target.value)
-    return bound - declared
-
-
-def _bound_at_top(stmt: cst.CSTNode) -> set[str]:
-    visitor = _Visitor(set())
-    stmt.visit(visitor)
-    return visitor.defines
-
-
 def _is_docstring(stmt: cst.CSTNode) -> bool:
     return m.matches(stmt, m.SimpleStatementLine(body=[m.Expr(m.SimpleString() | m.ConcatenatedString())]))
 
@@ -150,119 +131,79 @@ def _imported(stmt: cst.CSTNode) -> set[str]:
         for small in stmt.body:
             if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
                 for alias in small.names:
-                    names.add(alias.asname.name.value if alias.asname else _dotted(alias.name).split(".")[0])
+                    names.add(alias.asname.name.value if alias.asname else dotted_name(alias.name).split(".")[0])
     return names
 
 
-class _Visitor(cst.CSTVisitor):
-    def __init__(self, imported: set[str]):
-        self.imported = imported
-        self.defines: set[str] = set()
-        self.uses: set[str] = set()
+class _Names(StatementNames):
+    """The analysis's def-use facts, plus what the slice needs: whether the statement writes a
+    result or fits a model, and the mutations of a reader or file the analysis does not count."""
+
+    mutators = StatementNames.mutators | {"fit_predict", "writelines", "writeheader", "seek", "read",
+                                          "readline", "readlines", "set_index", "reset_index", "close"}
+
+    def __init__(self) -> None:
+        super().__init__()
         self.sink = False
         self.fits = False
-        self._skip: set[int] = set()
-
-    # names bound
-    def _bind(self, target: cst.BaseExpression) -> None:
-        if isinstance(target, cst.Name):
-            self.defines.add(target.value)
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                self._bind(element.value)
-        elif isinstance(target, cst.StarredElement):
-            self._bind(target.value)
-        elif isinstance(target, (cst.Subscript, cst.Attribute)):
-            self._mutate(target.value)
-
-    def _mutate(self, node: cst.BaseExpression) -> None:
-        root = _root(node)
-        if root and root not in self.imported:
-            self.defines.add(root)
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self._bind(node.target)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._bind(node.target)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._bind(node.target)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._bind(node.target)
-
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        self._bind(node.target)
-
-    def visit_AsName(self, node: cst.AsName) -> None:
-        self._bind(node.name)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._bind(node.target)
-
-    def visit_Del(self, node: cst.Del) -> None:
-        self._bind(node.target)
-
-    def visit_Global(self, node: cst.Global) -> None:
-        for name in node.names:
-            self.defines.add(name.name.value)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.defines.add(node.name.value)
 
     def visit_Call(self, node: cst.Call) -> None:
+        super().visit_Call(node)
         func = node.func
         name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
-        inplace = any(a.keyword is not None and a.keyword.value == "inplace" for a in node.args)
-        if isinstance(func, cst.Attribute) and (name in _MUTATORS or inplace):
+        if isinstance(func, cst.Attribute) and any(a.keyword is not None and a.keyword.value == "inplace"
+                                                   for a in node.args):
             self._mutate(func.value)
-        if name in ("next", "shuffle", "heappush", "heappop") and node.args:
-            self._mutate(node.args[0].value)  # next(reader) moves the reader on
+        if name in _ADVANCERS and node.args:
+            self._mutate(node.args[0].value)
         if name in ("fit", "fit_predict") and isinstance(func, cst.Attribute) and not _transformer(func.value):
             self.fits = True
-        if name in _WRITERS and _writes_data(node) or name == "seed":
-            self.sink = True
-        if name == "open" and _opens_for_writing(node):
+        if name in _WRITERS and _writes_data(node) or name == "seed" or name == "open" and _opens_for_writing(node):
             self.sink = True
 
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self._skip.add(id(node.attr))
+    def visit_Del(self, node: cst.Del) -> bool:
+        self._targets(node.target)
+        return False
 
-    def visit_Arg(self, node: cst.Arg) -> None:
-        if node.keyword is not None:
-            self._skip.add(id(node.keyword))
+    def _mutate(self, node: cst.BaseExpression) -> None:
+        root = root_name(node)
+        if root:
+            self.mutates.add(root)
 
-    def visit_Name(self, node: cst.Name) -> None:
-        if id(node) not in self._skip:
-            self.uses.add(node.value)
+
+def _visit(node: cst.CSTNode, imported: set[str]) -> _Effects:
+    names = _Names()
+    node.visit(names)
+    # a module's attributes changed in place (os.environ[...] = ..., warnings.simplefilter)
+    # define nothing the slice follows
+    defines = names.rebinds | (names.mutates - imported)
+    uses = names.uses - (names.comprehension_locals - names.rebinds)
+    return _Effects(frozenset(defines), frozenset(uses), names.sink, names.fits)
 
 
 def _effects(stmt: cst.CSTNode, imported: set[str], functions: dict[str, _Effects]) -> _Effects:
-    visitor = _Visitor(imported)
-    stmt.visit(visitor)
-    defines = set(visitor.defines)
-    sink, fits = visitor.sink, visitor.fits
+    effect = _visit(stmt, imported)
+    defines, uses = set(effect.defines), set(effect.uses)
+    sink, fits = effect.sink, effect.fits
     # a bare call we know nothing about may change what it is given
     for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else []:
         if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
-            defines |= _opaque_call_effects(small.value, imported, functions)
-    uses = set(visitor.uses)
-    for called in visitor.uses & set(functions):
-        effect = functions[called]
-        defines |= effect.defines
-        uses |= effect.uses  # the constants and globals the function reads
-        sink, fits = sink or effect.sink, fits or effect.fits
+            defines |= _opaque_call_effects(small.value, imported)
+    for called in effect.uses & set(functions):
+        callee = functions[called]
+        defines |= callee.defines
+        uses |= callee.uses  # the constants and globals the function reads
+        sink, fits = sink or callee.sink, fits or callee.fits
     return _Effects(frozenset(defines), frozenset(uses - {"print"}), sink, fits)
 
 
 def _transformer(receiver: cst.BaseExpression) -> bool:
     """``scaler.fit(X)``, ``StandardScaler().fit(X)``: fitting a transformer fits no model."""
-    text = _dotted(receiver.func if isinstance(receiver, cst.Call) else receiver).lower()
-    return any(word.lower() in text for word in _ESTIMATOR_WORDS + ("scaler", "encoder", "imputer", "vectorizer"))
+    text = dotted_name(receiver.func if isinstance(receiver, cst.Call) else receiver).lower()
+    return any(word in text for word in _TRANSFORMER_WORDS)
 
 
-def _opaque_call_effects(call: cst.Call, imported: set[str], functions: dict[str, _Effects]) -> set[str]:
+def _opaque_call_effects(call: cst.Call, imported: set[str]) -> set[str]:
     """What a bare call statement may change besides what the visitor saw.
 
     A method that is no known mutator (``df.groupby("a").mean().sort_values("b")``,
@@ -274,7 +215,7 @@ def _opaque_call_effects(call: cst.Call, imported: set[str], functions: dict[str
     name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
     if isinstance(func, cst.Attribute) or name in _DISPLAY or name in _WRITERS or hasattr(builtins, name):
         return set()
-    touched = {_root(a.value) for a in call.args}
+    touched = {root_name(a.value) for a in call.args}
     return {t for t in touched if t and t not in imported}
 
 
@@ -301,24 +242,3 @@ def _opens_for_writing(call: cst.Call) -> bool:
     if isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):
         return not first.evaluated_value.lower().endswith((".pkl", ".pickle", ".joblib", ".log", ".png"))
     return True
-
-
-def _root(node: cst.BaseExpression | None) -> str | None:
-    while node is not None:
-        if isinstance(node, cst.Name):
-            return node.value
-        if isinstance(node, (cst.Attribute, cst.Subscript)):
-            node = node.value
-        elif isinstance(node, cst.Call):
-            node = node.func
-        else:
-            return None
-    return None
-
-
-def _dotted(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
-    return ""

@@ -16,29 +16,12 @@ import lester as lt
 from lester.pipeline.catalog import Catalog
 from lester.pipeline.runner import PipelineRunError, run
 from lester.pipeline.store import load_matrix
-
-PIPELINE = Path(__file__).parent / "data" / "mails_pipeline.py"
+from tests.mails_case import write_mails_case
 
 
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
-    customers = pd.DataFrame({
-        "customer_id": [1, 2, 3, 4, 5, 6],
-        "customer_email": [f"c{i}@x.org" for i in range(1, 7)],
-        "country": ["DE", "FR", "DE", "NL", "FR", "DE"],
-        "is_premium": [True, False, True, False, True, False],
-    })
-    texts = ["thanks great", "broken", "love it thanks", "slow", "great", "meh", "thanks", "no"]
-    mails = pd.DataFrame({
-        "mail_id": range(100, 124),
-        "email": [f"c{1 + i % 6}@x.org" for i in range(24)],
-        "mail_date": ["2021-06-01" if i % 5 == 0 else "2022-06-01" for i in range(24)],
-        "mail_text": [texts[i % 8] for i in range(24)],
-    })
-    customers.to_csv(tmp_path / "customers.csv", index=False)
-    mails.to_csv(tmp_path / "mails.csv", index=False)
-    shutil.copy(PIPELINE, tmp_path / "pipeline.py")
-    return tmp_path
+    return write_mails_case(tmp_path)
 
 
 def test_run_stores_artifacts_and_exact_provenance(workdir):
@@ -212,7 +195,6 @@ def test_an_interrupted_catalog_sync_changes_nothing_and_is_completed_later(work
 
 
 def test_a_deleted_run_folder_leaves_the_catalog(workdir):
-    import shutil
 
     store = workdir / ".lester"
     sources = {"customers": workdir / "customers.csv", "mails": workdir / "mails.csv"}

@@ -19,30 +19,14 @@ import pytest
 import lester as lt
 from lester.errors import LesterError
 from lester.pipeline.store import ArtifactStore, StoreLockedError, StoreNotFoundError, open_store
+from tests.mails_case import write_mails_case
 
-PIPELINE = Path(__file__).parent / "data" / "mails_pipeline.py"
 REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
-    customers = pd.DataFrame({
-        "customer_id": [1, 2, 3, 4, 5, 6],
-        "customer_email": [f"c{i}@x.org" for i in range(1, 7)],
-        "country": ["DE", "FR", "DE", "NL", "FR", "DE"],
-        "is_premium": [True, False, True, False, True, False],
-    })
-    texts = ["thanks great", "broken", "love it thanks", "slow", "great", "meh", "thanks", "no"]
-    mails = pd.DataFrame({
-        "mail_id": range(100, 124),
-        "email": [f"c{1 + i % 6}@x.org" for i in range(24)],
-        "mail_date": ["2021-06-01" if i % 5 == 0 else "2022-06-01" for i in range(24)],
-        "mail_text": [texts[i % 8] for i in range(24)],
-    })
-    customers.to_csv(tmp_path / "customers.csv", index=False)
-    mails.to_csv(tmp_path / "mails.csv", index=False)
-    shutil.copy(PIPELINE, tmp_path / "pipeline.py")
-    return tmp_path
+    return write_mails_case(tmp_path)
 
 
 def _sources(workdir: Path) -> dict[str, str]:

@@ -37,10 +37,8 @@ RECORDER = "__lester_recorder__"
 @dataclass
 class _Fit:
     obj: Any
-    method: str
     X: Any
     y: Any
-    result: Any
 
 
 @dataclass
@@ -59,7 +57,7 @@ class Recorder:
         result = getattr(obj, method)(*args, **kwargs)
         X = args[0] if args else kwargs.get("X", kwargs.get("x"))
         y = args[1] if len(args) > 1 else kwargs.get("y")
-        self.fits.append(_Fit(obj, method, X, y, result))
+        self.fits.append(_Fit(obj, X, y))
         if method == "fit_transform":
             self._made(result, obj, X)
         return result
@@ -108,8 +106,8 @@ class Recorder:
         X_all, how = self._all_rows(record.X)
         y_all, y_how = self._all_rows(record.y) if record.y is not None else (None, "")
         encoder = _encoder_steps(record.obj)
+        frame = X_all  # the table the features come from
         if encoder is not None and X_all is not None:
-            out["prepared_features"] = X_all
             X_all = _refit(encoder, X_all, y_all)
             how += f", through the pipeline's {type(encoder).__name__} refitted on them"
         if X_all is not None:
@@ -118,9 +116,6 @@ class Recorder:
         if y_all is not None:
             out["y"] = y_all
             found["y"] = f"the fit of {type(record.obj).__name__}: {y_how}"
-        frame = out.get("prepared_features")
-        if frame is None and _is_frame(X_all):
-            frame = X_all
         if _is_frame(frame):
             if _is_series(y_all) and y_all.name is not None and y_all.name not in frame.columns and len(y_all) == len(frame):
                 frame = frame.assign(**{str(y_all.name): y_all.to_numpy()})

@@ -62,9 +62,11 @@ __all__ = [
 DEFAULT_CONFIG_NAME = "lester.toml"
 SPLIT_KINDS = ("random", "group", "time")
 
-TOP_LEVEL_KEYS = ("include", "pipeline", "sources", "split", "model", "features")
+TOP_LEVEL_KEYS = ("include", "pipeline", "sources", "split", "model", "features", "compliance")
 SPLIT_KEYS = ("kind", "test_size", "seed", "group", "time_column")
-_SECTIONS = ("sources", "split", "model", "features")
+# [compliance] is about the store, not the run: kept out of ``raw`` (and so of run fingerprints)
+COMPLIANCE_KEYS = ("purge_within",)
+_SECTIONS = ("sources", "split", "model", "features", "compliance")
 
 _OVERRIDE_FORM = "section.key=value (for example model.C=0.5 or split.kind=group)"
 _KEY_SEGMENT = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -136,6 +138,8 @@ class RunConfig:
     features: dict[str, Any]
     raw: dict[str, Any]
     files: tuple[Path, ...] = dataclasses.field(default=(), compare=False)
+    # [compliance] settings (purge_within = "24h"), read by `lester purge`; not part of raw
+    compliance: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, where: str = "configuration") -> RunConfig:
@@ -410,6 +414,19 @@ def _check_layer(data: dict[str, Any], where: str, *, allow_include: bool) -> No
                 path=path,
             )
     _check_split_values(split, where, path)
+    for key, value in data.get("compliance", {}).items():
+        if key not in COMPLIANCE_KEYS:
+            raise ConfigError(
+                f"{where}: unknown key compliance.{key}{_did_you_mean(key, COMPLIANCE_KEYS)}; "
+                f"allowed compliance keys: {', '.join(COMPLIANCE_KEYS)}",
+                path=path,
+            )
+        if not (isinstance(value, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*(s|sec|m|min|h|d|w)\s*", value)):
+            raise ConfigError(
+                f"{where}: compliance.{key} = {value!r} must be a duration as text, a number and a "
+                f'unit (s, m, h, d or w), e.g. {key} = "24h"',
+                path=path,
+            )
 
 
 def _check_split_values(split: Mapping[str, Any], where: str, path: str | None) -> None:
@@ -503,6 +520,7 @@ def _finish(
         features=copy.deepcopy(raw["features"]),
         raw=raw,
         files=files,
+        compliance=dict(merged.get("compliance", {})),
     )
 
 

@@ -564,6 +564,10 @@ def _add_ivm_commands() -> None:
 
     main.add_command(forget_command)
     main.add_command(redact_command)
+    from lester.ivm.cli_erasure import purge_command, verify_erasure_command
+
+    main.add_command(verify_erasure_command)
+    main.add_command(purge_command)
 
 
 _add_ivm_commands()

@@ -37,7 +37,9 @@ _EXPORTS: dict[str, str] = {
     "read_parquet": "lester.frame",
     "union": "lester.frame",
     "forget": "lester.ivm",
+    "purge": "lester.ivm.purge",
     "redact": "lester.ivm",
+    "verify_erasure": "lester.ivm.erasure",
     "run": "lester.pipeline",
     "runs": "lester.pipeline",
     "show": "lester.pipeline",
@@ -58,6 +60,7 @@ __all__ = [
     "forget",
     "from_pandas",
     "join",
+    "purge",
     "read_csv",
     "read_parquet",
     "redact",
@@ -67,6 +70,7 @@ __all__ = [
     "show",
     "trace",
     "union",
+    "verify_erasure",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -82,6 +86,8 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from lester.frame import Frame, from_pandas, join, read_csv, read_parquet, union
     from lester.ivm import forget, redact
+    from lester.ivm.erasure import verify_erasure
+    from lester.ivm.purge import purge
     from lester.pipeline import run, runs, show, trace
 
 

@@ -282,8 +282,8 @@ def resolve_subjects(
             key = str(sid)
             subject = found.setdefault(key, Subject(key, key))
             for column, value in row.items():
-                if not _identifying(value):
-                    continue
+                if not _identifying(value) or value.strip().casefold() == key.strip().casefold():
+                    continue  # too short or common to search; the key is searched as the key
                 normal = _normal(value)
                 if column in others.columns:
                     held = others[column]
@@ -597,8 +597,11 @@ class _Scanner:
                    prefix: str = "") -> None:
         columns = list(columns)
         names = [n for n, _ in columns]
+        provenance = "source" in names and "source_id" in names
         for name, values in columns:
             for subject, what, count, rows in self.matcher.column_hits(name, values, self._structural(name)):
+                if provenance and name == "source_id" and what == "key":
+                    continue  # found below, where the source column says whose id it is
                 self.add(path, kind, category, subject, what, f"{prefix}column {name!r}, {_rows(count, rows)}", count)
         if "source" in names and "source_id" in names:  # row provenance: ids of this source
             import pyarrow as pa

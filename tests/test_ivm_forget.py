@@ -152,7 +152,13 @@ def test_forget_removes_every_derived_row_from_every_artifact(workdir):
     assert (audit["run_id"].iloc[0], audit["new_run_id"].iloc[0]) == (old.run_id, change.new_run_id)
     assert audit["rows_removed"].iloc[0] == sum(change.rows_removed.values())
     assert audit["strategy"].iloc[0] == "newton_step" and audit["seconds"].iloc[0] > 0
-    assert json.loads(audit["request"].iloc[0])["ids"] == [str(g) for g in gone]
+    # the ids as keyed hashes (issue 13): what the store's subject key gives, never in clear
+    from lester.pipeline.forget_set import subject_hash
+    from lester.pipeline.store import read_subject_key
+
+    key = read_subject_key(workdir / ".lester")
+    assert json.loads(audit["request"].iloc[0])["ids"] == [f"hmac-sha256:{subject_hash(key, 'customers', g)}"
+                                                          for g in gone]
     traced = lt.trace("customers", gone[0], store=workdir / ".lester")
     assert set(traced["run_id"]) == {old.run_id}
     metrics = catalog.query("SELECT name, value FROM metrics WHERE run_id = ? AND split = 'test'", [change.new_run_id])
@@ -176,7 +182,7 @@ def test_forget_by_predicate_keeps_the_literal_out_of_the_audit_log(workdir):
     (change,) = report.changes
     assert sum(change.rows_removed.values()) == int((pd.concat([old.train, old.test])["customer_id"] == someone).sum())
     audit = Catalog(workdir / ".lester" / "catalog.duckdb").query("SELECT request FROM audit_log")
-    assert f"c{someone}@x.org" not in audit["request"].iloc[0] and "sha256:" in audit["request"].iloc[0]
+    assert f"c{someone}@x.org" not in audit["request"].iloc[0] and "hmac-sha256:" in audit["request"].iloc[0]
     # forgetting the same customer again: the newest version no longer holds any row
     again = forget("customers", [someone], store=workdir / ".lester")
     assert again.changes == [] and "nothing to forget" in again.message
@@ -318,7 +324,9 @@ def test_chained_versions_verify_against_every_change_in_the_lineage(workdir):
     (change,) = report.changes
     assert change.strategy == "gram_downdate"
     info = json.loads((store / "runs" / change.new_run_id / "run.json").read_text())
-    assert [c["ids"] for c in info["ivm_changes"]] == [["1", "2", "3"], ["4", "5"]]
+    # the lineage's changes are the store's forget set (keyed hashes), not ids in run.json
+    assert "ivm_changes" not in info and info["forget_set_seq"] == 2
+    assert Catalog(store / "catalog.duckdb").query("SELECT count(*) AS n FROM forget_set")["n"].iloc[0] == 5
     assert (store / "runs" / change.new_run_id / "ivm_state.npz").exists()
     assert change.verification.test_rows_unmatched == 0
 

@@ -96,6 +96,24 @@ def prepare_with(
     return frame.to_pandas(provenance=True), frame
 
 
+def prepare_through(
+    definition: Pipeline,
+    paths: Mapping[str, str],
+    sets: Any,
+    replaced: Mapping[str, tuple[pd.DataFrame, np.ndarray]] | None = None,
+) -> pd.DataFrame:
+    """Run ``dataprep`` with every source read through the store's forget and redaction
+    ``sets`` (:mod:`lester.pipeline.forget_set`): no row forgotten by any request, for any
+    version, comes back in a re-derivation, and no redacted value in clear. ``replaced`` gives
+    rows to use instead of a source's file (the rows a redaction touches), which go through
+    the sets too."""
+    from lester.pipeline.forget_set import apply_to_frame
+
+    frame = build_frame(definition, paths)
+    apply_to_frame(frame, sets, replaced)
+    return frame.to_pandas(provenance=True)
+
+
 def pipeline_with(definition: Pipeline, source: str, change: Callable[[pd.DataFrame, np.ndarray], SourceRows]) -> Pipeline:
     """A copy of the pipeline whose ``dataprep`` reads ``source`` through ``change`` (the
     full rows and ids in, the rows and ids to use out): the runner can then retrain on the

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,9 +17,8 @@ import pandas as pd
 
 from lester.frame.dependence import linear_in, reads_source_column
 from lester.ivm.dataprep_delta import (
-    SourceRows,
     build_frame,
-    prepare_with,
+    prepare_through,
     provenance_columns,
     source_paths,
 )
@@ -27,6 +27,7 @@ from lester.ivm.requests import (
     RequestError,
     check_ids_exist,
     choose_runs,
+    id_kind,
     id_mask,
     loaded_source,
     matching_rows,
@@ -40,16 +41,20 @@ from lester.ivm.versions import (
     SplitDelta,
     StoredRun,
     VersionError,
+    _added_ids,
     _arrow_rows,
     _keep_mask,
     _link_or_copy,
     _provenance_of,
     build_version,
+    inherited_info,
     row_keys,
+    still_head,
     write_version,
 )
 from lester.pipeline.catalog import chunk_provenance_path, write_provenance_chunk
 from lester.pipeline.config import RunConfig
+from lester.pipeline.forget_set import Sets, Subject, append_audit, register, row_hashes
 from lester.pipeline.split import split_mask
 from lester.pipeline.store import ArtifactStore, part_name, save_json, save_row_ids, save_rows_part
 
@@ -91,6 +96,7 @@ class MaintenanceReport:
     dry_run: bool
     seconds: float
     superseded: list[str] = field(default_factory=list)
+    id_kind: str = "key"  # how the request named the source rows: "key" or "position"
 
     @property
     def new_runs(self) -> list[str]:
@@ -172,26 +178,36 @@ def _row_deltas(
     source: str,
     change: SourceChange,
     cache: dict,
+    sets: Sets,
+    own: set[int],
 ) -> tuple[dict[str, SplitDelta], str]:
-    """Per split: the stored rows the change removes and the re-derived rows it adds."""
+    """Per split: the stored rows the change removes and the re-derived rows it adds.
+
+    Every re-derivation reads every source through the store's forget and redaction ``sets``
+    (``own``: the sequence numbers of this request's entries), so that no row forgotten and no
+    value redacted by an earlier request comes back. A version that predates entries of the
+    sets other than this request's (a head of another lineage, or a run stored before the
+    requests) is re-derived in full, which applies them all."""
     linear = _plan_is_linear(stored, source)
-    if linear and change.action == "forget":  # the plan need not even be loaded
+    read = [s["name"] for s in stored.table("sources")]
+    stale = sets.newer_than(int(stored.info.get("forget_set_seq", 0)), read, ignore=own)
+    if linear and not stale and change.action == "forget":  # the plan need not even be loaded
         return {split: SplitDelta(affected.rows[split]) for split in SPLITS}, "none"
     definition = stored.pipeline
     paths = source_paths(definition, stored.config.sources)
     prov = stored.provenance_columns
-    if linear:
+    name = (stored.source_record(source) or {}).get("name", source)
+    if linear and not stale:
         rows, ids, _ = loaded_source(stored, source, cache)
         hit = id_mask(ids, change.ids)
-        redacted = change.apply(rows[hit].reset_index(drop=True), np.asarray(ids)[hit])
-        new_rows, _ = prepare_with(definition, paths, source, redacted)
+        new_rows = prepare_through(definition, paths, sets,
+                                   {name: (rows[hit].reset_index(drop=True), np.asarray(ids)[hit])})
         old = _stored_rows(stored, affected.rows)
         how = "affected rows only"
     else:
-        rows, ids, _ = loaded_source(stored, source, cache)
-        reason = "the plan aggregates, limits or left-joins this source"
-        changed = change.apply(rows, ids)
-        new_rows, _ = prepare_with(definition, paths, source, SourceRows(changed.rows, changed.ids))
+        reason = ("the version predates earlier requests, which are applied with this one" if stale else
+                  "the plan aggregates, limits or left-joins this source")
+        new_rows = prepare_through(definition, paths, sets)
         everything = {split: np.arange(sum(n for _, n in stored.chunks(split))) for split in SPLITS}
         old = _stored_rows(stored, everything)
         how = f"full ({reason})"
@@ -234,7 +250,9 @@ def _verification_config(stored: StoredRun) -> RunConfig:
 
 
 def lineage_changes(stored: StoredRun) -> list[SourceChange]:
-    """The changes applied to the sources along the version's lineage, oldest first."""
+    """The changes a version stored before the forget set recorded in its ``run.json``
+    (``ivm_changes``, ids in clear), oldest first; versions written since record none: their
+    lineage's changes are the store's forget and redaction sets."""
     return [SourceChange(**c) for c in stored.info.get("ivm_changes", [])]
 
 
@@ -293,66 +311,158 @@ def apply_request(
     store: str | os.PathLike | ArtifactStore,
     all_rows: bool = False,
 ) -> MaintenanceReport:
-    started = time.perf_counter()
+    """Apply one request, holding the store's writer lock from start to end (a dry run takes
+    none): requests serialise, so each one reads the heads the previous one wrote."""
     artifacts = store if isinstance(store, ArtifactStore) else ArtifactStore(store)
+    if dry_run:
+        return _apply(action, artifacts, source=source, ids=ids, where=where, column=column, value=value,
+                      run=run, all_runs=all_runs, verify=verify, dry_run=dry_run, all_rows=all_rows)
+    with artifacts.write_lock(command=f"lester {action} --source {source}"):
+        return _apply(action, artifacts, source=source, ids=ids, where=where, column=column, value=value,
+                      run=run, all_runs=all_runs, verify=verify, dry_run=dry_run, all_rows=all_rows)
+
+
+def _subjects(candidates: Sequence[AffectedRun], source: str, cache: dict) -> list[tuple[str, str, list[Subject]]]:
+    """The source rows a request names, as the forget set records them: per (source name,
+    id kind), the ids as text, and for positions the file's fingerprint and each row's content
+    hash (which finds the row again if rows are later inserted before it)."""
+    grouped: dict[tuple[str, str], dict[str, Subject]] = {}
+    for candidate in candidates:
+        recorded = candidate.run.source_record(source) or {"name": source}
+        name = recorded["name"]
+        if recorded.get("key_column") or not candidate.ids:
+            kind = "key"
+            subjects = {i: Subject(i) for i in candidate.ids}
+        else:
+            kind = "position"
+            rows, _, origin = loaded_source(candidate.run, source, cache)
+            key = cache["__subject_key__"]
+            positions = sorted(int(i) for i in candidate.ids)
+            contents = row_hashes(key, name, rows.iloc[positions].reset_index(drop=True))
+            fingerprint = origin.fingerprint()
+            subjects = {str(p): Subject(str(p), fingerprint, c) for p, c in zip(positions, contents, strict=True)}
+        grouped.setdefault((name, kind), {}).update(subjects)
+    return [(name, kind, list(found.values())) for (name, kind), found in grouped.items() if found]
+
+
+def _apply(
+    action: str,
+    artifacts: ArtifactStore,
+    *,
+    source: str,
+    ids: Sequence[Any] | None,
+    where: str | None,
+    column: str | None,
+    value: Any,
+    run: str | None,
+    all_runs: bool,
+    verify: bool,
+    dry_run: bool,
+    all_rows: bool,
+) -> MaintenanceReport:
+    started = time.perf_counter()
+    key = artifacts.subject_key
     request = {"source": source, "ids": None if ids is None else [str(i) for i in ids], "where": where,
                "run": run, "all_runs": all_runs}
     if all_rows:
         request["all_rows"] = True
     if action == "redact":
         request.update({"column": column, "with": value})
-    cache: dict = {}
+    private = private_request(request, key)
+    cache: dict = {"__subject_key__": key}
     t0 = time.perf_counter()
     candidates, older, _ = resolve(artifacts, source, ids=ids, where=where, run=run, all_runs=all_runs, cache=cache)
-    notes_by_run: dict[str, list[str]] = {}
+    kind = id_kind([c.run for c in candidates], source)
+    named = "named by key" if kind == "key" else "named by position"
     if action == "redact":
         _check_column(candidates, source, column, cache)
+    for candidate in candidates:
+        candidate.rows = matching_rows(candidate.run, candidate.labels, candidate.ids)
+    id_notes = check_ids_exist(candidates, source, set(request["ids"]), cache) if ids is not None else []
+    subjects = _subjects(candidates, source, cache)
+    n_subjects = len({s.id_text for _, _, group in subjects for s in group})
+    entry_id = uuid.uuid4().hex
+
+    def registered(entries: Sequence[dict[str, Any]]) -> None:
+        if not dry_run:  # under the writer lock, after the versions (if any) were registered
+            append_audit(artifacts.root, [{**e, "source": source, "id_kind": kind, "subjects": n_subjects}
+                                          for e in entries])
+
+    def no_version(message: str) -> MaintenanceReport:
+        registered([{"entry_id": entry_id, "created": _now(), "action": action, "request": private,
+                     "run_id": None, "new_run_id": None, "rows_removed": 0, "strategy": None,
+                     "seconds": time.perf_counter() - started}])
+        return MaintenanceReport(action, private, [], message, dry_run, time.perf_counter() - started,
+                                 [rid for rid, _ in older], id_kind=kind)
+
+    notes_by_run: dict[str, list[str]] = {}
+    users = candidates
+    if action == "redact":
         users = []
         for candidate in candidates:
             if _plan_reads(candidate.run, source, column):
                 users.append(candidate)
             else:
                 notes_by_run[candidate.run_id] = [f"no artifact of this run uses {source}.{column}"]
-        if not users:
-            message = (f"no artifact of any run uses the column {source}.{column} "
-                       f"(runs checked: {[c.run_id for c in candidates]}); nothing to redact")
-            return MaintenanceReport(action, private_request(request), [], message, dry_run,
-                                     time.perf_counter() - started, [rid for rid, _ in older])
-        candidates = users
-    for candidate in candidates:
-        candidate.rows = matching_rows(candidate.run, candidate.labels, candidate.ids)
-    id_notes = check_ids_exist(candidates, source, set(request["ids"]), cache) if ids is not None else []
     resolve_seconds = time.perf_counter() - t0
-    affected = choose_runs(candidates, run, all_runs, source)
+    affected = choose_runs(users, run, all_runs, source) if users else []
     confirm = "" if all_rows or where is None else _needs_all_rows(action, candidates, affected, source, dry_run)
+    # Every check passed: the request joins the forget (or redaction) set before any version
+    # is written, so that whatever happens next, no later derivation brings the rows back.
+    own: set[int] = set()
+    if not dry_run:
+        for name, id_type, group in subjects:
+            own.add(register(artifacts.root, key, action=action, source=name, id_kind=id_type, subjects=group,
+                             entry_id=entry_id, column=column, value=value))
+    kept = "" if dry_run or not subjects else f"; the {n_subjects} row(s) joined the {action} set of {source}"
+    if action == "redact" and not users:
+        message = (f"no artifact of any run uses the column {source}.{column} "
+                   f"(runs checked: {[c.run_id for c in candidates]}); nothing to redact{kept}")
+        return no_version(message)
     if not affected:
-        what = f"ids {request['ids']}" if ids is not None else f"--where {where!r}"
+        what = f"the {len(request['ids'])} ids given" if ids is not None else f"--where {private['where']!r}"
         matched = sorted({i for c in candidates for i in c.ids})
         detail = (f"the predicate matched {len(matched)} {source} rows, but no stored row derives from them"
                   if where is not None and matched else f"no stored row derives from {source} {what}")
         if where is not None and not matched:
             detail = f"the predicate matched no row of {source}"
-        return MaintenanceReport(action, private_request(request), [], f"nothing to {action}: {detail}",
-                                 dry_run, time.perf_counter() - started, [rid for rid, _ in older])
+        return no_version(f"nothing to {action}: {detail}{kept}")
 
+    sets = artifacts.forget_sets() if not dry_run else None
     changes = []
+    entries = []
     for candidate in affected:
-        changes.append(_maintain_run(artifacts, action, candidate, source, column, value, request,
-                                     verify=verify, dry_run=dry_run, cache=cache,
-                                     resolve_seconds=resolve_seconds / len(affected)))
+        change, entry = _maintain_run(artifacts, action, candidate, source, column, value, private,
+                                      verify=verify, dry_run=dry_run, cache=cache, sets=sets, own=own,
+                                      entry_id=entry_id, resolve_seconds=resolve_seconds / len(affected))
+        changes.append(change)
+        if entry is not None:
+            entries.append(entry)
+    if entries:
+        registered(entries)
+    elif not dry_run:
+        registered([{"entry_id": entry_id, "created": _now(), "action": action, "request": private,
+                     "run_id": None, "new_run_id": None, "rows_removed": 0, "strategy": "unchanged",
+                     "seconds": time.perf_counter() - started}])
     older = [rid for rid, folder in older if any(
         len(r) for r in matching_rows(StoredRun(rid, folder), affected[0].labels, affected[0].ids).values())]
     rows = sum(sum(c.rows_removed.values()) for c in changes)
     verb = "would write" if dry_run else "wrote"
     written = [c for c in changes if c.new_run_id or dry_run]
-    message = (f"{action}: {len(written)} run(s) affected, {rows} stored row(s) removed or re-derived; "
-               f"{verb} {len(written)} new version(s)")
+    message = (f"{action} ({n_subjects} {source} row(s) {named}): {len(written)} run(s) affected, {rows} stored "
+               f"row(s) removed or re-derived; {verb} {len(written)} new version(s)")
     if older:
         message += f"; older versions {older} still hold these rows (run folders are never modified)"
     for note in [*id_notes, *([confirm] if confirm else [])]:
         message += f"; {note}"
-    return MaintenanceReport(action, private_request(request), changes, message, dry_run,
-                             time.perf_counter() - started, older)
+    return MaintenanceReport(action, private, changes, message + kept, dry_run,
+                             time.perf_counter() - started, older, id_kind=kind)
+
+
+def _now() -> Any:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def _maintain_run(
@@ -367,44 +477,49 @@ def _maintain_run(
     verify: bool,
     dry_run: bool,
     cache: dict,
+    sets: Sets | None,
+    own: set[int],
+    entry_id: str,
     resolve_seconds: float,
-) -> RunChange:
+) -> tuple[RunChange, dict[str, Any] | None]:
+    """Maintain one run; returns what changed and the audit entry of the version written
+    (None when none was). ``request`` is the request's private form (keyed hashes)."""
     started = time.perf_counter() - resolve_seconds
     stored = candidate.run
     seconds = {"resolve": resolve_seconds}
-    change = SourceChange(action, source, sorted(candidate.ids), column, value)
+    change = SourceChange(action, source, sorted(candidate.ids), column, value)  # in memory only
     metrics_before = stored.info.get("metrics", {}).get("test", {})
     prepared_only = _prepared_only(stored)
-    if dry_run:
+    if dry_run or sets is None:
         return RunChange(stored.run_id, None, {s: len(r) for s, r in candidate.rows.items()},
                          {s: 0 for s in SPLITS}, NO_MODEL if prepared_only else strategy_for(stored.model), None,
-                         "dry run: nothing written", "not run", seconds, metrics_before, {})
+                         "dry run: nothing written", "not run", seconds, metrics_before, {}), None
     t0 = time.perf_counter()
-    deltas, how = _row_deltas(stored, candidate, source, change, cache)
+    deltas, how = _row_deltas(stored, candidate, source, change, cache, sets, own)
     seconds["dataprep"] = time.perf_counter() - t0
     if all(d.empty for d in deltas.values()):
         return RunChange(stored.run_id, None, {s: 0 for s in SPLITS}, {s: 0 for s in SPLITS}, "unchanged",
                          True, f"every re-derived row equals the stored one: the run already reflects this {action}",
-                         how, seconds, metrics_before, metrics_before)
+                         how, seconds, metrics_before, metrics_before), None
+    # the version has every entry of the sets applied (this request's too), up to this number
+    applied = {"forget_set_seq": sets.seq}
     if prepared_only:
         t0 = time.perf_counter()
-        new_id = _write_prepared_version(artifacts, stored, deltas, action=action, request=private_request(request),
-                                         started=started, how=how, changes=[*lineage_changes(stored), change])
+        new_id, entry = _write_prepared_version(artifacts, stored, deltas, action=action, request=request,
+                                                started=started, how=how, entry_id=entry_id, info=applied)
         seconds["write"] = time.perf_counter() - t0
         seconds["total"] = time.perf_counter() - started
         notes = ["the run has no model: verify has nothing to compare"] if verify else []
         return RunChange(stored.run_id, new_id, {s: len(d.removed) for s, d in deltas.items()},
                          {s: d.n_added for s, d in deltas.items()}, NO_MODEL, True,
                          "prepared rows and provenance updated; the run has no model", how, seconds, {}, {},
-                         notes=notes)
+                         notes=notes), entry
     version = build_version(stored, deltas)
     seconds.update(version.seconds)
     t0 = time.perf_counter()
-    changes = [*lineage_changes(stored), change]
-    new_id, _, _ = write_version(
-        artifacts, version, action=action, request=private_request(request), started=started,
-        extra_info={"dataprep": how},
-        info_updates={"ivm_changes": [c.as_dict() for c in changes]},
+    new_id, _, entry = write_version(
+        artifacts, version, action=action, request=request, started=started,
+        extra_info={"dataprep": how}, info_updates=applied, entry_id=entry_id,
     )
     seconds["write"] = time.perf_counter() - t0
     seconds["total"] = time.perf_counter() - started
@@ -414,14 +529,16 @@ def _maintain_run(
         version.update.detail, how, seconds, metrics_before, version.metrics["test"],
     )
     if verify:
-        retrained, retrain_seconds = retrain(stored.pipeline, _verification_config(stored), changes)
+        # the retrain reads the sources through the whole forget and redaction sets, as the
+        # version is meant to: every request so far, on whichever version it was applied
+        retrained, retrain_seconds = retrain(stored.pipeline, _verification_config(stored), artifacts)
         result.verification = compare(
             model=version.update.model, old_model=stored.model, encoder=stored.encoder,
             test_rows=version.table("test"), predictions=version.predictions, y_test=version.y["test"],
             metrics=version.metrics, provenance_columns=stored.provenance_columns,
             retrained=retrained, retrain_seconds=retrain_seconds, X_test=version.matrix("test"),
         )
-    return result
+    return result, entry
 
 
 def _prepared_only(stored: StoredRun) -> bool:
@@ -450,13 +567,13 @@ def _write_prepared_version(
     request: dict[str, Any],
     started: float,
     how: str,
-    changes: list[SourceChange],
-) -> str:
+    entry_id: str,
+    info: dict[str, Any],
+) -> tuple[str, dict[str, Any]]:
     """Register a new version of a data-preparation run: its prepared rows, row ids and
-    provenance without the removed rows and with the re-derived ones, with its audit entry in
-    the same atomic step. Unchanged chunks are hard-linked from the parent, as
+    provenance without the removed rows and with the re-derived ones (its parent must still be
+    the head); returns its id and its audit entry. Unchanged chunks are hard-linked from the parent, as
     :func:`lester.ivm.versions.write_version` does for runs with a model."""
-    import uuid
     from datetime import datetime, timezone
 
     import pyarrow as pa
@@ -496,10 +613,8 @@ def _write_prepared_version(
             chunks.append((part_name(max(numbers, default=-1) + 1), delta.n_added, _arrow_rows(delta.added, schema),
                            _provenance_of(delta.added, split, 0, stored.run_id, prov)))
             if row_ids[split] is not None:
-                added = np.column_stack([delta.added[c].to_numpy() for c in prov])
-                like = row_ids[split]
-                added = added.astype(like.dtype) if like.dtype.kind in "iu" else added.astype(str)
-                row_ids[split] = np.concatenate([like, added])
+                added = _added_ids(delta.added, prov, row_ids[split])
+                row_ids[split] = None if added is None else np.concatenate([row_ids[split], added])
         if not chunks:  # every row of the split went: one empty chunk keeps its columns
             chunks.append((part_name(0), 0, schema.empty_table(),
                            pa.table({"row": pa.array([], pa.int64()), "source": pa.array([], pa.string()),
@@ -526,11 +641,12 @@ def _write_prepared_version(
                 save_row_ids(folder, split, row_ids[split])
         _link_or_copy(stored.folder / "config.toml", folder / "config.toml")
         save_json(folder / "run.json", {
-            **stored.info, "run_id": run_id, "metrics": {}, "parent_run": stored.run_id, "chunks": manifest,
-            "derived_by": {"action": action, "request": request, "strategy": NO_MODEL,
+            **inherited_info(stored.info), "run_id": run_id, "metrics": {}, "parent_run": stored.run_id,
+            "chunks": manifest,
+            "derived_by": {"action": action, "entry_id": entry_id, "strategy": NO_MODEL,
                            "detail": "the run has no model", "rows_removed": rows_removed,
                            "rows_added": rows_added, "dataprep": how},
-            "ivm_changes": [c.as_dict() for c in changes],
+            **info,
         })
         return {}
 
@@ -546,11 +662,11 @@ def _write_prepared_version(
         for part, size in manifest[split]:
             tables["row_chunks"].append({"split": split, "part": part, "first_row": first, "rows": size})
             first += size
-    entry = {"entry_id": uuid.uuid4().hex, "created": created, "action": action, "request": request,
+    entry = {"entry_id": entry_id, "created": created, "action": action, "request": request,
              "run_id": stored.run_id, "new_run_id": run_id, "rows_removed": rows_removed,
              "strategy": NO_MODEL, "seconds": seconds}
-    artifacts.write_run(run_id, write, record, tables, audit=[entry])
-    return run_id
+    artifacts.write_run(run_id, write, record, tables, precondition=still_head(artifacts, stored.run_id))
+    return run_id, entry
 
 
 __all__ = ["MaintenanceReport", "RequestError", "RunChange", "apply_request", "lineage_changes",

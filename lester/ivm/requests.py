@@ -7,12 +7,17 @@ so ``customer_email = 'a@b.c'`` finds the ids the run's row provenance recorded.
 
 Only the newest version of each lineage is maintained: a run that already has a derived
 version (a child) is superseded, and its rows stay as they were, since run folders are
-immutable. The report lists such older versions that still hold the rows.
+immutable. The report lists such older versions that still hold the rows. A request that
+names a superseded run (``--run``) is refused with the head's id: a version derived from an
+older one would undo every request applied since.
+
+Ids are of one of two kinds, and the report says which: a source's key values, or, for a
+source without a key column, row positions, which name the same rows only in the file the
+run read; a positional id is refused when the file changed since (its fingerprint differs).
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -53,21 +58,43 @@ class AffectedRun:
         return int(sum(len(r) for r in self.rows.values()))
 
 
-def _quote_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+def private_request(request: dict[str, Any], key: bytes) -> dict[str, Any]:
+    """The request as the audit log keeps it and the report shows it: each id replaced by its
+    keyed hash (``hmac-sha256:<hex>``, as the forget set names it) and each literal of the
+    predicate (an e-mail address, a customer number) by a keyed hash, so that neither re-records
+    what was forgotten; the store's ``key`` keeps the hashes from being reversed by enumeration."""
+    from lester.pipeline.forget_set import HASH_SCHEME, private_where, subject_hashes
 
-
-def private_request(request: dict[str, Any]) -> dict[str, Any]:
-    """The request as the audit log keeps it: string literals in a predicate (an e-mail
-    address, say) are replaced by a hash, so the log does not re-record what was forgotten."""
     kept = dict(request)
+    if kept.get("ids") is not None:
+        kept["ids"] = [f"{HASH_SCHEME}:{h}" for h in subject_hashes(key, str(kept["source"]), kept["ids"])]
     if kept.get("where"):
-        kept["where"] = re.sub(
-            r"'((?:[^']|'')*)'",
-            lambda m: _quote_literal("sha256:" + hashlib.sha256(m.group(1).encode()).hexdigest()[:16]),
-            kept["where"],
-        )
+        kept["where"] = private_where(key, kept["where"])
     return kept
+
+
+def lineage_head(store: ArtifactStore, run_id: str) -> str | None:
+    """The newest version of ``run_id``'s lineage when ``run_id`` is superseded (has a
+    child), else None."""
+    catalog = store.catalog
+    head, seen = None, {run_id}
+    current = run_id
+    while True:
+        children = catalog.query("SELECT run_id FROM runs WHERE parent_run = ? ORDER BY created DESC, run_id DESC",
+                                 [current])["run_id"].tolist()
+        if not children or children[0] in seen:
+            return head
+        head = current = children[0]
+        seen.add(current)
+
+
+def refuse_superseded(store: ArtifactStore, run_id: str) -> None:
+    head = lineage_head(store, run_id)
+    if head is not None:
+        raise RequestError(
+            f"run {run_id} has a newer version, {head} (the newest of its lineage): a request applies to "
+            f"the newest version only, as a version derived from an older one would bring back what later "
+            f"requests removed; use --run {head}")
 
 
 def _named_run(store: ArtifactStore, source: str, run: str) -> pd.DataFrame | None:
@@ -78,6 +105,7 @@ def _named_run(store: ArtifactStore, source: str, run: str) -> pd.DataFrame | No
     if len(found) != 1:
         return None
     stored = StoredRun(found[0].name, found[0])
+    refuse_superseded(store, stored.run_id)
     recorded = stored.table("sources")
     labels = [s["label"] for s in recorded if s["name"] == source or s["label"] == source]
     if not labels:
@@ -112,6 +140,7 @@ def _candidate_runs(store: ArtifactStore, source: str, run: str | None) -> tuple
     if run is not None:
         rid = catalog.run(run)["run_id"]
         chosen = using[using["run_id"] == rid]
+        refuse_superseded(store, rid)
         if chosen.empty:
             read = catalog.query("SELECT DISTINCT name FROM sources WHERE run_id = ? ORDER BY name", [rid])
             raise RequestError(f"run {rid} did not read the source {source!r}; "
@@ -255,6 +284,28 @@ def check_positions(runs: Sequence[StoredRun], source: str, texts: set[str]) -> 
         )
 
 
+def check_fingerprints(runs: Sequence[StoredRun], source: str, cache: dict) -> None:
+    """For a source without a key column: refuse positions when the file changed since the
+    run read it, as they may now name other rows (a row inserted at the top shifts them all)."""
+    for stored in runs:
+        recorded = stored.source_record(source)
+        if recorded is None or recorded.get("key_column"):
+            continue
+        _, _, origin = loaded_source(stored, source, cache)
+        if origin.fingerprint() != recorded["fingerprint"]:
+            raise RequestError(
+                f"{origin.path} changed since run {stored.run_id} read it, and {recorded['name']} has no key "
+                "column: its rows are named by position, and positions may now name other rows, so nothing "
+                "was changed. Name the rows by a column's value with --where (e.g. --where \"customer_id = "
+                "'C00017'\"), or run the pipeline again and name positions of the new run")
+
+
+def id_kind(runs: Sequence[StoredRun], source: str) -> str:
+    """``key`` when the runs read ``source`` with a key column, else ``position``."""
+    records = [r for r in (s.source_record(source) for s in runs) if r is not None]
+    return "key" if records and all(r.get("key_column") for r in records) else "position"
+
+
 def id_format(value: Any) -> str:
     """The shape of an id, not its value (a key may be an e-mail address): letters become
     ``A``/``a``, digits ``9``, other characters stay; ``C00017`` -> ``A99999``."""
@@ -359,6 +410,7 @@ def resolve(
     else:
         text = {str(i) for i in ids}
         check_positions(stored, source, text)
+        check_fingerprints(stored, source, {} if cache is None else cache)
         per_run = {s.run_id: text for s in stored}
     affected = []
     for s, row in zip(stored, heads.itertuples(), strict=True):

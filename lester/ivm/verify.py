@@ -1,8 +1,9 @@
 """Verification: retrain the pipeline from scratch on the changed sources and compare.
 
 The retrain runs the pipeline's own stages (data preparation, split, encoder fit, model fit)
-with every change the version's lineage applied to its sources (deleted rows dropped, redacted
-values replaced) in memory, without storing anything. It is compared with the incrementally
+on its sources read through the store's forget and redaction sets (every request registered,
+whichever version it was applied to: deleted rows dropped, redacted values replaced) in
+memory, without storing anything. It is compared with the incrementally
 maintained version on the test rows both share (matched by provenance, not position):
 
 * ``agreement``: for a classifier the share of equal predictions; for a regressor the share
@@ -101,9 +102,14 @@ def changed_pipeline(definition: Pipeline, changes: Sequence[SourceChange]) -> P
     return definition
 
 
-def retrain(definition: Pipeline, config: RunConfig, changes: Sequence[SourceChange]) -> tuple[RunResult, float]:
+def retrain(definition: Pipeline, config: RunConfig, store: Any,
+            changes: Sequence[SourceChange] = ()) -> tuple[RunResult, float]:
+    """Run the pipeline from scratch, storing nothing, on its sources as the ``store``'s
+    forget and redaction sets leave them (every request registered so, the one being verified
+    included), and through ``changes`` besides (none, for a request: it is in the sets)."""
     started = time.perf_counter()
-    result = run(changed_pipeline(definition, changes), config=config, capture=False, cache=False)
+    definition = changed_pipeline(definition, changes) if changes else definition
+    result = run(definition, config=config, store=store, capture=False, cache=False)
     return result, time.perf_counter() - started
 
 

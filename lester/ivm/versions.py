@@ -5,8 +5,11 @@ new prepared rows to append. :func:`build_version` turns that into the new versi
 the stored Parquet rows, feature matrices and labels without the removed rows, the appended
 rows encoded with the stored (fitted) encoder, the model updated by :mod:`lester.ivm.unlearning`,
 fresh predictions and metrics, and the row provenance renumbered. :func:`write_version`
-registers it as a new run whose ``parent_run`` is the old one; the old folder is never
-written to. Files that do not change are hard-linked from the parent (a run folder is
+registers it as a new run whose ``parent_run`` is the old one, provided the old one is still
+the head of its lineage (checked under the store's writer lock); the old folder is never
+written to. The version's ``run.json`` records what was done (action, strategy, counts, the
+audit entry's id), never which rows: the request, as keyed hashes, is in the catalog's audit
+log only (:mod:`lester.pipeline.forget_set`). Files that do not change are hard-linked from the parent (a run folder is
 immutable, so sharing them is safe), which keeps a version of a 100k-row run cheap.
 """
 
@@ -378,7 +381,12 @@ def _in_parallel(work: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
         return list(pool.map(work, items))
 
 
-def _added_ids(rows: pd.DataFrame, prov_columns: list[str], like: np.ndarray) -> np.ndarray:
+def _added_ids(rows: pd.DataFrame, prov_columns: list[str], like: np.ndarray) -> np.ndarray | None:
+    """The ``row_ids`` of appended rows, shaped like the stored ones; None when a row has no
+    id for some label (NaN cast to an integer would be a wrong id, not a missing one)."""
+    if any(rows[c].isna().any() or rows[c].dtype == object and rows[c].map(
+            lambda v: isinstance(v, (list, tuple, np.ndarray))).any() for c in prov_columns):
+        return None
     ids = np.column_stack([rows[c].to_numpy() for c in prov_columns])
     return ids.astype(like.dtype) if like.dtype.kind in "iu" else ids.astype(str)
 
@@ -457,8 +465,10 @@ def _build_version(parent: StoredRun, deltas: Mapping[str, SplitDelta], definiti
                                                                  parent.provenance_columns)))
             y[split] = np.concatenate([kept_y, encoded[split][1]])
             if row_ids[split] is not None:
-                row_ids[split] = np.concatenate(
-                    [row_ids[split], _added_ids(delta.added, parent.provenance_columns, row_ids[split])])
+                more = _added_ids(delta.added, parent.provenance_columns, row_ids[split])
+                # re-derived rows with a gap (a left join's unmatched row): no ids array, as
+                # the runner stores none for such rows; readers use the row provenance
+                row_ids[split] = None if more is None else np.concatenate([row_ids[split], more])
         else:
             y[split] = kept_y
         if not new:  # every row of the split went: keep one empty chunk
@@ -546,9 +556,11 @@ def write_version(
     started: float,
     extra_info: dict[str, Any] | None = None,
     info_updates: dict[str, Any] | None = None,
+    entry_id: str | None = None,
 ) -> tuple[str, Path, dict[str, Any]]:
-    """Register ``version`` as a new run (parent: the old one) with its audit entry, in one
-    atomic step; returns the new run id, its folder and the audit entry."""
+    """Register ``version`` as a new run (parent: the old one, which must still be the head of
+    its lineage); returns the new run id, its folder and its audit entry (``request`` is the
+    private form the caller gave), which the caller appends to the audit log."""
     parent = version.parent
     created = datetime.now(timezone.utc).replace(tzinfo=None)
     run_id = f"{created:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
@@ -556,6 +568,7 @@ def write_version(
     rows_added = int(sum(d.n_added for d in version.deltas.values()))
     manifest = {split: [[c.part, c.size] for c in version.chunks[split]] for split in SPLITS}
     store_root = Path(os.path.realpath(store.root))
+    entry_id = entry_id or uuid.uuid4().hex
 
     def link(source: Path, target: Path) -> None:
         _link_or_copy(source, target, store_root)
@@ -599,9 +612,9 @@ def write_version(
         if version.update.state is not None:
             np.savez(folder / STATE_FILE, **version.update.state)
         save_json(folder / "run.json", {
-            **parent.info, "run_id": run_id, "metrics": version.metrics, "parent_run": parent.run_id,
-            "chunks": manifest,
-            "derived_by": {"action": action, "request": request, "strategy": version.update.strategy,
+            **inherited_info(parent.info), "run_id": run_id, "metrics": version.metrics,
+            "parent_run": parent.run_id, "chunks": manifest,
+            "derived_by": {"action": action, "entry_id": entry_id, "strategy": version.update.strategy,
                            "detail": version.update.detail, "rows_removed": rows_removed,
                            "rows_added": rows_added, **(extra_info or {})},
             **(info_updates or {}),
@@ -626,9 +639,32 @@ def write_version(
             tables["row_chunks"].append({"split": split, "part": part, "first_row": first, "rows": size})
             first += size
     entry = {
-        "entry_id": uuid.uuid4().hex, "created": created, "action": action, "request": request,
+        "entry_id": entry_id, "created": created, "action": action, "request": request,
         "run_id": parent.run_id, "new_run_id": run_id, "rows_removed": rows_removed,
         "strategy": version.update.strategy, "seconds": seconds,
     }
-    folder = store.write_run(run_id, write, record, tables, audit=[entry])
+    folder = store.write_run(run_id, write, record, tables, precondition=still_head(store, parent.run_id))
     return run_id, folder, entry
+
+
+# run.json keys a version does not inherit: the lineage's changes (with ids in clear) were
+# recorded there before the forget set existed, and must not be copied forward
+_NOT_INHERITED = ("ivm_changes", "derived_by")
+
+
+def inherited_info(info: Mapping[str, Any]) -> dict[str, Any]:
+    """What a new version's ``run.json`` takes from its parent's."""
+    return {k: v for k, v in info.items() if k not in _NOT_INHERITED}
+
+
+def still_head(store: ArtifactStore, parent: str) -> Callable[[], None]:
+    """A registration precondition: ``parent`` has no newer version yet (two requests that
+    read the same head would otherwise both write a version of it, each still holding what the
+    other removed)."""
+    def check() -> None:
+        children = store.catalog.query("SELECT run_id FROM runs WHERE parent_run = ?", [parent])["run_id"].tolist()
+        if children:
+            raise VersionError(
+                f"run {parent} got a newer version ({children[0]}) while this request was applied; nothing "
+                "was registered: run the request again (it applies to the newest version)")
+    return check

@@ -10,13 +10,14 @@ Tables (all keyed by ``run_id``):
 * ``metrics``: evaluation metrics per split;
 * ``row_chunks``: the row chunks a run's per-row files are stored in (split, part, first row,
   rows), which turn a chunk's row numbers into positions in the split;
-* ``audit_log``: deletions and redactions applied to runs.
+* ``audit_log``, ``forget_set``, ``redaction_set``: the *durable* tables of
+  :mod:`lester.pipeline.forget_set` (deletions and redactions requested, as keyed hashes),
+  which are written there directly and are never rebuilt from, or dropped with, run folders.
 
 A run folder is the unit of registration. The store writes everything of a run into a hidden
-staging folder, including ``catalog.json`` (the run's record, its small catalog tables and any
-audit entries) and ``row_provenance.parquet``, then renames the folder into ``runs/``: a run
+staging folder, including ``catalog.json`` (the run's record and its small catalog tables) and ``row_provenance.parquet``, then renames the folder into ``runs/``: a run
 is registered exactly when its folder is there, whole or not at all, and capturing a run costs
-no database transaction. ``catalog.duckdb`` is an index over the folders, brought up to date in
+no database transaction. Apart from its durable tables, ``catalog.duckdb`` is an index over the folders, brought up to date in
 one transaction whenever it is opened (:meth:`Catalog.sync`); ``row_provenance``, the one large
 table, stays in the run folders and is read through a view. Readers open it read-only; only a
 holder of the store's writer lock (:class:`StoreLock`) writes it; whoever cannot have it in
@@ -79,15 +80,12 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
                 ("value", "DOUBLE")),
     "row_chunks": (("run_id", "VARCHAR"), ("split", "VARCHAR"), ("part", "VARCHAR"),
                    ("first_row", "BIGINT"), ("rows", "BIGINT")),
-    "audit_log": (("entry_id", "VARCHAR"), ("created", "TIMESTAMP"), ("action", "VARCHAR"),
-                  ("request", "JSON"), ("run_id", "VARCHAR"), ("new_run_id", "VARCHAR"),
-                  ("rows_removed", "BIGINT"), ("strategy", "VARCHAR"), ("seconds", "DOUBLE")),
 }
 ROW_PROVENANCE: tuple[tuple[str, str], ...] = (
     ("run_id", "VARCHAR"), ("split", "VARCHAR"), ("row", "BIGINT"), ("source", "VARCHAR"),
     ("source_id", "VARCHAR"),
 )
-# Tables a run brings in its catalog.json (runs and audit_log rows come from its record).
+# Tables a run brings in its catalog.json (its runs row comes from its record).
 RUN_TABLES = ("sources", "column_provenance", "matrix_provenance", "metrics", "row_chunks")
 # Columns of a row provenance chunk file (run, split and the chunk's first row come from
 # row_chunks: a chunk file is shared, hard-linked, by the versions that did not change it).
@@ -116,8 +114,12 @@ def write_row_provenance(folder: Path, chunks: dict[tuple[str, str], pa.Table]) 
 
 def write_record(folder: Path, record: dict[str, Any], tables: dict[str, Sequence[dict[str, Any]]],
                  audit: Sequence[dict[str, Any]] = (), digests: Mapping[str, str] | None = None) -> None:
-    """Write ``catalog.json``: the run's ``runs`` row, its small tables (lists of row dicts),
-    audit entries and the digests of its pickles (``{file name: digest}``)."""
+    """Write ``catalog.json``: the run's ``runs`` row, its small tables (lists of row dicts)
+    and the digests of its pickles (``{file name: digest}``). ``audit`` must be empty: the
+    audit log is a durable catalog table (:mod:`lester.pipeline.forget_set`), never kept in
+    run folders, whose deletion would lose it."""
+    if audit:
+        raise ValueError("audit entries go to the catalog's audit_log (lester.pipeline.forget_set.append_audit)")
     unknown = set(tables) - set(RUN_TABLES)
     if unknown:
         raise ValueError(f"unknown catalog tables {sorted(unknown)}; expected {list(RUN_TABLES)}")
@@ -127,7 +129,6 @@ def write_record(folder: Path, record: dict[str, Any], tables: dict[str, Sequenc
             name: [[row.get(column) for column, _ in TABLES[name][1:]] for row in tables[name]]
             for name in RUN_TABLES if name in tables
         },
-        "audit": [{column: entry.get(column) for column, _ in TABLES["audit_log"]} for entry in audit],
         ARTIFACT_DIGESTS: dict(digests or {}),
     }
     (folder / RECORD_FILE).write_text(json.dumps(payload, default=_json_value))
@@ -478,10 +479,15 @@ class Catalog:
                         _warn(f"{self.path} could not be rebuilt ({str(error).splitlines()[0]}); "
                               "answering from the run folders")
                         return None
-                    # only an index over the run folders: nothing is lost by starting afresh
+                    # the index is rebuilt from the run folders; the durable tables (forget set,
+                    # audit log) cannot be, so the damaged file is kept aside, never deleted
+                    aside = self.path.with_name(f"{self.path.name}.damaged-{int(time.time())}")
                     for stale in (self.path, self.path.with_name(self.path.name + ".wal")):
-                        stale.unlink(missing_ok=True)
-                    rebuilt = str(error).splitlines()[0]
+                        if stale.exists():
+                            os.replace(stale, aside if stale == self.path else aside.with_name(aside.name + ".wal"))
+                    rebuilt = (f"{str(error).splitlines()[0]}; the damaged file is kept as {aside}: its "
+                               "forget set, redaction set and audit log are not in the rebuilt catalog "
+                               "until restored from it or a backup")
                     continue
                 if time.monotonic() >= deadline:
                     return None
@@ -512,6 +518,7 @@ class Catalog:
         try:
             self._create_tables(con)
             self._sync(con, on_disk)
+            self._copy_durable(con)
         except BaseException:
             con.close()
             raise
@@ -519,9 +526,34 @@ class Catalog:
 
     @staticmethod
     def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
+        from lester.pipeline.forget_set import create_tables
+
         for name, columns in TABLES.items():
             body = ", ".join(f"{_quote(c)} {t}" for c, t in columns)
             con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({body})")
+        create_tables(con)
+
+    def _copy_durable(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Copy the durable tables (audit log, forget and redaction sets) into an in-memory
+        index when the database can be read; when it cannot (a writer holds it), they read
+        as empty here, and only here: the sets themselves are read by
+        :func:`lester.pipeline.forget_set.read_sets`, which waits for the database."""
+        from lester.pipeline.forget_set import DURABLE_TABLES
+
+        if not self.path.exists():
+            return
+        try:
+            con.execute(f"ATTACH '{_sql_string(self.path)}' AS durable (READ_ONLY)")
+        except duckdb.Error:
+            return
+        try:
+            for name in DURABLE_TABLES:
+                try:
+                    con.execute(f"INSERT INTO main.{name} BY NAME SELECT * FROM durable.{name}")
+                except duckdb.Error:  # a database from before the table existed
+                    continue
+        finally:
+            con.execute("DETACH durable")
 
     def _with_views(self, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
         """Temporary views (a read-only connection may create them): ``runs`` with absolute
@@ -626,11 +658,6 @@ class Catalog:
                 width = len(TABLES[name])
                 con.executemany(f"INSERT INTO main.{name} VALUES ({', '.join('?' * width)})",
                                 [[run_id, *row] for row in rows])
-        for entry in payload.get("audit", []):
-            entry = {**entry, "request": json.dumps(entry.get("request"))}
-            columns = [c for c, _ in TABLES["audit_log"]]
-            con.execute(f"INSERT INTO main.audit_log VALUES ({', '.join('?' * len(columns))})",
-                        [entry.get(c) for c in columns])
 
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> pd.DataFrame:
         """Run a read query against the catalog and return the result."""

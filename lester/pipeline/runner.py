@@ -3,6 +3,13 @@
 Each stage is cached under a key made of its code (the stage function and the module helpers
 it calls), its parameters and the keys or content fingerprints of its inputs, so a re-run
 recomputes exactly what changed.
+
+Every source is read through the store's forget and redaction sets
+(:mod:`lester.pipeline.forget_set`): rows forgotten by an earlier ``lester forget`` are dropped
+(the run says how many), redacted values replaced, whatever pipeline reads the source. The
+data preparation's cache key includes the sets' sequence number, so no cache entry built
+before a request is used after it, and a run that a request overtook while it ran is not
+registered.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from lester.frame.dependence import linear_in, source_columns_read
 from lester.frame.frame import PROVENANCE_COLUMN_PREFIX
 from lester.pipeline.config import RunConfig, load_config
 from lester.pipeline.definition import Pipeline, load_pipeline
+from lester.pipeline.forget_set import apply_to_frame, read_sets
 from lester.pipeline.matrix_provenance import matrix_column_provenance
 from lester.pipeline.split import split_mask
 from lester.pipeline.store import (
@@ -80,6 +88,8 @@ class RunResult:
     metrics: dict[str, dict[str, float]]
     seconds: dict[str, float] = field(default_factory=dict)
     cached: dict[str, bool] = field(default_factory=dict)
+    # source name -> rows the forget set dropped from it (sources it concerns only)
+    forgotten: dict[str, int] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         metrics = ", ".join(f"{k}={v:.4f}" for k, v in self.metrics.get("test", {}).items())
@@ -256,9 +266,12 @@ def run(
         raise PipelineRunError("no pipeline file: pass one, or set pipeline = \"...\" in lester.toml")
     definition = pipeline if isinstance(pipeline, Pipeline) else load_pipeline(pipeline)
     artifacts = store if isinstance(store, ArtifactStore) else (
-        ArtifactStore(store) if (capture or cache) else None
+        ArtifactStore(store) if (capture or cache) else _existing_store(store)
     )
     use_cache = cache and artifacts is not None
+    # read before anything is derived: every source goes through them (a retrain that stores
+    # nothing too, when the store exists)
+    sets = artifacts.forget_sets() if artifacts is not None else read_sets(None, None)
 
     def cached_stage(stage: str, key: str, compute: Callable[[], Any]) -> Any:
         t0 = time.perf_counter()
@@ -275,7 +288,7 @@ def run(
     # 1. data preparation, with provenance
     paths = _resolve_sources(definition, resolved.sources)
     fingerprints = {name: _path_fingerprint(path) for name, path in paths.items()}
-    prep_key = _hash("dataprep", definition.stage_code("dataprep"), paths, fingerprints)
+    prep_key = _hash("dataprep", definition.stage_code("dataprep"), paths, fingerprints, sets.seq)
 
     def prepare() -> dict[str, Any]:
         frame = _call_stage("dataprep", definition.dataprep, **paths)
@@ -283,6 +296,7 @@ def run(
             raise PipelineRunError(
                 f"dataprep() must return a lester Frame, got {type(frame).__name__}"
             )
+        applied = apply_to_frame(frame, sets)
         prepared = frame.to_pandas(provenance=True)
         labels = list(frame.plan.provenance)
         prov_columns = [f"{PROVENANCE_COLUMN_PREFIX}{label}" for label in labels]
@@ -292,7 +306,7 @@ def run(
                 "name": source.name,
                 "path": source.path,
                 "fingerprint": source.fingerprint(),
-                "rows": len(source.load()),
+                "rows": applied[source.name].file_rows if source.name in applied else len(source.load()),
                 "key_column": source.key,
             }
             for label, source in frame.sources.items()
@@ -307,9 +321,17 @@ def run(
             # what a later deletion or redaction asks of the plan, answered while it is at hand
             "linear_sources": sorted({s.name for s in frame.sources.values() if linear_in(frame, s.name)}),
             "source_columns_read": sorted([list(pair) for pair in source_columns_read(frame)]),
+            # counts only: which rows were dropped is what must not be recorded
+            "forget_set": {name: {"rows_dropped": a.dropped, "rows_redacted": a.redacted}
+                           for name, a in sorted(applied.items())},
+            "forget_set_seq": sets.seq,
         }
 
     prep = cached_stage("dataprep", prep_key, prepare)
+    forgotten = {name: int(a["rows_dropped"]) for name, a in prep.get("forget_set", {}).items() if a["rows_dropped"]}
+    for name, applied_here in prep.get("forget_set", {}).items():
+        say("forget set", f"{name}: dropped {applied_here['rows_dropped']} forgotten row(s), "
+                          f"redacted {applied_here['rows_redacted']} row(s)")
     prepared: pd.DataFrame = prep["prepared"]
     data_columns: list[str] = prep["columns"]
 
@@ -387,7 +409,7 @@ def run(
 
     result = RunResult(
         None, None, train, test, encoded["X_train"], encoded["X_test"], y_train, y_test,
-        predictions, encoded["encoder"], model, metrics, seconds, cached,
+        predictions, encoded["encoder"], model, metrics, seconds, cached, forgotten,
     )
     if capture:
         t0 = time.perf_counter()
@@ -443,9 +465,20 @@ def _capture(
             "run_id": run_id, "pipeline": str(definition.path), "metrics": result.metrics,
             "seconds": result.seconds, "provenance_columns": prep["provenance"],
             "data_columns": prep["columns"], "chunks": chunks,
-            **{key: prep[key] for key in ("linear_sources", "source_columns_read") if key in prep},
+            **{key: prep[key] for key in ("linear_sources", "source_columns_read", "forget_set",
+                                           "forget_set_seq") if key in prep},
         })
         return digests
+
+    read = {s["name"] for s in prep["sources"]}
+
+    def still_current() -> None:
+        # under the writer lock: a request registered while this run ran must not be undone
+        # by registering rows it forgot
+        if store.forget_sets().newer_than(int(prep.get("forget_set_seq", 0)), read):
+            raise PipelineRunError(
+                "a forget or redact request on the sources this run read was registered while it ran; "
+                "nothing was stored: run the pipeline again")
 
     provenance_chunks = {}
     row_chunks = []
@@ -481,8 +514,16 @@ def _capture(
         "train_rows": len(result.train), "test_rows": len(result.test),
         "seconds": time.perf_counter() - started,
     }
-    result.folder = store.write_run(run_id, write, record, tables)
+    result.folder = store.write_run(run_id, write, record, tables, precondition=still_current)
     result.run_id = run_id
+
+
+def _existing_store(store: str | os.PathLike) -> ArtifactStore | None:
+    """The store at ``store`` when there is one (opened without creating anything), whose
+    forget set a run that stores nothing still applies; None when there is none."""
+    if not (Path(store) / "runs").is_dir():
+        return None
+    return ArtifactStore(store, create=False)
 
 
 def _row_ids(rows: pd.DataFrame, provenance: Sequence[str], kinds: Mapping[str, str]) -> np.ndarray | None:

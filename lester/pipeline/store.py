@@ -217,6 +217,20 @@ class ArtifactStore:
             self._pickle_key = ensure_pickle_key(self.root)
         return self._pickle_key
 
+    @property
+    def subject_key(self) -> bytes:
+        """The secret of the keyed hashes in the forget set and the audit log (created on
+        first use: see :func:`ensure_subject_key`)."""
+        return ensure_subject_key(self.root)
+
+    def forget_sets(self) -> Any:
+        """The store's forget and redaction sets (:class:`lester.pipeline.forget_set.Sets`),
+        read from the catalog now."""
+        from lester.pipeline.forget_set import read_sets
+
+        key = read_subject_key(self.root)
+        return read_sets(self.root, key)
+
     def write_lock(self, command: str | None = None, timeout: float | None = None) -> Any:
         """The store's writer lock, as a context manager: hold it around anything that
         must not interleave with another writer (registering a run, a deletion that reads the
@@ -292,12 +306,17 @@ class ArtifactStore:
         record: dict[str, Any],
         tables: dict[str, Any],
         audit: Sequence[dict[str, Any]] = (),
+        precondition: Callable[[], None] | None = None,
     ) -> Path:
         """Write a run's files with ``write_files(folder)``, its catalog ``tables``
         (``row_provenance`` and the small per-run tables) and ``audit`` entries, flush them to
         the disk, then register the run by renaming its folder into place, under the store's
         writer lock: it appears whole or not at all. The database index is not touched (the
         next open, or :meth:`Catalog.sync`, catches up).
+
+        ``precondition`` is called under the writer lock just before the rename and may raise
+        to refuse the registration (a new version checks that its parent is still the head
+        of its lineage; a run that its sources' forget set did not change meanwhile).
 
         ``write_files`` returns the digests of the pickles it stored (``{"model.pkl":
         digest}``, as :func:`save_pickle` returns them), which go into the run's record; a
@@ -333,6 +352,8 @@ class ArtifactStore:
             with self.write_lock(command=f"{_command_line()} (registering run {run_id})"):
                 if final.exists():
                     raise FileExistsError(f"{final}: a run with this id exists already")
+                if precondition is not None:
+                    precondition()
                 os.replace(staging, final)
                 if _fsync_enabled():
                     _fsync_path(self.runs_dir, directory=True)
@@ -596,6 +617,7 @@ FAST_PARQUET = {"compression": "none", "use_dictionary": False, "write_statistic
 
 # -- signed pickles (see the module docstring for what the signature does and does not cover)
 KEY_FILE = Path("keys") / "pickle.key"
+SUBJECT_KEY_FILE = Path("keys") / "subject.key"
 DIGEST_SCHEME = "hmac-sha256"
 TRUST_UNVERIFIED_VARIABLE = "LESTER_TRUST_UNVERIFIED_PICKLES"
 
@@ -625,10 +647,30 @@ def ensure_pickle_key(root: str | os.PathLike) -> bytes:
     bytes
         The key.
     """
-    path = Path(root) / KEY_FILE
-    key = read_pickle_key(root)
-    if key is not None:
-        return key
+    return _ensure_key(Path(root) / KEY_FILE)
+
+
+def ensure_subject_key(root: str | os.PathLike) -> bytes:
+    """The store's subject key ``keys/subject.key`` (32 random bytes, mode 0600, created
+    once): the secret of the keyed hashes that name forgotten and redacted rows in the forget
+    set and the audit log (see :mod:`lester.pipeline.forget_set`). A key of its own, not the
+    pickle key: whoever may check an erasure need not be able to sign pickles."""
+    return _ensure_key(Path(root) / SUBJECT_KEY_FILE)
+
+
+def read_subject_key(root: str | os.PathLike) -> bytes | None:
+    """The store's subject key, or None when it has none (nothing is created)."""
+    try:
+        return (Path(root) / SUBJECT_KEY_FILE).read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _ensure_key(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}-{secrets.token_hex(8)}")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -637,7 +679,7 @@ def ensure_pickle_key(root: str | os.PathLike) -> bytes:
             handle.write(secrets.token_bytes(32))
         try:
             # a link, unlike a rename, never replaces a key another process created meanwhile
-            # (replacing it would orphan whatever that process has signed with it)
+            # (replacing it would orphan whatever that process has signed or hashed with it)
             os.link(temporary, path)
         except FileExistsError:
             pass

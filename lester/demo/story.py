@@ -7,7 +7,11 @@
 5. where one prepared row came from;
 6. ``lester forget`` of one customer and ``lester redact`` of the card numbers, each checked
    against a retrain from scratch;
-7. a table of timings and agreement, written with a PNG chart to the work folder.
+7. a table of timings and agreement, written with a PNG chart to the work folder;
+8. ``lester verify-erasure`` finds what still holds the forgotten customer (the original
+   version, the stage cache), ``lester purge`` removes it (timed per affected row chunk), and
+   ``lester verify-erasure`` again comes out clean (skipped with ``purge=False``, which keeps
+   every version for exploring ``lester show`` and ``lester audit``).
 """
 
 from __future__ import annotations
@@ -109,9 +113,64 @@ def _chart(rows: list[dict[str, Any]], path: Path) -> Path | None:
     return path
 
 
+def _erasure_step(console: Console, store: Path, customer: str, number: int) -> dict[str, Any]:
+    """Verify the erasure, purge, verify again; the figures for demo_results.json."""
+    from lester.ivm.erasure import verify_erasure
+    from lester.ivm.purge import purge
+
+    _step(console, number, f"lester verify-erasure: is customer {customer} gone from the store?")
+    # the demo's customers have no key column (rows are positions): named by their number
+    where = f"customer_id = '{customer}'"
+    before = verify_erasure("customers", where=where, store=store)
+    kinds: dict[str, int] = {}
+    for finding in before.findings:
+        top = finding.path.split("/")[0] if finding.path.startswith("cache/") else \
+            "/".join(finding.path.split("/")[:2]) if finding.path.startswith("runs/") else finding.path
+        kinds[top] = kinds.get(top, 0) + 1
+    console.print(f"   not yet: {len(before.findings)} places in {len(before.places())} files still hold them "
+                  f"({before.files} files scanned in {before.seconds * 1000:.0f} ms):")
+    for place, count in sorted(kinds.items()):
+        console.print(f"     {escape(place)}: {count}", highlight=False)
+    console.print("   (the versions before the requests, and the stage cache, were never rewritten: deletion "
+                  "is logical first)")
+
+    _step(console, number + 1, "lester purge: make the deletion physical")
+    planned = purge(store, dry_run=True)
+    chunks = sum(_chunk_count(store / a.path) for a in planned.actions if a.kind == "expire version")
+    report = purge(store)
+    spent = sum(a.seconds or 0.0 for a in report.actions)
+    counts: dict[str, int] = {}
+    for action in report.actions:
+        counts[action.kind] = counts.get(action.kind, 0) + 1
+    console.print(f"   {escape(report.message)} in {report.seconds * 1000:.0f} ms; "
+                  f"{chunks} affected row chunks, {1000 * spent / max(chunks, 1):.1f} ms per chunk")
+
+    _step(console, number + 2, f"lester verify-erasure again: customer {customer}")
+    after = verify_erasure("customers", where=where, store=store)
+    if after.clean:
+        console.print(f"   [green]clean[/]: nothing of customer {customer} in any of the {after.files} files "
+                      f"({after.seconds * 1000:.0f} ms)")
+    else:
+        console.print(f"   [red]still {len(after.findings)} places:[/] " + escape(", ".join(after.places())))
+    return {
+        "subject": customer, "before": {"findings": len(before.findings), "files": len(before.places())},
+        "purge": {"seconds": report.seconds, "actions": counts, "affected_chunks": chunks,
+                  "ms_per_chunk": 1000 * spent / max(chunks, 1), "remaining": report.remaining},
+        "after": {"clean": after.clean, "findings": len(after.findings), "files_scanned": after.files,
+                  "seconds": after.seconds},
+    }
+
+
+def _chunk_count(folder: Path) -> int:
+    """Row chunk files of a run folder (prepared rows, features, provenance)."""
+    return sum(1 for name in ("train.parquet", "test.parquet", "X_train", "X_test", "row_provenance")
+               if (folder / name).is_dir() for _ in (folder / name).iterdir())
+
+
 def run_demo(customers: int = 1000, workdir: str | os.PathLike | None = None,
-             console: Console | None = None) -> int:
-    """Run the compliance demo; returns the process exit code (0 when every step held)."""
+             console: Console | None = None, purge: bool = True) -> int:
+    """Run the compliance demo; returns the process exit code (0 when every step held).
+    ``purge=False`` stops before the purge and keeps every version of the runs."""
     console = console or Console()
     started = time.perf_counter()
     problem = customers_problem(customers)
@@ -201,10 +260,12 @@ def run_demo(customers: int = 1000, workdir: str | os.PathLike | None = None,
     console.print("   rows out/in: prepared rows removed / re-derived; Δ metric: test "
                   f"{rows[0]['metric']} of the update minus the retrain's, in points.")
 
+    erasure = _erasure_step(console, store, customer, 8) if purge else None
+
     results = folder / "demo_results.json"
     results.write_text(json.dumps({
         "customers": customers, "run": run.run_id, "rewrite": result.report.to_dict()["status"],
-        "requests": rows, "seconds": time.perf_counter() - started,
+        "requests": rows, "erasure": erasure, "seconds": time.perf_counter() - started,
     }, indent=2, default=str))
     chart = _chart(rows, folder / "demo_timings.png")
     console.print(f"\nresults: {results}")
@@ -212,4 +273,4 @@ def run_demo(customers: int = 1000, workdir: str | os.PathLike | None = None,
                   "chart:   not drawn (pip install matplotlib to get demo_timings.png)")
     console.print(f"store:   {store}  (try: lester runs --store {store})")
     console.print(f"[green]done in {time.perf_counter() - started:.1f} s[/]")
-    return 0
+    return 0 if erasure is None or erasure["after"]["clean"] else 1

@@ -210,12 +210,16 @@ def _request_text(request: Any) -> str:
 @click.option("--customers", default=1000, show_default=True, help="Synthetic customers to generate.")
 @click.option("--workdir", type=click.Path(file_okay=False), default=None,
               help="Folder for the demo's data (default: a temporary folder).")
+@click.option("--keep-history", is_flag=True,
+              help="Stop before the purge: keep every version, to explore lester show and lester audit.")
 @output_options
-def demo(customers: int, workdir: str | None) -> None:
+def demo(customers: int, workdir: str | None, keep_history: bool) -> None:
     """Run the compliance demo offline, no API key needed: synthetic customers and mails,
     a messy script rewritten into a validated declarative pipeline, a run with provenance,
     then one customer forgotten and card numbers redacted in every artifact, each checked
-    against a retrain from scratch, with a table of timings and a PNG chart.
+    against a retrain from scratch, with a table of timings and a PNG chart; last,
+    verify-erasure finds what still holds the customer, purge removes it, and verify-erasure
+    comes out clean.
 
     With --json the story goes to stderr and stdout gets demo_results.json (and the folders);
     with -q only the store's folder is printed."""
@@ -237,7 +241,7 @@ def demo(customers: int, workdir: str | None) -> None:
         console = make_console(stderr=True) if output.verbose else Console(file=captured, width=200)
     else:
         console = make_console()
-    status = run_demo(customers=customers, workdir=workdir, console=console)
+    status = run_demo(customers=customers, workdir=workdir, console=console, purge=not keep_history)
     if status != 0:
         if captured.getvalue():
             sys.stderr.write(captured.getvalue())

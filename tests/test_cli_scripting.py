@@ -24,7 +24,8 @@ def demo(tmp_path_factory) -> dict:
     """One demo store for the module (the demo takes seconds); a long folder name so that a
     suggested command is longer than rich's 80 columns."""
     workdir = tmp_path_factory.mktemp("scripting") / ("a-rather-long-folder-name-for-the-demo-" * 2)
-    result = CliRunner().invoke(main, ["demo", "--customers", "200", "--workdir", str(workdir)])
+    # --keep-history: these tests explore every version, which the demo's purge would remove
+    result = CliRunner().invoke(main, ["demo", "--customers", "200", "--workdir", str(workdir), "--keep-history"])
     assert result.exit_code == 0, result.output
     results = json.loads((workdir / "demo_results.json").read_text())
     return {"workdir": workdir, "store": workdir / ".lester", "output": result.output, "results": results}

@@ -183,7 +183,7 @@ RULE = (f"identifying values: text of at least {MIN_VALUE_LENGTH} characters wit
 def _source_runs(store: ArtifactStore, source: str) -> list[dict[str, Any]]:
     """The catalog's ``sources`` rows for ``source`` (by name or label), newest run first."""
     frame = store.catalog.query(
-        "SELECT s.run_id, s.label, s.name, s.path, s.fingerprint, s.key_column, r.folder "
+        "SELECT s.run_id, s.label, s.name, s.path, s.fingerprint, s.key_column, s.rows, r.folder "
         "FROM sources s JOIN runs r USING (run_id) WHERE s.name = ? OR s.label = ? "
         "ORDER BY r.created DESC, s.run_id DESC", [source, source])
     return frame.to_dict(orient="records")
@@ -260,6 +260,18 @@ def resolve_subjects(
     for record in records:
         seen.setdefault((str(record["path"]), str(record["fingerprint"])), record)
     wanted = None if ids is None else [str(i) for i in ids]
+    if wanted is not None and not keys:
+        # rows of a source without a key are named by position: a value given instead would
+        # search for nothing and report the store clean
+        largest = max(int(r.get("rows") or 0) for r in records) if "rows" in records[0] else None
+        bad = [t for t in wanted if not re.fullmatch(r"0|[1-9][0-9]*", t)
+               or (largest is not None and int(t) >= largest)]
+        if bad:
+            name = records[0]["name"]
+            raise ErasureError(
+                f"{name} has no key column: its rows are identified by their position in the file, and "
+                f"{len(bad)} of the {len(wanted)} ids given are no position of it; to name the subject by a "
+                f"column's value use --where (where=), e.g. --where \"customer_id = 'C00017'\"")
     found: dict[str, Subject] = {}
     matched_any = False
     for record in seen.values():

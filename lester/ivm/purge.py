@@ -744,9 +744,12 @@ def _message(actions: Sequence[PurgeAction], pending: Sequence[PendingRequest], 
     done = ", ".join(f"{n} {(plural if n != 1 else singular).get(kind, kind)}" for kind, n in counts.items()) \
         or "nothing to remove"
     overdue = sum(p.overdue for p in pending)
+    late = f", {overdue} past their deadline" if overdue else ""
     text = f"{'would purge' if dry_run else 'purged'}: {done}"
-    if pending:
-        text += f"; {len(pending)} request(s) pending purge{f', {overdue} past their deadline' if overdue else ''}"
+    if pending and (dry_run or remaining):
+        text += f"; {len(pending)} request(s) pending purge{late}"
+    elif pending:
+        text += f"; {len(pending)} request(s) now purged{late.replace('their', 'the')}"
     if remaining:
         text += f"; {len(remaining)} thing(s) could not be purged"
     return text

@@ -170,3 +170,17 @@ def test_command_line_exit_codes_json_and_no_personal_values(case):
     assert missing.returncode == 2 and "no lester store" in missing.stderr
     helped = _lester("verify-erasure", "--help", cwd=case)
     assert "Exit status" in helped.stdout and "--where" in helped.stdout
+
+
+def test_a_value_given_as_the_id_of_a_source_without_a_key_is_refused(case):
+    (case / "positional.py").write_text((case / "pipeline.py").read_text().replace(
+        'lt.read_csv(customers, key="customer_id")', "lt.read_csv(customers)"))
+    result = run(case, "positional.py", cache=False)
+    customer = busiest_customer(result)
+    with pytest.raises(ErasureError, match="no key column.*--where"):
+        verify_erasure("customers", [customer], store=case / ".lester")
+    # by position it is found, and so it is by the predicate on the value
+    position = str(int(customer[1:]) - 1)
+    by_position = verify_erasure("customers", [position], store=case / ".lester")
+    by_value = verify_erasure("customers", where=f"customer_id = '{customer}'", store=case / ".lester")
+    assert by_position.places() == by_value.places() != []

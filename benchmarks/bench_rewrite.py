@@ -290,14 +290,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def print_variants(section: dict, console: Console) -> None:
-    table = Table("kind", "variants", "valid+decl.", "reproduced", "invalid", "error", "false valid",
-                  "regressions", "median s", "n/a", "generator bugs", title="lester rewrite on the style variants")
+    table = Table("kind", "n", "valid", "reprod.", "invalid", "error", "false valid", "regress.", "median s",
+                  "n/a", "gen. bugs", title="lester rewrite on the style variants (valid: and declarative)")
     rows = [*section["by_kind"].items(), ("overall", section["overall"])]
     for kind, t in rows:
         table.add_row(kind, str(t["variants"]), str(t["valid"]), str(t["reproduced"]), str(t["invalid"]),
                       str(t["error"]), str(t["false_valid"]), str(t["regressions"]), str(t["median_seconds"]),
                       str(t["not_applicable"]), str(t["generator_bugs"]))
-    console.print(table)
+    Console(width=max(console.width, 130)).print(table)
     reasons = Counter(_reason(f["reason"]) for f in section["failing"])
     for reason, n in reasons.most_common(10):
         console.print(f"{n:>4}  {reason}")

@@ -414,16 +414,17 @@ def _apply(
         for name, id_type, group in subjects:
             own.add(register(artifacts.root, key, action=action, source=name, id_kind=id_type, subjects=group,
                              entry_id=entry_id, column=column, value=value))
-    kept = "" if dry_run or not subjects else f"; the {n_subjects} row(s) joined the {action} set of {source}"
+    set_name = "forget set" if action == "forget" else "redaction set"
+    kept = "" if dry_run or not subjects else f"; the {n_subjects} row(s) named are in the {set_name} of {source}"
     if action == "redact" and not users:
         message = (f"no artifact of any run uses the column {source}.{column} "
                    f"(runs checked: {[c.run_id for c in candidates]}); nothing to redact{kept}")
         return no_version(message)
     if not affected:
-        what = f"the {len(request['ids'])} ids given" if ids is not None else f"--where {private['where']!r}"
         matched = sorted({i for c in candidates for i in c.ids})
         detail = (f"the predicate matched {len(matched)} {source} rows, but no stored row derives from them"
-                  if where is not None and matched else f"no stored row derives from {source} {what}")
+                  if where is not None and matched else
+                  f"no stored row derives from the {len(request['ids'] or [])} {source} id(s) given")
         if where is not None and not matched:
             detail = f"the predicate matched no row of {source}"
         return no_version(f"nothing to {action}: {detail}{kept}")

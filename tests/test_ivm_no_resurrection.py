@@ -420,3 +420,55 @@ def test_twenty_requests_leave_nothing_and_nothing_comes_back(work, pipeline):
     assert again.forgotten["customers"] == len(forgotten_customers)
     assert again.forgotten["mails"] == len(forgotten_mails)
     assert len(customers) == 60
+
+
+def test_a_run_overtaken_by_a_request_is_not_registered(work):
+    from lester.pipeline.runner import PipelineRunError
+
+    first = _run(work, "linear.py")
+    store = work / ".lester"
+    who = int(first.train["prov:customers"].iloc[0])
+    script = f"from lester.ivm import forget; forget('customers', [{who}], store={str(store)!r})"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(lt.__file__).parent.parent),
+                                                         os.environ.get("PYTHONPATH", "")])}
+
+    def progress(stage: str, message: str) -> None:
+        if stage == "split":  # the rows are prepared: another process forgets one of them now
+            subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=240)
+
+    with pytest.raises(PipelineRunError, match="registered while it ran"):
+        lt.run(work / "linear.py", sources=_sources(work), store=store, cache=False, progress=progress)
+    assert len(lt.runs(store)) == 2  # the first run and the forget's version, nothing else
+    again = _run(work, "linear.py", cache=False)
+    assert str(who) not in _ids_in(pd.concat([again.train, again.test]), "prov:customers")
+
+
+def test_a_forget_set_without_its_key_stops_a_run(work):
+    from lester.pipeline.forget_set import ForgetSetError
+
+    _run(work, "linear.py")
+    store = work / ".lester"
+    forget("customers", [3], store=store)
+    (store / "keys" / "subject.key").unlink()
+    with pytest.raises(ForgetSetError, match="subject key .* is missing"):
+        _run(work, "linear.py")
+
+
+def test_a_damaged_catalog_is_set_aside_not_deleted(work):
+    import warnings
+
+    _run(work, "linear.py")
+    store = work / ".lester"
+    forget("customers", [3], store=store)
+    (store / "catalog.duckdb").write_bytes(b"not a database" * 100)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert len(lt.runs(store)) == 2  # the index is rebuilt from the run folders
+    (aside,) = store.glob("catalog.duckdb.damaged-*")
+    assert aside.read_bytes().startswith(b"not a database")
+    assert any("forget set" in str(w.message) and str(aside) in str(w.message) for w in caught)
+    # and nothing is derived from the sources until the forget set is back
+    from lester.pipeline.forget_set import ForgetSetError
+
+    with pytest.raises(ForgetSetError, match="damaged"):
+        _run(work, "linear.py")

@@ -213,6 +213,14 @@ def read_sets(root: str | os.PathLike | None, key: bytes | None) -> Sets:
     a catalog yet, or one whose catalog predates the sets)."""
     if root is None:
         return Sets(key=key)
+    damaged = sorted(Path(root).glob(f"{CATALOG_FILE}.damaged-*"))
+    if damaged and key is not None:
+        # a rebuilt catalog has an empty forget set: deriving now could bring rows back
+        raise ForgetSetError(
+            f"the store's catalog was damaged and is kept as {damaged[-1]}; the forget set, redaction set and "
+            "audit log it held are not in the rebuilt catalog, so nothing is derived until they are back: "
+            f"restore {Path(root) / CATALOG_FILE} from a backup (or repair the kept file and move it back), then "
+            "delete the kept file")
     con = _connect(Path(root), write=False)
     if con is None:
         return Sets(key=key)
@@ -400,7 +408,7 @@ def append_audit(root: str | os.PathLike, entries: Sequence[Mapping[str, Any]]) 
     try:
         create_tables(con)
         con.executemany(f"INSERT INTO audit_log VALUES ({', '.join('?' * len(columns))})",
-                        [[json.dumps(e[c]) if c == "request" else e.get(c) for c in columns] for e in entries])
+                        [[json.dumps(e.get(c)) if c == "request" else e.get(c) for c in columns] for e in entries])
     finally:
         con.close()
 

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -56,11 +56,11 @@ def _heads(store: Path) -> set[str]:
 
 def _lester(*arguments: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "lester.cli", *arguments], cwd=cwd, capture_output=True,
-                          text=True, timeout=300, env={**os.environ, **(env or {})})
+                          text=True, timeout=300, env={**os.environ, **(env or {})}, check=False)
 
 
 def test_dry_run_lists_what_would_go_and_changes_nothing(forgotten):
-    folder, customer, original, head = forgotten
+    folder, _, original, head = forgotten
     store = folder / ".lester"
     Catalog(store / "catalog.duckdb").sync()  # the index catching up is not the purge's doing
     before = _digest(store)
@@ -116,7 +116,7 @@ def test_a_head_of_another_pipeline_that_holds_the_rows_is_rewritten(tmp_path):
 
 
 def test_deadlines_from_purge_within(forgotten):
-    folder, customer, original, head = forgotten
+    folder = forgotten[0]
     (folder / "lester.toml").write_text('[compliance]\npurge_within = "24h"\n')
     soon = purge(folder / ".lester", dry_run=True, config=folder / "lester.toml")
     (pending,) = soon.pending
@@ -142,7 +142,7 @@ def test_deadlines_from_purge_within(forgotten):
 
 
 def test_temporary_files_of_interrupted_writers_are_removed(forgotten):
-    folder, customer, original, head = forgotten
+    folder, customer, original, _ = forgotten
     store = folder / ".lester"
     staging = store / "runs" / ".incomplete-20990101-000000-abcdef"
     staging.mkdir()
@@ -160,21 +160,21 @@ _PURGE = "import sys; from lester.ivm.purge import purge; purge(sys.argv[1])"
 
 @pytest.mark.parametrize("point", ["expire-renamed", "expired", "cache", "compact-written", "compacted"])
 def test_kill_9_during_purge_leaves_the_store_consistent(forgotten, point):
-    folder, customer, original, head = forgotten
+    folder, customer, _, head = forgotten
     store = folder / ".lester"
     kept = _digest(store / "runs" / head)
     with duckdb.connect(str(store / "catalog.duckdb"), read_only=True) as con:
         (forget_rows,) = con.execute("SELECT count(*) FROM forget_set").fetchone()
         (audit_rows,) = con.execute("SELECT count(*) FROM audit_log").fetchone()
     killed = subprocess.run([sys.executable, "-c", _PURGE, str(store)], cwd=ROOT, capture_output=True, text=True,
-                            timeout=300, env={**os.environ, "LESTER_PURGE_CRASH_AT": point})
+                            timeout=300, env={**os.environ, "LESTER_PURGE_CRASH_AT": point}, check=False)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
 
     # every registered run is whole, its pickles verify, and the lineage still has one head
     registered = _registered(store)
     assert head in registered and _digest(store / "runs" / head) == kept
     key = read_pickle_key(store)
-    for run_id, run_folder in registered.items():
+    for run_folder in registered.values():
         record = json.loads((run_folder / "catalog.json").read_text())
         for name in ("model.pkl", "encoder.pkl"):
             load_verified_pickle(run_folder / name, recorded_digest(record, name), key)

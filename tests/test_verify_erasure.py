@@ -27,7 +27,7 @@ def case(tmp_path: Path) -> Path:
 
 def _lester(*arguments: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "lester.cli", *arguments], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=300, check=False)
 
 
 def test_finds_the_old_version_and_the_cache_before_purge_and_nothing_after(case):

@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from lester.cli_params import current_output, exit_with_error, output_options, plain_row, store_option
+from lester.cli_params import (
+    current_output,
+    exit_with_error,
+    output_options,
+    plain_row,
+    store_option,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console

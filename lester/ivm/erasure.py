@@ -71,8 +71,15 @@ from lester.pipeline.store import (
     read_pickle_key,
 )
 
-__all__ = ["ErasureError", "ErasureReport", "Finding", "Subject", "Unchecked", "verify_erasure",
-           "MIN_VALUE_LENGTH"]
+__all__ = [
+    "MIN_VALUE_LENGTH",
+    "ErasureError",
+    "ErasureReport",
+    "Finding",
+    "Subject",
+    "Unchecked",
+    "verify_erasure",
+]
 
 # The noise rule (see the module docstring): shorter values, values without a letter and values
 # another row of the source holds are not searched by value.
@@ -297,11 +304,10 @@ def resolve_subjects(
                 if not _identifying(value) or value.strip().casefold() == key.strip().casefold():
                     continue  # too short or common to search; the key is searched as the key
                 normal = _normal(value)
-                if column in others.columns:
-                    held = others[column]
-                    if held.dtype == object or str(held.dtype).startswith(("string", "str")):
-                        if (held.astype("string").str.strip().str.casefold() == normal).any():
-                            continue  # someone else has it too: searching it would find them
+                held = others[column] if column in others.columns else None
+                if held is not None and (held.dtype == object or str(held.dtype).startswith(("string", "str"))) \
+                        and (held.astype("string").str.strip().str.casefold() == normal).any():
+                    continue  # someone else has it too: searching it would find them
                 subject.values.setdefault(f"{record['name']}.{column}", value.strip())
     if where is not None and not matched_any:
         raise ErasureError(f"--where {where!r} matched no row of {source} ({', '.join(p for p, _ in seen)}); "

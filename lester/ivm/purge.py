@@ -46,7 +46,6 @@ tests can crash a real purge where they choose.
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import json
 import os
@@ -56,7 +55,7 @@ import shutil
 import signal
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -66,10 +65,18 @@ import numpy as np
 
 from lester.errors import LesterError
 from lester.pipeline.catalog import RECORD_FILE, run_folder_problem
-from lester.pipeline.store import ArtifactStore, fsync_tree, open_store
+from lester.pipeline.store import ArtifactStore, open_store
 
-__all__ = ["DEFAULT_PURGE_WITHIN", "PurgeAction", "PurgeError", "PurgeReport", "PendingRequest", "parse_duration",
-           "purge", "purge_within"]
+__all__ = [
+    "DEFAULT_PURGE_WITHIN",
+    "PendingRequest",
+    "PurgeAction",
+    "PurgeError",
+    "PurgeReport",
+    "parse_duration",
+    "purge",
+    "purge_within",
+]
 
 DEFAULT_PURGE_WITHIN = "30d"
 CRASH_VARIABLE = "LESTER_PURGE_CRASH_AT"

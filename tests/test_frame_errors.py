@@ -156,8 +156,8 @@ def test_plan_errors(mails, customers):
         mails.join(customers, left_on="email", right_on="customer_email", how="outer")
     with pytest.raises(lt.PlanError, match="same columns"):
         mails.union(customers)
-    with pytest.raises(lt.PlanError, match="unknown aggregate function 'median'"):
-        mails.aggregate(by="email", m=("mail_id", "median"))
+    with pytest.raises(lt.PlanError, match="unknown aggregate function 'mode'"):
+        mails.aggregate(by="email", m=("mail_id", "mode"))
     with pytest.raises(lt.PlanError, match="needs columns="):
         mails.filter(lambda x: True)
     with pytest.raises(lt.PlanError, match="duplicate columns"):

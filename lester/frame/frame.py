@@ -167,6 +167,42 @@ class Frame:
         rk = [right_on] if isinstance(right_on, str) else list(right_on)
         return Frame(p.Join(self._node, right._node, lk, rk, how, tuple(suffixes)))
 
+    def pipe(self, function: Callable[[pd.DataFrame], pd.DataFrame], *,
+             columns: Sequence[str] | None = None, name: str | None = None) -> Frame:
+        """Apply a pandas function to the whole frame, keeping row provenance by index.
+
+        ``function`` gets the data columns as a pandas DataFrame and returns one: it may
+        change values, add or drop columns, and drop, reorder or repeat rows, as long as each
+        row it returns keeps the index label of the input row it came from (``reset_index``,
+        ``groupby().agg`` and ``merge`` make new labels and are refused when it runs).
+        ``columns`` names what it returns; without it, the function is called once on an
+        empty frame to find out. Deleting a source row re-runs the function, since any output
+        value may depend on any row.
+
+        Example:
+            >>> import pandas as pd, lester as lt
+            >>> people = lt.from_pandas(pd.DataFrame({"id": [1, 2, 3], "age": [31.0, None, 17.0]}),
+            ...                         name="people", key="id")
+            >>> def fill_age(df):
+            ...     df.loc[df["age"].isna(), "age"] = df["age"].median()
+            ...     return df[df["age"] >= 18]
+            >>> filled = people.pipe(fill_age)
+            >>> filled.to_pandas()
+               id   age
+            0   1  31.0
+            1   2  24.0
+            >>> filled.provenance()["people"].tolist()
+            [1, 2]
+        """
+        if not callable(function):
+            raise PlanError(f"pipe: give a function, got {type(function).__name__}")
+        label = name or getattr(function, "__name__", "function")
+        if columns is None:
+            from lester.frame.pipes import pipe_columns
+
+            columns = pipe_columns(function, self._node.columns, label)
+        return Frame(p.Pipe(self._node, function, list(columns), label))
+
     def union(self, *others: Frame) -> Frame:
         """All rows of this frame and the others (duplicates kept); columns matched by name."""
         node = self._node
@@ -224,7 +260,8 @@ class Frame:
         """Group by ``by`` (or the whole frame) and aggregate, pandas named-aggregation style.
 
         Each keyword is ``output=(column, function)`` with function one of ``count``, ``sum``,
-        ``mean``, ``min``, ``max``, ``list``; ``(None, "count")`` counts rows. Provenance of an
+        ``mean``, ``min``, ``max``, ``median``, ``std``, ``nunique``, ``list``; ``(None, "count")``
+        counts rows. Provenance of an
         output row is the list of ids of the rows it summarises.
 
         Example:

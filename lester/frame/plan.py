@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from lester.errors import ColumnNotFoundError, PlanError
 from lester.frame.expressions import Expression
 from lester.frame.sources import PROVENANCE_PREFIX, Source
 
-AGGREGATE_FUNCTIONS = ("count", "sum", "mean", "min", "max", "list")
+AGGREGATE_FUNCTIONS = ("count", "sum", "mean", "min", "max", "list", "nunique", "median", "std")
 
 Lineage = Mapping[str, frozenset[tuple[str, str]]]
 
@@ -281,8 +282,9 @@ class Aggregation:
 class Aggregate(Node):
     """Group by ``keys`` (nulls form a group, as in SQL) and aggregate.
 
-    ``sum``/``mean``/``min``/``max`` of a group with no non-null value is null; ``count`` counts
-    non-null values (or rows, for ``column=None``); ``list`` collects the values.
+    ``sum``/``mean``/``min``/``max``/``median``/``std`` (sample, as pandas) of a group with no
+    non-null value is null; ``count`` counts non-null values (or rows, for ``column=None``),
+    ``nunique`` distinct non-null values; ``list`` collects the values.
     Each provenance column becomes the list of the ids the group summarises.
     """
 
@@ -368,3 +370,35 @@ class Limit(Node):
     def describe(self) -> str:
         return f"Limit {self.n}"
 
+
+
+class Pipe(Node):
+    """A Python function over the whole frame as a pandas DataFrame (``Frame.pipe``).
+
+    The function sees data columns only, never provenance. Row provenance follows the
+    DataFrame's index: an output row keeps the ids of the input row whose index label it
+    carries, so filtering, reordering, deduplicating or changing values keeps it exact, while
+    a function that makes new index labels (``reset_index``, ``groupby().agg``, ``merge``) is
+    refused when it runs. Every output column may depend on every input column and every row.
+    """
+
+    def __init__(self, child: Node, function: Any, columns: Sequence[str], name: str):
+        columns = tuple(columns)
+        if not all(isinstance(c, str) and c for c in columns):
+            raise PlanError(f"pipe({name}): column names must be non-empty strings, got {list(columns)}")
+        if len(set(columns)) != len(columns):
+            raise PlanError(f"pipe({name}): a column is named twice in {list(columns)}")
+        reserved = [c for c in columns if c.startswith(PROVENANCE_PREFIX)]
+        if reserved:
+            raise PlanError(f"pipe({name}): column names may not start with {PROVENANCE_PREFIX!r}: {reserved}")
+        self.children = (child,)
+        self.function = function
+        self.name = name
+        self._inherit(child)
+        self.columns = columns
+        everything = frozenset().union(*child.lineage.values()) if child.lineage else frozenset()
+        self.lineage = {c: everything for c in columns}
+        self.reads = child.columns
+
+    def describe(self) -> str:
+        return f"Pipe {self.name} -> [{', '.join(self.columns)}]"

@@ -54,6 +54,7 @@ class RewriteTask:
     functions: list[str]
     inputs_preview: dict[str, str] = field(default_factory=dict)
     hint: str = ""
+    inputs_head: dict[str, str] = field(default_factory=dict)  # the first lines uncut (preview cuts them)
 
 
 @dataclass
@@ -77,6 +78,7 @@ class Proposal:
     opaque_steps: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
+    pandas_steps: list[dict[str, Any]] = field(default_factory=list)  # kept as pandas, provenance by index
     usage: Usage = field(default_factory=Usage)
     # a compiler's own output (opaque steps run the script's code, files and all): only the
     # structural static checks apply; an LLM's answer gets all of them
@@ -103,7 +105,8 @@ class RulesEngine:
             raise EngineUnavailable(f"the rules engine is not available: {exc}") from None
         try:
             # the first lines of each input: its columns, as the script's readers will see them
-            heads = {task.analysis.sources[name]: text for name, text in task.inputs_preview.items()
+            heads = {task.analysis.sources[name]: text
+                     for name, text in (task.inputs_head or task.inputs_preview).items()
                      if name in task.analysis.sources}
             program = compile_script(task.analysis.source, filename=task.analysis.filename, heads=heads)
         except RulesUnsupported as exc:
@@ -113,8 +116,9 @@ class RulesEngine:
         steps = [
             {"stage": s.stage, "lines": list(s.lines), "reason": s.reason} for s in program.opaque_steps
         ]
+        kept = [{"stage": s.stage, "lines": list(s.lines), "reason": s.reason} for s in program.pandas_steps]
         return Proposal(self.name, code=program.code, opaque_steps=steps, notes=list(program.notes),
-                        sources=dict(program.sources), trusted=True)
+                        sources=dict(program.sources), trusted=True, pandas_steps=kept)
 
 
 class LLMEngine:

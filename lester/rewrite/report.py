@@ -60,6 +60,7 @@ class RewriteReport:
     seconds: float
     opaque_steps: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    pandas_steps: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     output: str | None = None
     secrets: list[str] = field(default_factory=list, repr=False)
@@ -89,6 +90,7 @@ class RewriteReport:
             "validation": self.validation.to_dict() if self.validation else None,
             "sample": self.sample,
             "opaque_steps": self.opaque_steps,
+            "pandas_steps": self.pandas_steps,
             "notes": self.notes,
             "warnings": self.warnings,
             "sandbox": self.sandbox,
@@ -110,6 +112,9 @@ class RewriteReport:
         if self.opaque_steps:
             lines.append("opaque steps (kept as Python functions):")
             lines += [f"  {o['stage']} lines {o['lines'][0]}-{o['lines'][1]}: {o['reason']}" for o in self.opaque_steps]
+        if self.pandas_steps:
+            lines.append("pandas steps (the script's pandas code in Frame.pipe; row provenance by index):")
+            lines += [f"  lines {o['lines'][0]}-{o['lines'][1]}: {o['reason']}" for o in self.pandas_steps]
         lines.append("attempts:")
         for a in self.attempts:
             tokens = f", {a.tokens} tokens" if a.tokens else ""

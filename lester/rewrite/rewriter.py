@@ -206,7 +206,7 @@ def rewrite(
     for restart in (False, True):
         if restart:
             plan = sample_inputs(analysis, script_dir, rows=sample_rows, data=data)
-        task = RewriteTask(analysis, analysis.pipeline_stages, _preview(plan))
+        task = RewriteTask(analysis, analysis.pipeline_stages, _preview(plan), inputs_head=_preview(plan, width=None))
         loop = _Loop(analysis, plan, script_path, script_dir, task, timeout, say, may_restart=not restart)
         try:
             loop.run(chain, max_repairs, config, engine)
@@ -266,7 +266,9 @@ def _engines(engine: str, config: LLMConfig) -> list[Engine]:
     raise LesterError(f"unknown engine {engine!r}: choose auto, rules or llm")
 
 
-def _preview(plan: SamplePlan, lines: int = 5) -> dict[str, str]:
+def _preview(plan: SamplePlan, lines: int = 5, width: int | None = 200) -> dict[str, str]:
+    """The first ``lines`` lines of each input, each cut at ``width`` characters (for a prompt;
+    ``width=None`` keeps them whole, for the rules engine to read the header)."""
     preview: dict[str, str] = {}
     for sampled in plan.files:
         if sampled.name in preview:
@@ -284,7 +286,7 @@ def _preview(plan: SamplePlan, lines: int = 5) -> dict[str, str]:
         except UnicodeDecodeError:
             preview[sampled.name] = f"(binary file {sampled.relative_path})"
             continue
-        head = [line[:200] for line in text.splitlines()[:lines]]
+        head = [line[:width] for line in text.splitlines()[:lines]]
         preview[sampled.name] = "\n".join(head)
     return preview
 
@@ -493,6 +495,7 @@ class _Loop:
             attempts=self.attempts, validation=validation, sample=self.plan.describe(),
             usage=self.usage, seconds=time.perf_counter() - started,
             opaque_steps=proposal.opaque_steps if proposal else [],
+            pandas_steps=proposal.pandas_steps if proposal else [],
             notes=proposal.notes if proposal else [], warnings=self.warnings, secrets=secrets,
             sandbox=self.original.protections if self.original is not None else {},
         )

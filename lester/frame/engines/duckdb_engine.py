@@ -20,6 +20,7 @@ from lester.errors import ExecutionError, SqlExpressionError
 from lester.frame import plan as p
 from lester.frame.engines.base import output_columns
 from lester.frame.expressions import PyFunc, SqlExpr, quote
+from lester.frame.pipes import run_pipe
 from lester.frame.plan import provenance_column
 from lester.frame.python_functions import as_arrow_column, as_mask, evaluate
 from lester.frame.sources import PROVENANCE_PREFIX
@@ -253,6 +254,12 @@ class _Compilation:
                 sql = f"CAST(sum({column}) AS BIGINT)"  # DuckDB widens to HUGEINT
             elif agg.function == "mean":
                 sql = f"avg({column})"
+            elif agg.function == "nunique":
+                sql = f"count(DISTINCT {column})"
+            elif agg.function == "median":
+                sql = f"CAST(median({column}) AS DOUBLE)"
+            elif agg.function == "std":
+                sql = f"stddev_samp({column})"
             else:
                 sql = f"{agg.function}({column})"
             items.append(f"{sql} AS {quote(agg.output)}")
@@ -280,6 +287,16 @@ class _Compilation:
     def _limit(self, node: p.Limit) -> str:
         child = self.compile(node.children[0])
         return self._view(f"SELECT * FROM {child} LIMIT {node.n}", node)
+
+    def _pipe(self, node: p.Pipe) -> str:
+        child = self.compile(node.children[0])
+        table = self.fetch(child, output_columns(node.children[0]), node.children[0])
+        result = run_pipe(node, _to_pandas(table))
+        try:
+            converted = pa.Table.from_pandas(result, preserve_index=False)
+        except (pa.ArrowException, TypeError, ValueError) as exc:
+            raise ExecutionError(f"{node.describe()}: its result cannot be stored as columns: {exc}") from None
+        return self._register(converted)
 
     def _types(self, view: str) -> dict[str, str]:
         relation = self.con.sql(f"SELECT * FROM {view}")

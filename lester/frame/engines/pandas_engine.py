@@ -18,6 +18,7 @@ from lester.errors import ExecutionError, SqlExpressionError
 from lester.frame import plan as p
 from lester.frame.engines.base import output_columns, row_provenance
 from lester.frame.expressions import PyFunc, SqlExpr
+from lester.frame.pipes import run_pipe
 from lester.frame.plan import provenance_column
 from lester.frame.python_functions import (
     arrow_to_series,
@@ -202,6 +203,10 @@ class PandasEngine:
         return self._run(node.children[0]).head(node.n)
 
 
+    def _pipe(self, node: p.Pipe) -> pd.DataFrame:
+        return run_pipe(node, self._run(node.children[0]))
+
+
 def _hashable(value: Any) -> Any:
     return tuple(value) if isinstance(value, (list, np.ndarray)) else value
 
@@ -212,9 +217,9 @@ def _source_dtype(node: p.Aggregate, frame: pd.DataFrame, name: str) -> Any:
         return frame[name].dtype
     for agg in node.aggregations:
         if agg.output == name:
-            if agg.function == "count":
+            if agg.function in ("count", "nunique"):
                 return np.dtype("int64")
-            if agg.function == "mean":
+            if agg.function in ("mean", "median", "std"):
                 return np.dtype("float64")
             if agg.function in ("min", "max", "sum") and agg.column is not None:
                 return frame[agg.column].dtype
@@ -247,6 +252,8 @@ def _aggregate_values(part: pd.DataFrame, agg: p.Aggregation) -> Any:
     present = values[values.notna()]
     if agg.function == "count":
         return len(present)
+    if agg.function == "nunique":
+        return int(present.nunique())
     if agg.function == "list":
         if len(values) == 0:
             return None  # as SQL's list() over no rows
@@ -257,6 +264,10 @@ def _aggregate_values(part: pd.DataFrame, agg: p.Aggregation) -> Any:
         return present.sum()
     if agg.function == "mean":
         return float(present.astype(float).mean())
+    if agg.function == "median":
+        return float(present.astype(float).median())
+    if agg.function == "std":
+        return float(present.astype(float).std(ddof=1)) if len(present) > 1 else None
     if agg.function == "min":
         return present.min()
     return present.max()

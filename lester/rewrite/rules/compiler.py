@@ -26,7 +26,7 @@ from lester.rewrite.rules.estimators import split_pipeline
 from lester.rewrite.rules.expressions import Untranslatable
 from lester.rewrite.rules.opaque import opaque_program
 from lester.rewrite.rules.plan import RowExpr, RowSet, identifier
-from lester.rewrite.rules.program import RulesProgram, RulesUnsupported
+from lester.rewrite.rules.program import OpaqueStep, RulesProgram, RulesUnsupported
 from lester.rewrite.rules.values import Label, Matrix, Output
 
 
@@ -110,7 +110,8 @@ def _compile(source: str, filename: str, heads: Mapping[str, str]) -> RulesProgr
     notes = list(dict.fromkeys(plan.notes))
     if output is None:
         notes.append("the script writes no prepared CSV; dataprep returns the rows the features are computed from")
-    return RulesProgram(code=code, sources=sources, opaque_steps=[], notes=notes)
+    kept = [OpaqueStep("dataprep", step.lines, step.reason) for step in reader.pandas_steps]
+    return RulesProgram(code=code, sources=sources, opaque_steps=[], notes=notes, pandas_steps=kept)
 
 
 def _only_bookkeeping(node, reader: ScriptReader) -> bool:

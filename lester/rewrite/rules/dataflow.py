@@ -32,6 +32,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from lester.rewrite.analysis import string_values
 from lester.rewrite.rules import features as feat
+from lester.rewrite.rules import pandas_steps
 from lester.rewrite.rules.expressions import (
     GLOBAL,
     ColumnB,
@@ -56,6 +57,7 @@ from lester.rewrite.rules.values import (
     FileIn,
     FileOut,
     Frame,
+    Grouped,
     Ignored,
     Index,
     Lines,
@@ -127,6 +129,10 @@ class ScriptReader:
         self.stage = "dataprep"
         self.origin: dict[int, cst.CSTNode] = {}
         self.sklearn_defs: dict[str, cst.BaseExpression] = {}  # name -> the constructor bound to it
+        self.pandas_steps: list[pandas_steps.PandasStep] = []  # statements kept as pandas code
+        self.bound_by: dict[str, cst.CSTNode] = {}  # name -> the top-level statement that last bound it
+        self.open_pandas_step = None  # the last pandas step, which the next one on its frame joins
+        self.generated_helpers: list[str] = []
 
     # -- positions and errors -----------------------------------------------------------------
     def lines(self, node: cst.CSTNode) -> tuple[int, int]:
@@ -152,15 +158,31 @@ class ScriptReader:
         if dropped:
             lines = ", ".join(str(self.line(s)) for s in dropped)
             self.notes.append(f"not read, since no output depends on them: lines {lines}")
-        for stmt in body:
+        index = 0
+        while index < len(body):
+            stmt = body[index]
+            state = pandas_steps.snapshot(self)
             try:
                 self.statement(stmt)
-            except RulesUnsupported:
-                raise
-            except Untranslatable as exc:
-                raise self.fail(stmt, str(exc)) from None
-            except Exception as exc:  # a construct the reader does not expect: keep the script correct
-                raise self.fail(stmt, f"not translated ({type(exc).__name__}: {exc})") from None
+            except Exception as exc:  # noqa: BLE001 - a construct the reader does not expect
+                error = self._unsupported(stmt, exc)
+                pandas_steps.restore(self, state)
+                after = pandas_steps.keep_as_pandas(self, body, index, error)
+                if after == pandas_steps.NO_FRAME:
+                    raise error from None
+                if isinstance(after, str):
+                    raise RulesUnsupported(error.stage, error.lines, f"{error.reason} (not kept as a "
+                                           f"pandas step: {after})", error.filename) from None
+                index = after
+                continue
+            index += 1
+
+    def _unsupported(self, stmt: cst.CSTNode, exc: Exception) -> RulesUnsupported:
+        if isinstance(exc, RulesUnsupported):
+            return exc
+        if isinstance(exc, Untranslatable):
+            return self.fail(stmt, str(exc))
+        return self.fail(stmt, f"not translated ({type(exc).__name__}: {exc})")
 
     def statement(self, stmt: cst.CSTNode) -> None:
         if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
@@ -282,6 +304,9 @@ class ScriptReader:
 
     def module_assign(self, targets, value: cst.BaseExpression, line_node: cst.CSTNode) -> None:
         names = [t.target for t in targets]
+        for target in names:
+            if isinstance(target, cst.Name):
+                self.bound_by[target.value] = line_node
         # empty collections the script fills in loops
         if len(names) == 1 and isinstance(names[0], cst.Tuple) and isinstance(value, cst.Tuple):
             if all(_is_empty_collection(e.value) for e in value.elements):
@@ -396,6 +421,7 @@ class ScriptReader:
     def bind(self, target: cst.BaseExpression, result: Any, line_node) -> None:
         if isinstance(target, cst.Name):
             self.env[target.value] = result
+            self.bound_by[target.value] = line_node
             if isinstance(result, Model):
                 self.model = result
             return
@@ -677,7 +703,7 @@ class ScriptReader:
         if isinstance(owner, Lines) and m.matches(node.slice[0].slice, m.Slice(lower=m.Integer(), upper=None)):
             return Lines(owner.file, owner.skipped + int(node.slice[0].slice.lower.value))
         from lester.rewrite.rules import pandas_ops
-        if isinstance(owner, (Frame, Series)):
+        if isinstance(owner, (Frame, Series, Grouped)):
             return pandas_ops.subscript(self, owner, node, line_node)
         return feat.array_expression(self, node, line_node)
 

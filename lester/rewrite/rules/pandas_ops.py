@@ -24,7 +24,8 @@ from lester.rewrite.rules.expressions import (
 )
 from lester.rewrite.rules.plan import RowExpr, RowSet, quote
 from lester.rewrite.rules.program import RulesUnsupported
-from lester.rewrite.rules.values import Frame, Output, Rows, Series
+from lester.rewrite.rules import pandas_groupby
+from lester.rewrite.rules.values import Frame, Grouped, Output, Rows, Series
 
 if TYPE_CHECKING:
     from lester.rewrite.rules.dataflow import ScriptReader
@@ -156,6 +157,8 @@ def _constant_key(it: ScriptReader, key, line_node):
 
 
 def subscript(it: ScriptReader, owner, node: cst.Subscript, line_node) -> Any:
+    if isinstance(owner, Grouped):
+        return pandas_groupby.select(it, owner, node, line_node)
     if isinstance(owner, Series):
         raise it.fail(line_node, "indexing a Series is not translated")
     frame: Frame = owner
@@ -298,6 +301,8 @@ def call(it: ScriptReader, node: cst.Call, line_node) -> Any:
         return None
     if isinstance(owner, Frame):
         return _frame_method(it, owner, method, args, kwargs, node, line_node)
+    if isinstance(owner, Grouped):
+        return pandas_groupby.method(it, owner, method, args, kwargs, line_node)
     if isinstance(owner, Series):
         if method in ("to_numpy", "to_list", "tolist") and not args:
             from lester.rewrite.rules.values import Vec
@@ -382,6 +387,8 @@ def _frame_method(it, frame: Frame, method, args, kwargs, node, line_node) -> An
         return Frame(frame.rs, None if frame.columns is None else list(frame.columns))
     if method == "merge":
         return _merge(it, frame, it.value(args[0], line_node), kwargs, line_node)
+    if method == "groupby":
+        return pandas_groupby.group(it, frame, args, kwargs, line_node)
     if method == "dropna":
         subset = literal_value(kwargs["subset"]) if "subset" in kwargs else frame.columns
         if subset is None:
@@ -440,8 +447,17 @@ def _merge(it, left, right, kwargs, line_node) -> Frame:
     joined = it.plan.join(lrs, rrs, lk, rk, how, it.line(line_node), "merge")
     it.notes.append(f"line {it.line(line_node)}: merge keys with missing values never match in the pipeline "
                     "(pandas matches NaN with NaN)")
-    joined.all_columns_known = False
-    return Frame(joined, None)
+    if left.columns is None or right.columns is None or getattr(left, "aliases", None) or getattr(right, "aliases", None):
+        joined.all_columns_known = False
+        return Frame(joined, None)
+    # pandas' names, which are the DSL join's: a key met by a same-named key once, other
+    # columns on both sides with _x and _y
+    shared = {lc for lc, rc in zip(lk, rk) if lc == rc}
+    both = (set(left.columns) & set(right.columns)) - shared
+    if both:
+        joined.all_columns_known = False
+        return Frame(joined, None)
+    return Frame(joined, list(left.columns) + [c for c in right.columns if c not in shared])
 
 
 def _dataframe(it, args, kwargs, line_node) -> Frame:

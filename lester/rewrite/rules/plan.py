@@ -214,7 +214,8 @@ class DataprepPlan:
                   comment: str = "") -> RowSet:
         specs = ", ".join(f"{k}=({c!r}, {f!r})" for k, (c, f) in aggs.items())
         var = self._emit(rs.var, f"{rs.var}.groupby({_one(keys)!r}).agg({specs})", line, comment, (rs.var,))
-        types = {"count": "int", "sum": None, "mean": "float", "min": None, "max": None, "list": None}
+        types = {"count": "int", "sum": None, "mean": "float", "min": None, "max": None, "list": None,
+                 "nunique": "int", "median": "float", "std": "float"}
         columns = {k: rs.columns.get(k) for k in keys}
         for out, (c, f) in aggs.items():
             columns[out] = types[f] if f != "sum" else rs.columns.get(c)

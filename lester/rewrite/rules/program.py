@@ -28,14 +28,16 @@ class RulesProgram:
 
     ``code`` is the complete module text; ``sources`` maps each ``dataprep`` parameter to its
     default path (the script's own relative path); ``opaque_steps`` lists what was wrapped
-    rather than translated; ``notes`` records assumptions the translation relies on (for
-    example that a dict used as a join index has unique keys).
+    rather than translated; ``pandas_steps`` the statements kept as the script's pandas code
+    in a ``Frame.pipe`` step (row provenance kept, by index); ``notes`` records assumptions the
+    translation relies on (for example that a dict used as a join index has unique keys).
     """
 
     code: str
     sources: dict[str, str]
     opaque_steps: list[OpaqueStep] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    pandas_steps: list[OpaqueStep] = field(default_factory=list)
 
 
 class RulesUnsupported(LesterError):

@@ -246,3 +246,13 @@ class Label:
 
 
 Value = Any
+
+
+@dataclass
+class Grouped:
+    """``df.groupby(keys)`` (optionally ``[columns]``), waiting for its aggregation."""
+
+    frame: Frame
+    keys: list[str]
+    selection: list[str] | None = None
+    dropna: bool = True

@@ -1,0 +1,176 @@
+"""Local fallback to pandas: one statement the rules cannot translate becomes one ``Frame.pipe``
+step, the rest of the script stays declarative, and forgetting still reaches every row.
+
+Units: which statements a step takes (rules/pandas_steps.py), what it refuses and says, and
+``groupby().agg`` as a DSL aggregate (rules/pandas_groupby.py). End to end: a notebook-style
+script is rewritten, validated, run into a store, and a customer is forgotten from it.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lester as lt
+from lester.rewrite.rules.compiler import compile_script
+from lester.rewrite.rules.program import RulesUnsupported
+
+HEADS = {"data/people.csv": "id,city,income,age\n1,Oslo,10.5,33\n",
+         "data/visits.csv": "id,amount\n1,3.5\n"}
+
+
+def compiled(body: str):
+    source = "import numpy as np\nimport pandas as pd\n" + textwrap.dedent(body)
+    return compile_script(source, filename="s.py", allow_opaque=False, heads=HEADS)
+
+
+def test_one_unknown_statement_is_one_pandas_step_and_the_rest_stays_declarative() -> None:
+    program = compiled("""
+        df = pd.read_csv("data/people.csv")
+        df = df[df["age"] >= 18]
+        df.loc[df["income"] < 0, "income"] = np.nan
+        df["income_k"] = df["income"] / 1000
+        df.to_csv("out/prepared.csv", index=False)
+    """)
+    assert [tuple(s.lines) for s in program.pandas_steps] == [(6, 6)]
+    assert "assignment to" in program.pandas_steps[0].reason
+    assert program.code.count(".pipe(") == 1 and not program.opaque_steps
+    assert "def _pandas_step_6(df):" in program.code
+    assert 'df.loc[df["income"] < 0, "income"] = np.nan' in program.code
+    # the filter before and the projection after are still DSL operations
+    assert ".filter(" in program.code and ".project('income_k'" in program.code
+    assert "columns=['id', 'city', 'income', 'age']" in program.code  # read off the statement
+
+
+def test_a_statistic_the_statement_using_it_and_a_mask_from_before_are_one_step_in_script_order() -> None:
+    program = compiled("""
+        df = pd.read_csv("data/people.csv")
+        rich = df["income"] > 100
+        med = int(df.loc[df["income"] > 0, "income"].median())
+        df.loc[df["income"] == 0, "income"] = med
+        df = df[~rich]
+        df.to_csv("out/prepared.csv", index=False)
+    """)
+    # one step (adjacent steps on one frame join), with the mask computed again in script order:
+    # before the fill changed the incomes it reads
+    assert [tuple(s.lines) for s in program.pandas_steps] == [(5, 8)]
+    step = program.code[program.code.index("def _pandas_step_5"):]
+    order = [step.index(f"\n    {line}") for line in ('rich = df["income"] > 100', "med = int(",
+                                                        'df.loc[df["income"] == 0', "df = df[~rich]")]
+    assert order == sorted(order)
+
+
+def test_statements_over_two_frames_are_reported_not_kept() -> None:
+    with pytest.raises(RulesUnsupported, match="not kept as a pandas step: it reads the DataFrames df, visits"):
+        compiled("""
+            df = pd.read_csv("data/people.csv")
+            visits = pd.read_csv("data/visits.csv")
+            df.loc[df["id"].isin(visits["id"]), "income"] = 0
+            df.to_csv("out/prepared.csv", index=False)
+        """)
+
+
+def test_a_value_computed_before_is_recomputed_in_the_step_and_one_set_in_it_must_stay_there() -> None:
+    program = compiled("""
+        df = pd.read_csv("data/people.csv")
+        top = df["city"].value_counts().index[:2]
+        df.loc[~df["city"].isin(top), "city"] = "other"
+        df.to_csv("out/prepared.csv", index=False)
+    """)
+    step = program.code[program.code.index("def _pandas_step_5"):]
+    assert step.index("\n    top = df[\"city\"].value_counts().index[:2]") < step.index("\n    df.loc[~df")
+    with pytest.raises(RulesUnsupported, match="it also sets med, which later statements read"):
+        compiled("""
+            df = pd.read_csv("data/people.csv")
+            med = int(df["income"].median())
+            df.loc[df["income"] == 0, "income"] = med
+            df = df[df["age"] > 1]
+            df["m"] = med
+            df.to_csv("out/prepared.csv", index=False)
+        """)
+
+
+def test_groupby_agg_merged_back_is_a_dsl_aggregate_that_drops_missing_keys() -> None:
+    program = compiled("""
+        df = pd.read_csv("data/people.csv")
+        visits = pd.read_csv("data/visits.csv")
+        per = visits.groupby("id").agg(n=("amount", "count"), total=("amount", "sum"),
+                                       med=("amount", "median")).reset_index()
+        df = df.merge(per, on="id", how="left")
+        df.to_csv("out/prepared.csv", index=False)
+    """)
+    assert not program.pandas_steps
+    assert ".groupby('id').agg(n=('amount', 'count'), total=('amount', 'sum'), med=('amount', 'median'))" in program.code
+    assert "id IS NOT NULL" in program.code
+
+
+NOTEBOOK = '''
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+
+df = pd.read_csv("data/customers.csv")
+visits = pd.read_csv("data/visits.csv")
+df.head()
+df.loc[df["income"] <= 0, "income"] = np.nan
+df["income"] = df["income"].fillna(df.groupby("city")["income"].transform("median"))
+df = df.sort_values("signup").drop_duplicates(subset="email", keep="last")
+per = visits.groupby("customer_id").agg(n_visits=("amount", "count"), spent=("amount", "sum")).reset_index()
+df = df.merge(per, on="customer_id", how="left")
+df["n_visits"] = df["n_visits"].fillna(0)
+df["spent"] = df["spent"].fillna(0)
+X = df[["income", "n_visits", "spent"]]
+y = df["churned"]
+model = LogisticRegression(C=0.5)
+model.fit(X, y)
+'''
+
+
+def _notebook_data(folder: Path) -> None:
+    rng = np.random.default_rng(4)
+    n = 240
+    (folder / "data").mkdir()
+    emails = [f"p{i % 200}@x.org" for i in range(n)]  # 40 people signed up twice
+    pd.DataFrame({"customer_id": np.arange(1, n + 1), "email": emails,
+                  "city": rng.choice(["Oslo", "Rome", "Lima"], n),
+                  "income": np.where(rng.random(n) < 0.1, 0.0, rng.normal(50, 10, n).round(1)),
+                  "signup": rng.permutation(n), "churned": rng.integers(0, 2, n)}).to_csv(
+        folder / "data" / "customers.csv", index=False)
+    pd.DataFrame({"customer_id": rng.integers(1, n + 1, 600), "amount": rng.gamma(2, 10, 600).round(2)}).to_csv(
+        folder / "data" / "visits.csv", index=False)
+
+
+def test_a_notebook_with_pandas_steps_is_valid_and_forgetting_reaches_through_them(tmp_path, monkeypatch) -> None:
+    _notebook_data(tmp_path)
+    (tmp_path / "notebook.py").write_text(NOTEBOOK)
+    monkeypatch.chdir(tmp_path)
+    result = lt.rewrite("notebook.py", engine="rules", timeout=120)
+    assert result.status == "valid", result.report.text()
+    assert not result.report.opaque_steps
+    assert [tuple(s["lines"]) for s in result.report.pandas_steps] == [(9, 11)]
+    assert {c.what for c in result.report.validation.checks if c.status == "match"} >= {"X", "y", "model"}
+    Path("pipeline.py").write_text(result.code)
+    sources = {"customers": "data/customers.csv", "visits": "data/visits.csv"}
+    run = lt.run("pipeline.py", sources=sources, store=".lester", cache=False)
+    someone = int(run.train["prov:customers"].iloc[0])  # a row position: the source has no key
+    report = lt.forget("customers", [someone], store=".lester", verify=True)
+    (change,) = report.changes
+    assert change.dataprep.startswith("full")  # the steps read whole columns: dataprep re-ran
+    new = Path(".lester") / "runs" / change.new_run_id
+    kept = pd.concat([pd.read_parquet(new / "train.parquet"), pd.read_parquet(new / "test.parquet")])
+    assert str(someone) not in set(kept["prov:customers"].astype(str))
+    # the statistics the steps compute (medians per city, dedup by e-mail) are those of the
+    # data without the customer, as a fresh run on it gives
+    customers = pd.read_csv("data/customers.csv")
+    Path("without").mkdir()  # same file name: provenance is labelled by it
+    customers.drop(index=someone).to_csv("without/customers.csv", index=False)
+    fresh = lt.run("pipeline.py", sources={**sources, "customers": "without/customers.csv"}, store=".fresh",
+                   cache=False)
+    fresh_rows = pd.concat([pd.read_parquet(Path(fresh.folder) / f"{split}.parquet") for split in ("train", "test")])
+    columns = ["income", "n_visits", "spent", "churned"]
+    pd.testing.assert_frame_equal(kept[columns].sort_values(columns).reset_index(drop=True),
+                                  fresh_rows[columns].sort_values(columns).reset_index(drop=True), check_dtype=False)

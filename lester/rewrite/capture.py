@@ -30,6 +30,10 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+# how a prepared table captured from memory is described: the frame the model was fitted on,
+# after whatever the script itself encoded in it (pd.get_dummies)
+FEATURE_TABLE = "the feature table the model was fitted on"
+
 FIT_METHODS = ("fit", "fit_transform", "fit_predict")
 RECORDER = "__lester_recorder__"
 
@@ -120,7 +124,7 @@ class Recorder:
             if _is_series(y_all) and y_all.name is not None and y_all.name not in frame.columns and len(y_all) == len(frame):
                 frame = frame.assign(**{str(y_all.name): y_all.to_numpy()})
             out["prepared"] = frame
-            found["prepared"] = "the feature table the model was fitted on"
+            found["prepared"] = FEATURE_TABLE
         return out
 
     def _all_rows(self, value: Any) -> tuple[Any, str]:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lester.rewrite.capture import FEATURE_TABLE
 from lester.rewrite.sandbox import Outputs
 
 EXAMPLES = 3
@@ -78,7 +79,10 @@ def compare_outputs(
     checks: list[Check] = []
     order = None
     if original.prepared is not None:
-        check, order = _compare_prepared(original.prepared, candidate.prepared)
+        # a feature table captured from memory holds the script's own encodings (get_dummies'
+        # columns), which a pipeline computes in encode_features: X compares those
+        encoded_in_x = original.found.get("prepared") == FEATURE_TABLE and original.X is not None
+        check, order = _compare_prepared(original.prepared, candidate.prepared, encoded_in_x)
         checks.append(check)
     for role in ("X", "y"):
         mine, theirs = getattr(original, role), getattr(candidate, role)
@@ -103,7 +107,7 @@ def compare_outputs(
 
 
 # -- prepared data --------------------------------------------------------------------------
-def _compare_prepared(mine: pd.DataFrame, theirs: pd.DataFrame | None):
+def _compare_prepared(mine: pd.DataFrame, theirs: pd.DataFrame | None, encoded_in_x: bool = False):
     if theirs is None:
         return Check("prepared", "differ", "the candidate's dataprep() produced no rows"), None
     missing = [c for c in mine.columns if c not in theirs.columns]
@@ -127,10 +131,13 @@ def _compare_prepared(mine: pd.DataFrame, theirs: pd.DataFrame | None):
         examples += [f"missing row {_row_text(shared, key)}" for key in list(lost)[:EXAMPLES]]
         examples += [f"extra row   {_row_text(shared, key)}" for key in list(extra)[:EXAMPLES]]
         return Check("prepared", "differ", detail, examples), None
-    if missing:
+    if missing and not encoded_in_x:
         return Check("prepared", "differ", f"the rows match on {shared} but columns are missing", examples), None
     order = (_sort_order(left_keys), _sort_order(right_keys))
-    return Check("prepared", "match", f"{len(mine)} rows x {len(shared)} columns equal as a multiset"), order
+    detail = f"{len(mine)} rows x {len(shared)} columns equal as a multiset"
+    if missing:
+        detail += f"; the {len(missing)} columns the script encoded itself are compared as X"
+    return Check("prepared", "match", detail), order
 
 
 def _comparable(left: pd.DataFrame, right: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -121,6 +121,8 @@ def module_code(parts: ModuleParts) -> str:
             pre.add(name)
     if pre:
         sk.append(f"from sklearn.preprocessing import {', '.join(sorted(pre))}")
+    if "make_pipeline(" in body_defs:
+        sk.append("from sklearn.pipeline import make_pipeline")
     if any("BaseEstimator" in CUSTOM_TRANSFORMERS[c] for c in parts.custom):
         sk.append("from sklearn.base import BaseEstimator, TransformerMixin")
     header = []

@@ -243,7 +243,32 @@ def _call(it: ScriptReader, node: cst.Call, line_node) -> Any:
             found = pandas_ops.call(it, node, line_node)
             if found is not None:
                 return found
+        if method == "fit_transform" and isinstance(node.func.value, cst.Name) and len(args) == 1 and not kwargs:
+            return _scaled(it, node.func.value.value, args[0], line_node)
     raise Untranslatable(f"{func}(...) is not translated")
+
+
+# scikit-learn scalers a script fits on its whole feature table, as the matrix's block kinds
+_SCALERS = {"StandardScaler": "standard", "MinMaxScaler": "minmax"}
+
+
+def _scaled(it: ScriptReader, name: str, features, line_node) -> Matrix:
+    """``scaler.fit_transform(X)`` with ``scaler = StandardScaler()``: every column of X scaled
+    (a one-hot block becomes one-hot then scaled), fitted where ``encode_features`` is."""
+    made = it.sklearn_defs.get(name)
+    kind = _SCALERS.get(code_of(made.func).rsplit(".", 1)[-1]) if isinstance(made, cst.Call) else None
+    if kind is None or made.args:
+        raise Untranslatable(f"{name}.fit_transform(...) of something other than StandardScaler() or MinMaxScaler()")
+    matrix = matrix_of(it, _array(it, features, line_node), line_node)
+    blocks = []
+    for block in matrix.blocks:
+        if block.kind == "passthrough":
+            blocks.append(Block(kind, list(block.columns)))
+        elif block.kind == "onehot" and block.then is None:
+            blocks.append(Block("onehot", list(block.columns), block.categories, then=kind))
+        else:
+            raise Untranslatable(f"{name}.fit_transform(...) of features the script already scaled")
+    return Matrix(matrix.rs, blocks)
 
 
 def _sum(it: ScriptReader, node, line_node) -> Stat:
@@ -879,8 +904,14 @@ def matrix_of(it: ScriptReader, value, line_node) -> Matrix:
     if isinstance(value, Matrix):
         return value
     if isinstance(value, Frame) and value.columns:
-        # model.fit(df[["age", "fare"]], y): the frame's columns, as they are
-        return Matrix(value.rs, [Block("passthrough", list(value.columns))])
+        # model.fit(df[["age", "fare"]], y): the frame's columns, as they are; columns that
+        # pd.get_dummies encoded come last, one-hot over their sorted categories
+        plain = [c for c in value.columns if c not in value.dummies]
+        blocks = [Block("passthrough", plain)] if plain else []
+        for column, drop_first in value.dummies.items():
+            order = "sorted_drop_first" if drop_first else "sorted"
+            blocks.append(Block("onehot", [column], Categories(value.rs, column, order)))
+        return Matrix(value.rs, blocks)
     vec = _as_vec(it, value, line_node)
     return Matrix(vec.rs, [Block(vec.scaler or "passthrough", [vec.column])])
 
@@ -894,10 +925,14 @@ def transformers(matrix: Matrix, names: dict[str, str]) -> list[tuple[str, str, 
             cats = block.categories
             if cats.order == "sorted":
                 code = 'OneHotEncoder(handle_unknown="ignore", sparse_output=False)'
+            elif cats.order == "sorted_drop_first":
+                code = 'OneHotEncoder(drop="first", handle_unknown="ignore", sparse_output=False)'
             elif cats.order == "literal":
                 code = f'OneHotEncoder(categories=[{cats.values!r}], handle_unknown="ignore", sparse_output=False)'
             else:
                 code = "FirstSeenOneHotEncoder()"
+            if block.then is not None:
+                code = f"make_pipeline({code}, {'StandardScaler()' if block.then == 'standard' else 'MinMaxScaler()'})"
             out.append((f"onehot_{cols[0]}", code, cols))
             continue
         code = {"passthrough": '"passthrough"', "standard": "StandardScaler()", "minmax": "MinMaxScaler()",

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 import libcst.matchers as m
 
+from lester.rewrite.rules import pandas_groupby
+from lester.rewrite.rules.column_names import renamed as renamed_columns
 from lester.rewrite.rules.expressions import (
     GLOBAL,
     RowB,
@@ -24,7 +26,6 @@ from lester.rewrite.rules.expressions import (
 )
 from lester.rewrite.rules.plan import RowExpr, RowSet, quote
 from lester.rewrite.rules.program import RulesUnsupported
-from lester.rewrite.rules import pandas_groupby
 from lester.rewrite.rules.values import Frame, Grouped, Output, Rows, Series
 
 if TYPE_CHECKING:
@@ -176,10 +177,10 @@ def subscript(it: ScriptReader, owner, node: cst.Subscript, line_node) -> Any:
             return Series(frame.rs, column=aliases.get(value, value))
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             if aliases:
-                picked = Frame(frame.rs, list(value))
+                picked = frame.like(frame.rs, list(value))
                 picked.aliases = {v: aliases.get(v, v) for v in value}  # type: ignore[attr-defined]
                 return picked
-            return Frame(frame.rs, list(value))
+            return frame.like(frame.rs, list(value))
         raise it.fail(line_node, "indexing with a literal that is not a column name")
     # a boolean mask (written inline or kept in a variable)
     if isinstance(key, cst.Name) and isinstance(it.env.get(key.value), Series) and it.env[key.value].expr is not None:
@@ -188,7 +189,7 @@ def subscript(it: ScriptReader, owner, node: cst.Subscript, line_node) -> Any:
     if rs.id != frame.rs.id:
         raise it.fail(line_node, "a mask computed on another DataFrame")
     filtered = it.plan.filter(frame.rs, rexpr, it.line(line_node), f"mask {code_of(key).strip()}")
-    return Frame(filtered, frame.columns)
+    return frame.like(filtered, frame.columns)
 
 
 def setitem(it: ScriptReader, target, value, line_node) -> None:
@@ -196,6 +197,12 @@ def setitem(it: ScriptReader, target, value, line_node) -> None:
         frame = it.value(target.value, line_node)
         if not isinstance(frame, Frame):
             raise it.fail(line_node, "setting .columns of something other than a DataFrame")
+        names = (renamed_columns(value, target.value.value, frame.columns)
+                 if isinstance(target.value, cst.Name) and frame.columns is not None else None)
+        if names is not None and not getattr(frame, "aliases", None):
+            frame.rs = it.plan.rename(frame.rs, dict(zip(frame.columns, names)), it.line(line_node))
+            frame.columns = names
+            return
         _set_columns(it, frame, value, line_node)
         return
     if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
@@ -279,6 +286,8 @@ def call(it: ScriptReader, node: cst.Call, line_node) -> Any:
     if func in ("pd.merge", "pandas.merge"):
         left, right = (it.value(a, line_node) for a in args[:2])
         return _merge(it, left, right, kwargs, line_node)
+    if func in ("pd.get_dummies", "pandas.get_dummies"):
+        return _get_dummies(it, args, kwargs, line_node)
     if func in ("pd.concat", "pandas.concat"):
         frames = [it.value(el.value, line_node) for el in args[0].elements]
         if not all(isinstance(f, Frame) for f in frames):
@@ -384,7 +393,7 @@ def _frame_method(it, frame: Frame, method, args, kwargs, node, line_node) -> An
     if method in _PASSTHROUGH_METHODS:
         if method.startswith("sort"):
             it.notes.append(f"line {line}: the script sorts rows; the pipeline's row order is the engine's")
-        return Frame(frame.rs, None if frame.columns is None else list(frame.columns))
+        return frame.like(frame.rs, None if frame.columns is None else list(frame.columns))
     if method == "merge":
         return _merge(it, frame, it.value(args[0], line_node), kwargs, line_node)
     if method == "groupby":
@@ -399,12 +408,19 @@ def _frame_method(it, frame: Frame, method, args, kwargs, node, line_node) -> An
         checks = " & ".join(f"{p}.notna()" for p in params)
         rexpr = RowExpr(columns=tuple(subset), python=f"lambda {', '.join(params)}: {checks}", vectorized=True,
                         text=f"dropna(subset={subset})")
-        return Frame(it.plan.filter(frame.rs, rexpr, line, f"drop rows missing {subset}"), frame.columns)
+        return frame.like(it.plan.filter(frame.rs, rexpr, line, f"drop rows missing {subset}"), frame.columns)
     if method == "drop_duplicates" and not args and not kwargs:
         cols = frame.columns
         rs = frame.rs if cols is None else it.plan.select(frame.rs, cols, line)
         out = it.plan.raw(rs, "{rs}.distinct()", line, "drop_duplicates", same_rows=False)
         return Frame(out, cols)
+    if method == "rename" and "columns" in kwargs and frame.columns is not None and isinstance(
+            kwargs["columns"], cst.Lambda):
+        names = renamed_columns(kwargs["columns"], "", frame.columns)
+        if names is None:
+            raise it.fail(line_node, "rename(columns=<function>) that the rules cannot evaluate")
+        mapping = {old: new for old, new in zip(frame.columns, names) if old != new}
+        return frame.like(it.plan.rename(frame.rs, mapping, line), names)
     if method == "rename" and "columns" in kwargs:
         mapping = literal_value(kwargs["columns"])
         renamed = it.plan.rename(frame.rs, mapping, line)
@@ -413,7 +429,7 @@ def _frame_method(it, frame: Frame, method, args, kwargs, node, line_node) -> An
         dropped = literal_value(kwargs.get("columns") or args[0])
         dropped = [dropped] if isinstance(dropped, str) else list(dropped)
         if frame.columns is not None:
-            return Frame(frame.rs, [c for c in frame.columns if c not in dropped])
+            return frame.like(frame.rs, [c for c in frame.columns if c not in dropped])
         out = it.plan.raw(frame.rs, f"{{rs}}.drop({dropped!r})", line, "drop columns")
         return Frame(out, None)
     if method == "apply" and kwargs.get("axis") is not None and code_of(kwargs["axis"]) == "1":
@@ -424,6 +440,27 @@ def _frame_method(it, frame: Frame, method, args, kwargs, node, line_node) -> An
     if method in ("head", "describe", "info", "tail"):
         return None
     raise it.fail(line_node, f"DataFrame.{method}(...) is not translated")
+
+
+def _get_dummies(it, args, kwargs, line_node) -> Frame:
+    """``pd.get_dummies(df, columns=[...])``: pandas puts one column per sorted category of each
+    named column after the other columns; the plan keeps the named columns whole and the
+    feature matrix one-hot encodes them the same way (``drop_first`` as ``drop="first"``)."""
+    frame = it.value(args[0], line_node) if args else None
+    if not isinstance(frame, Frame) or frame.columns is None or getattr(frame, "aliases", None):
+        raise it.fail(line_node, "pd.get_dummies of something other than a DataFrame with known columns")
+    unknown = set(kwargs) - {"columns", "drop_first", "dtype", "prefix_sep"}
+    if unknown or "columns" not in kwargs:
+        raise it.fail(line_node, "pd.get_dummies without columns= or with options "
+                                 f"{sorted(unknown)} is not translated")
+    encoded = it.const(kwargs["columns"], line_node)
+    encoded = [encoded] if isinstance(encoded, str) else encoded
+    if not (isinstance(encoded, list) and all(isinstance(c, str) and c in frame.columns for c in encoded)):
+        raise it.fail(line_node, "pd.get_dummies(columns=...) names columns the DataFrame does not have")
+    drop_first = "drop_first" in kwargs and it.const(kwargs["drop_first"], line_node) is True
+    out = Frame(frame.rs, [c for c in frame.columns if c not in encoded] + list(encoded), dict(frame.dummies))
+    out.dummies.update({c: drop_first for c in encoded})
+    return out
 
 
 def _merge(it, left, right, kwargs, line_node) -> Frame:

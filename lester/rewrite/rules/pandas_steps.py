@@ -23,6 +23,7 @@ from typing import Any
 import libcst as cst
 
 from lester.rewrite.analysis import StatementNames, root_name
+from lester.rewrite.rules.column_names import renamed
 from lester.rewrite.rules.expressions import GLOBAL, is_literal, literal_value
 from lester.rewrite.rules.program import RulesUnsupported
 from lester.rewrite.rules.values import Frame, Series
@@ -118,6 +119,8 @@ def keep_as_pandas(reader: Any, body: list, start: int, error: RulesUnsupported)
     frame: Frame = reader.env[source]
     if getattr(frame, "aliases", None):
         return f"{source} was built from lists, not read as a DataFrame"
+    if frame.dummies:
+        return f"{source} went through pd.get_dummies, which the pipeline keeps as a one-hot encoder"
     indices = sorted(set(group) | {window.index_of(n) for n in again} | set(previous.indices if previous else ()))
     reason = error.reason
     if previous is not None:
@@ -336,6 +339,12 @@ def _columns_after(reader: Any, statements: list, source: str, result: str,
                     if current is not None:
                         current += [c for c in added if c not in current]
                     continue
+                if (isinstance(target, cst.Attribute) and target.attr.value == "columns"
+                        and isinstance(target.value, cst.Name) and target.value.value == source):
+                    current = renamed(small.value, source, current) if current is not None else None
+                    if current is None:
+                        return None, same_rows
+                    continue
                 if isinstance(target, cst.Name) and target.value != result:
                     continue  # a value used inside the step
                 if isinstance(target, cst.Name):
@@ -445,6 +454,9 @@ def _chain(reader: Any, value: cst.BaseExpression, source: str,
             if names is None:
                 return None, False
             return [c for c in inner if c not in names], kept
+        if method == "rename" and isinstance(kwargs.get("columns"), cst.Lambda):
+            names = renamed(kwargs["columns"], "", inner)
+            return (names, kept) if names is not None else (None, False)
         if method == "rename" and "columns" in kwargs:
             mapping = _constant(reader, kwargs["columns"])
             if not isinstance(mapping, dict):

@@ -137,6 +137,14 @@ class Frame:
 
     rs: RowSet
     columns: list[str] | None
+    # pd.get_dummies(df, columns=[...]): column -> drop_first; the columns stay whole in the
+    # plan and become a one-hot encoder where the frame is the feature matrix
+    dummies: dict[str, bool] = field(default_factory=dict)
+
+    def like(self, rs: RowSet, columns: list[str] | None) -> Frame:
+        """Another view of these rows (a filter, a column subset) keeping what is one-hot encoded."""
+        kept = {c: d for c, d in self.dummies.items() if columns is None or c in columns}
+        return Frame(rs, columns, kept)
 
 
 @dataclass
@@ -216,6 +224,7 @@ class Block:
     kind: str
     columns: list[str]
     categories: Categories | None = None
+    then: str | None = None  # a scaler the script applies after the one-hot ("standard", "minmax")
 
 
 @dataclass

@@ -1063,8 +1063,11 @@ def _compare_prepared(written: Path, prepared: Any) -> str | None:
 
 
 def _compare_xy(X: Any, y: Any, X_mod: Any, y_mod: Any, subset: bool) -> str | None:
-    """X rows paired with their labels, as multisets (``subset``: the script's fitted rows are a
-    train split of the module's); X's columns may come in another order."""
+    """X rows paired with their labels, compared in any row order (``subset``: the script's fitted
+    rows are a train split of the module's, compared as a multiset of rounded pairs); X's columns
+    may come in another order: columns with the same sorted values are tried in every order."""
+    import itertools
+
     import numpy as np
 
     X, X_mod = np.asarray(X, dtype=float), np.asarray(X_mod, dtype=float)
@@ -1072,23 +1075,56 @@ def _compare_xy(X: Any, y: Any, X_mod: Any, y_mod: Any, subset: bool) -> str | N
         return f"X: shape {X.shape} vs the module's {X_mod.shape}"
     if not subset and X.shape[0] != X_mod.shape[0]:
         return f"X: {X.shape[0]} rows vs the module's {X_mod.shape[0]}"
-    order, free = [], list(range(X_mod.shape[1]))
-    for j in range(X.shape[1]):  # a script column matches a module column by its sorted values
-        ref = np.sort(X[:, j])
-        match = next((c for c in free if not subset and np.allclose(np.sort(X_mod[:, c]), ref, equal_nan=True)), None)
-        if match is None:
-            match = next((c for c in free if np.isin(np.round(X[:, j], 6), np.round(X_mod[:, c], 6)).all()), None)
-        if match is None:
+    labels = _label_codes(y, y_mod, len(X), len(X_mod))
+    # the module columns each script column could be (same sorted values, or contained for a split)
+    options: list[list[int]] = []
+    for j in range(X.shape[1]):
+        if subset:
+            fits = [c for c in range(X_mod.shape[1]) if np.isin(np.round(X[:, j], 6), np.round(X_mod[:, c], 6)).all()]
+        else:
+            fits = [c for c in range(X_mod.shape[1])
+                    if np.allclose(np.sort(X_mod[:, c]), np.sort(X[:, j]), rtol=1e-6, atol=1e-8, equal_nan=True)]
+        if not fits:
             return f"X: the script's column {j} matches no column of the module"
-        order.append(match)
-        free.remove(match)
-    labels = np.zeros(len(X)) if y is None else np.asarray(y)
-    labels_mod = np.zeros(len(X_mod)) if y_mod is None else np.asarray(y_mod)
-    pairs = Counter((tuple(_canonical(v) for v in row), _canonical(t)) for row, t in zip(X, labels))
-    pairs_mod = Counter((tuple(_canonical(v) for v in row), _canonical(t)) for row, t in zip(X_mod[:, order], labels_mod))
+        options.append(fits)
+    tried = 0
+    for order in itertools.product(*options):
+        if len(set(order)) != len(order):
+            continue
+        tried += 1
+        if tried > 5000:
+            return "X: too many ways to order the columns to check"
+        if _same_pairs(X, labels[0], X_mod[:, list(order)], labels[1], subset):
+            return None
+    return "X, y: the (row, label) pairs differ"
+
+
+def _label_codes(y: Any, y_mod: Any, n: int, n_mod: int) -> tuple[Any, Any]:
+    """Both label vectors as integer codes over their joint values (zeros when absent)."""
+    import numpy as np
+    import pandas as pd
+
+    if y is None or y_mod is None:
+        return np.zeros(n), np.zeros(n_mod)
+    joint = [_canonical(v) for v in np.asarray(y).ravel()] + [_canonical(v) for v in np.asarray(y_mod).ravel()]
+    codes, _ = pd.factorize(pd.Series(joint, dtype=object), sort=False)
+    return codes[:len(joint) - n_mod].astype(float), codes[len(joint) - n_mod:].astype(float)
+
+
+def _same_pairs(X: Any, y: Any, X_mod: Any, y_mod: Any, subset: bool) -> bool:
+    import numpy as np
+
     if subset:
-        return None if not pairs - pairs_mod else "X, y: fitted rows that the module does not produce"
-    return None if pairs == pairs_mod else "X, y: the (row, label) pairs differ"
+        pairs = Counter((tuple(np.round(row, 6)), t) for row, t in zip(X, y))
+        pairs_mod = Counter((tuple(np.round(row, 6)), t) for row, t in zip(X_mod, y_mod))
+        return not pairs - pairs_mod
+    # sort both by (label, rounded row), then compare with a tolerance: near-equal rows that the
+    # rounding orders differently are equal within the tolerance anyway
+    def ordered(M: Any, t: Any) -> Any:
+        keys = np.column_stack([np.round(np.nan_to_num(M, nan=-1e300), 6), t])
+        return np.column_stack([M, t])[np.lexsort(keys.T[::-1])]
+
+    return bool(np.allclose(ordered(X, y), ordered(X_mod, y_mod), rtol=1e-6, atol=1e-8, equal_nan=True))
 
 
 def check_rewrite(folder: Path, code: str, seen: Observation, timeout: float = 120) -> tuple[bool | None, str]:

@@ -307,6 +307,21 @@ def test_the_equivalence_check_catches_a_changed_script(workdir: Path) -> None:
     assert rv.same_observations(original, rv.observe(folder)) == "written files differ: ['out/prepared.csv']"
 
 
+def test_the_independent_check_pairs_rows_with_labels_in_any_row_and_column_order() -> None:
+    import numpy as np
+
+    onehot_a, onehot_b = np.array([1.0, 0, 1, 0, 0, 0]), np.array([0.0, 1, 0, 1, 0, 0])
+    amount = np.array([3.5, 1.0, 2.0, 7.25, 0.5, 4.0])
+    X, y = np.column_stack([onehot_a, onehot_b, amount]), np.array([1, 0, 0, 1, 0, 1])
+    shuffled = [5, 3, 0, 4, 1, 2]
+    # the module's rows in another order and its one-hot columns (same value counts) swapped
+    assert rv._compare_xy(X, y, X[shuffled][:, [1, 0, 2]], y[shuffled], subset=False) is None
+    wrong = y[shuffled].copy()
+    wrong[[0, 3]] = wrong[[3, 0]]  # two labels on each other's rows
+    assert rv._compare_xy(X, y, X[shuffled][:, [1, 0, 2]], wrong, subset=False) == "X, y: the (row, label) pairs differ"
+    assert rv._compare_xy(X, y, X[:, [0, 2]], y, subset=False).startswith("X: shape")
+
+
 # --------------------------------------------------------------------------------------------
 # (c) variants that rewrite valid and declarative today still do
 # --------------------------------------------------------------------------------------------

@@ -102,7 +102,7 @@ class Names:
         self.taken: set[str] = set(dir(builtins)) | set(keyword.kwlist)
 
         class _Collect(cst.CSTVisitor):
-            def visit_Name(inner, node: cst.Name) -> None:  # noqa: N805 - closure over self
+            def visit_Name(inner, node: cst.Name) -> None:  # 'inner': the outer self is the Names
                 self.taken.add(node.value)
 
         module.visit(_Collect())
@@ -789,8 +789,8 @@ def make_variant(source: str, kind: str, context: Context = Context()) -> str | 
 # --------------------------------------------------------------------------------------------
 
 # Runs the script as __main__ in its folder; a profile hook keeps the X, y and class of the last
-# fit of a scikit-learn predictor (not a Pipeline or search, whose last step is the predictor),
-# so that scripts which save nothing can still be compared.
+# outermost fit of a scikit-learn predictor (a Pipeline's last step rather than the Pipeline, an
+# ensemble rather than its trees), so that scripts which save nothing can still be compared.
 _OBSERVE = r'''
 import pickle, runpy, sys
 capture, script = sys.argv[1], sys.argv[2]
@@ -804,14 +804,24 @@ def _copy(value):
         value = value.to_numpy()
     return np.array(value, copy=True)
 
+open_fits = set()  # frames of predictor fits under way: an ensemble's inner fits are not the script's
+
 def _profile(frame, event, arg):
-    if event != "call" or frame.f_code.co_name != "fit":
+    if frame.f_code.co_name != "fit":
+        return
+    if event == "return":
+        open_fits.discard(id(frame))
+        return
+    if event != "call":
         return
     self = frame.f_locals.get("self")
     kind = type(self)
-    if (not kind.__module__.startswith("sklearn") or not hasattr(self, "predict")
-            or hasattr(self, "steps") or hasattr(self, "estimator") or hasattr(self, "estimators")):
+    # a Pipeline's fit is not recorded: its last step's fit, nested in it, is
+    if not kind.__module__.startswith("sklearn") or not hasattr(self, "predict") or hasattr(self, "steps"):
         return
+    if open_fits:
+        return
+    open_fits.add(id(frame))
     names = frame.f_code.co_varnames[1:frame.f_code.co_argcount]
     X = frame.f_locals.get(names[0]) if names else None
     y = frame.f_locals.get(names[1]) if len(names) > 1 else None
@@ -959,6 +969,12 @@ def variants_of(folder: Path, kinds: Sequence[str] = tuple(KINDS), timeout: floa
             original.unstable = {k for k, v in original.files.items() if again.files.get(k) != v}
     if original.error or not original.observable:
         raise RuntimeError(f"{folder.name}: the original script gives nothing to compare: {original.error}")
+    # a variant's copy starts as the case did: without what the original's runs wrote
+    written = {folder / name for name in original.files}
+
+    def leave_out(directory: str, names: list[str]) -> set[str]:
+        return {n for n in names if n in ("out", "__pycache__", ".lester") or Path(directory, n) in written}
+
     found: list[Variant] = []
     for kind in kinds:
         try:
@@ -971,13 +987,7 @@ def variants_of(folder: Path, kinds: Sequence[str] = tuple(KINDS), timeout: floa
             continue
         target = folder.parent / f"{folder.name}__{kind}"
         shutil.rmtree(target, ignore_errors=True)
-        # the copy starts as the case did: without what the original's runs wrote
-        written = {folder / name for name in original.files}
-
-        def _leave_out(directory: str, names: list[str]) -> set[str]:
-            return {n for n in names if n in ("out", "__pycache__", ".lester") or Path(directory, n) in written}
-
-        shutil.copytree(folder, target, ignore=_leave_out)
+        shutil.copytree(folder, target, ignore=leave_out)
         (target / SCRIPT).write_text(code)
         seen = observe(target, timeout=timeout)
         differs = same_observations(original, seen)
@@ -1084,6 +1094,10 @@ def _compare_xy(X: Any, y: Any, X_mod: Any, y_mod: Any, subset: bool) -> str | N
         else:
             fits = [c for c in range(X_mod.shape[1])
                     if np.allclose(np.sort(X_mod[:, c]), np.sort(X[:, j]), rtol=1e-6, atol=1e-8, equal_nan=True)]
+        if not fits and subset:
+            # fitted on a train split: a column the script scaled on the split alone has other
+            # values than the module's scaled on every row, so nothing can be concluded
+            return f"unchecked: the script fits on a split, and its column {j} has values the module's have not"
         if not fits:
             return f"X: the script's column {j} matches no column of the module"
         options.append(fits)
@@ -1164,6 +1178,8 @@ def check_rewrite(folder: Path, code: str, seen: Observation, timeout: float = 1
     elif seen.fit is not None and "X" in ran and seen.fit[1] is not None:
         split = "train_test_split" in (folder / SCRIPT).read_text()
         differs = _compare_xy(seen.fit[1], seen.fit[2], ran["X"], ran["y"], subset=split)
+        if differs and differs.startswith("unchecked: "):
+            return None, differs.removeprefix("unchecked: ")
         if differs:
             return False, differs
         checked.append("fitted X, y" + (" (as a subset: the script splits)" if split else ""))

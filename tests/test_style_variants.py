@@ -21,7 +21,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import rewrite_variants as rv  # noqa: E402 - benchmarks/ is not a package
+import rewrite_variants as rv  # benchmarks/ is not a package: imported from its folder
 
 CORPUS = ROOT / "benchmarks" / "rewrite_corpus"
 

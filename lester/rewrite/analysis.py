@@ -415,7 +415,8 @@ def _analysis(module: cst.Module, source: str, filename: str, cell_of_line: dict
     body = _top_level(module)
     statements = [_statement(i, node, module, positions) for i, node in enumerate(body)]
 
-    paths = _PathFinder(constants, positions)
+    functions = {node.name.value: node for node in module.body if isinstance(node, cst.FunctionDef)}
+    paths = _PathFinder(constants, positions, functions)
     module.visit(paths)
     inputs = _name_inputs(paths.reads, paths.written, source, folder, constants, positions, module)
     outputs = [OutputFile(p, line, var) for p, line, var in paths.writes]
@@ -778,9 +779,12 @@ def _normal(path: str) -> str:
 class _PathFinder(cst.CSTVisitor):
     """Paths read and written by recognised calls, plus the variables in loops over paths."""
 
-    def __init__(self, constants: dict[str, list[str]], positions) -> None:
+    def __init__(self, constants: dict[str, list[str]], positions,
+                 functions: dict[str, cst.FunctionDef] | None = None, depth: int = 0) -> None:
         self.constants = dict(constants)
         self.positions = positions
+        self.functions = functions or {}  # the script's own functions, followed at their calls
+        self.depth = depth
         self.reads: list[tuple[str, int, str]] = []  # path, line, kind
         self.writes: list[tuple[str, int, str | None]] = []
         self.written: set[str] = set()
@@ -796,7 +800,13 @@ class _PathFinder(cst.CSTVisitor):
     def _line(self, node: cst.CSTNode) -> int:
         return self.positions[node].start.line
 
+    def _follow(self, call: cst.Call, function: cst.FunctionDef) -> None:
+        _follow_call(self, call, function)
+
     def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) and node.func.value in self.functions:
+            self._follow(node, self.functions[node.func.value])
+            return  # load("people.csv") is the script's own load, not a library reader
         name = _call_name(node)
         args = [a for a in node.args if a.keyword is None]
         keywords = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
@@ -840,6 +850,33 @@ class _PathFinder(cst.CSTVisitor):
                 self.written.add(path)
         if name in _FIT_METHODS and isinstance(node.func, cst.Attribute) and len(args) >= 1:
             self.fit_calls.append(node)
+
+
+def _follow_call(finder: _PathFinder, call: cst.Call, function: cst.FunctionDef) -> None:
+    """The paths a call of the script's own function reads and writes: its body's, with each
+    parameter bound to what the call passes (``load("people.csv")`` with
+    ``def load(name): return pd.read_csv(os.path.join(DATA, name))``)."""
+    if finder.depth >= 3:
+        return
+    params = [p for p in function.params.params]
+    bound = dict(finder.constants)
+    for param in params:
+        bound.pop(param.name.value, None)
+        if param.default is not None:
+            bound[param.name.value] = string_values(param.default, finder.constants)
+    for position, arg in enumerate(call.args):
+        if arg.star:
+            return
+        name = arg.keyword.value if arg.keyword is not None else (
+            params[position].name.value if position < len(params) else None)
+        if name is not None:
+            bound[name] = string_values(arg.value, finder.constants)
+    inner = _PathFinder({k: v for k, v in bound.items() if v}, finder.positions, finder.functions, finder.depth + 1)
+    function.body.visit(inner)
+    line = finder._line(call)
+    finder.reads += [(path, line, kind) for path, _line, kind in inner.reads]
+    finder.writes += [(path, line, variable) for path, _line, variable in inner.writes]
+    finder.written |= inner.written
 
 
 def _name_inputs(reads, written, source, folder, constants, positions, module) -> list[InputFile]:

@@ -79,6 +79,7 @@ class Proposal:
     notes: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     pandas_steps: list[dict[str, Any]] = field(default_factory=list)  # kept as pandas, provenance by index
+    unread_inputs: list[str] = field(default_factory=list)  # inputs the compiler found no output depends on
     usage: Usage = field(default_factory=Usage)
     # a compiler's own output (opaque steps run the script's code, files and all): only the
     # structural static checks apply; an LLM's answer gets all of them
@@ -117,8 +118,11 @@ class RulesEngine:
             {"stage": s.stage, "lines": list(s.lines), "reason": s.reason} for s in program.opaque_steps
         ]
         kept = [{"stage": s.stage, "lines": list(s.lines), "reason": s.reason} for s in program.pandas_steps]
-        return Proposal(self.name, code=program.code, opaque_steps=steps, notes=list(program.notes),
-                        sources=dict(program.sources), trusted=True, pandas_steps=kept)
+        read = set(program.sources.values())
+        unread = [i.path for i in task.analysis.inputs if i.path not in read] if not program.opaque_steps else []
+        notes = list(program.notes) + [f"{path} is not read: no output depends on it" for path in unread]
+        return Proposal(self.name, code=program.code, opaque_steps=steps, notes=notes,
+                        sources=dict(program.sources), trusted=True, pandas_steps=kept, unread_inputs=unread)
 
 
 class LLMEngine:

@@ -203,11 +203,13 @@ def rewrite(
     config = replace(config, timeout=min(config.timeout, timeout))
     chain = list(engines) if engines is not None else _engines(engine, config)
     secrets = [k for k in [config.api_key()] if k]
-    for restart in (False, True):
+    # a script that builds its paths at run time fails at the first file it was not given: each
+    # restart adds the files it tried to read (new ones only, so this ends)
+    for restart in range(_RESTARTS + 1):
         if restart:
             plan = sample_inputs(analysis, script_dir, rows=sample_rows, data=data)
         task = RewriteTask(analysis, analysis.pipeline_stages, _preview(plan), inputs_head=_preview(plan, width=None))
-        loop = _Loop(analysis, plan, script_path, script_dir, task, timeout, say, may_restart=not restart)
+        loop = _Loop(analysis, plan, script_path, script_dir, task, timeout, say, may_restart=restart < _RESTARTS)
         try:
             loop.run(chain, max_repairs, config, engine)
             break
@@ -216,6 +218,9 @@ def rewrite(
             analysis.inputs.extend(found.inputs)
             say("analyse", "inputs found by running the script: " + ", ".join(i.path for i in found.inputs))
     return loop.result(started, secrets, source_text if script_path is None else None)
+
+
+_RESTARTS = 8  # inputs found by running, one missing file per restart at most
 
 
 class _InputsFound(Exception):
@@ -371,7 +376,8 @@ class _Loop:
             self._keep_best(proposal, code, None)
             return Feedback(f"The static checks found:\n- {SECRET_IN_MODULE}", code, proposal.answer,
                             proposal.engine)
-        issues = check_module(code, self.analysis, self.task.functions, trusted=proposal.trusted)
+        issues = check_module(code, self.analysis, self.task.functions, trusted=proposal.trusted,
+                              unread=proposal.unread_inputs)
         blocking = errors(issues)
         if blocking:
             problems = [str(i) for i in blocking]

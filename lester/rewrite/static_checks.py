@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from lester.rewrite.analysis import ScriptAnalysis
@@ -81,11 +81,13 @@ class StaticIssue:
 
 
 def check_module(code: str, analysis: ScriptAnalysis | None = None,
-                 functions: Sequence[str] | None = None, *, trusted: bool = False) -> list[StaticIssue]:
+                 functions: Sequence[str] | None = None, *, trusted: bool = False,
+                 unread: Collection[str] = ()) -> list[StaticIssue]:
     """The problems of a candidate module (errors first); empty when it passes.
 
     ``trusted`` (a compiler's output) checks only the structure: it parses, defines the
-    functions, and ``dataprep``'s defaults are the script's paths.
+    functions, and ``dataprep``'s defaults are the script's paths, less the ``unread`` ones
+    (inputs the compiler found no output depends on, such as a test file read only to score).
     """
     try:
         tree = ast.parse(code)
@@ -102,7 +104,7 @@ def check_module(code: str, analysis: ScriptAnalysis | None = None,
         issues += _check_paths(tree, defined.get("dataprep"))
         issues += _check_reads(tree, defined.get("dataprep"))
     if "dataprep" in defined:
-        issues += _check_dataprep(defined["dataprep"], analysis)
+        issues += _check_dataprep(defined["dataprep"], analysis, set(unread) if trusted else set())
     issues.sort(key=lambda i: (i.severity != "error", i.line or 0))
     return issues
 
@@ -241,7 +243,7 @@ def _check_paths(tree: ast.Module, dataprep: ast.FunctionDef | None) -> list[Sta
     return issues
 
 
-def _check_dataprep(func: ast.FunctionDef, analysis: ScriptAnalysis | None) -> list[StaticIssue]:
+def _check_dataprep(func: ast.FunctionDef, analysis: ScriptAnalysis | None, unread: set[str]) -> list[StaticIssue]:
     issues = []
     params = [a.arg for a in func.args.args + func.args.kwonlyargs]
     loaded = {n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
@@ -254,7 +256,7 @@ def _check_dataprep(func: ast.FunctionDef, analysis: ScriptAnalysis | None) -> l
         defaults = {n.value for d in func.args.defaults + [k for k in func.args.kw_defaults if k is not None]
                     for n in ast.walk(d) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
         for item in analysis.inputs:
-            if item.path not in defaults:
+            if item.path not in defaults and item.path not in unread:
                 issues.append(StaticIssue(func.lineno, f"dataprep() has no source parameter with the default "
                                           f"{item.path!r} (the script reads it at {analysis.locate(item.line)}); "
                                           f"add the parameter {item.name}={item.path!r}"))

@@ -99,6 +99,11 @@ def _compile(source: str, filename: str, heads: Mapping[str, str]) -> RulesProgr
         encoder_code, model_code = split_pipeline(model_code, reader.sklearn_defs)
         if encoder_code is not None:
             transformers, custom = None, []
+        if encoder_code is not None and "remainder" in encoder_code:
+            # the prepared rows hold more than X (the label, at least): the script's encoder,
+            # which passes the rest through, sees X's columns only
+            columns = [final_names[c] for b in matrix.blocks for c in b.columns]
+            encoder_code = f"ColumnTransformer([('features', {encoder_code}, {columns!r})], sparse_threshold=0)"
     parts = ModuleParts(
         filename=filename, plan=plan, final_var=final_var, copied=copied,
         generated_helpers=reader.generated_helpers, transformers=transformers, label=label,

@@ -298,7 +298,9 @@ class ScriptReader:
             return False
         root = code_of(value.func).split(".")[0]
         node = self.imports.get(root)
-        return node is not None and _SKLEARN_PREFIX in code_of(node) and root[:1].isupper() or (
+        # classes, and the factories that build pipelines of them
+        return node is not None and _SKLEARN_PREFIX in code_of(node) and (
+            root[:1].isupper() or root in ("make_pipeline", "make_column_transformer", "make_union")) or (
             node is not None and "sklearn" in code_of(node) and code_of(value.func).count(".") >= 1
             and code_of(value.func).split(".")[-1][:1].isupper())
 

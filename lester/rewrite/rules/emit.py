@@ -167,7 +167,12 @@ def _stage_functions(parts: ModuleParts) -> str:
     out.append("def extract_label(prepared: pd.DataFrame) -> np.ndarray:")
     if parts.label is not None:
         col = parts.label_names[parts.label.column]
-        out.append(f"    return prepared[{col!r}].to_numpy()")
+        if parts.label.encoding == "label":  # LabelEncoder: positions among the sorted classes
+            out.append(f"    return np.unique(prepared[{col!r}].to_numpy(), return_inverse=True)[1]")
+        elif parts.label.encoding == "binarize":  # label_binarize with two classes: 1 for the second
+            out.append(f"    return (prepared[{col!r}] == {parts.label.classes[1]!r}).astype(int).to_numpy()")
+        else:
+            out.append(f"    return prepared[{col!r}].to_numpy()")
     else:
         out.append(f"    raise NotImplementedError({parts.filename + ' computes no label'!r})")
     out += ["", ""]

@@ -34,6 +34,7 @@ from lester.rewrite.rules.values import (
     Categories,
     CategoryIndex,
     Count,
+    EncodedLabel,
     Frame,
     Label,
     ListsByKey,
@@ -139,6 +140,11 @@ def _call(it: ScriptReader, node: cst.Call, line_node) -> Any:
         raise Untranslatable("len() of something other than rows or categories")
     if func == "sum" and len(args) == 1 and not kwargs:
         return _sum(it, args[0], line_node)
+    if func.rsplit(".", 1)[-1] == "label_binarize" and len(args) == 1 and set(kwargs) == {"classes"}:
+        classes = it.const(kwargs["classes"], line_node)
+        if not (isinstance(classes, (list, tuple)) and len(classes) == 2):
+            raise Untranslatable("label_binarize with other than two classes (a label matrix)")
+        return EncodedLabel(_as_vec(it, _array(it, args[0], line_node), line_node), "binarize", list(classes))
     if func in ("min", "max") and len(args) == 1 and not kwargs:
         return Stat(_as_vec(it, _array(it, args[0], line_node), line_node), func)
     if func in ("math.sqrt", "np.sqrt", "numpy.sqrt") and len(args) == 1:
@@ -228,7 +234,7 @@ def _call(it: ScriptReader, node: cst.Call, line_node) -> Any:
             return Stat(vec, kind)
         if method in ("reshape", "ravel", "flatten", "to_numpy", "copy") or (
                 method == "astype" and isinstance(owner, (Vec, Matrix))):
-            if isinstance(owner, (Vec, Matrix)):
+            if isinstance(owner, (Vec, Matrix, EncodedLabel)):
                 return owner
             if isinstance(owner, Series):
                 return _as_vec(it, owner, line_node)
@@ -256,6 +262,8 @@ def _scaled(it: ScriptReader, name: str, features, line_node) -> Matrix:
     """``scaler.fit_transform(X)`` with ``scaler = StandardScaler()``: every column of X scaled
     (a one-hot block becomes one-hot then scaled), fitted where ``encode_features`` is."""
     made = it.sklearn_defs.get(name)
+    if isinstance(made, cst.Call) and code_of(made.func).rsplit(".", 1)[-1] == "LabelEncoder" and not made.args:
+        return EncodedLabel(_as_vec(it, _array(it, features, line_node), line_node), "label")
     kind = _SCALERS.get(code_of(made.func).rsplit(".", 1)[-1]) if isinstance(made, cst.Call) else None
     if kind is None or made.args:
         raise Untranslatable(f"{name}.fit_transform(...) of something other than StandardScaler() or MinMaxScaler()")
@@ -892,6 +900,8 @@ def label_of(it: ScriptReader, value, line_node) -> Label:
         value = value.done
     if isinstance(value, Zeros):
         raise Untranslatable("a label matrix")
+    if isinstance(value, EncodedLabel):
+        return Label(value.vec.rs, column=value.vec.column, encoding=value.encoding, classes=value.classes)
     vec = _as_vec(it, value, line_node)
     if vec.scaler or vec.stage:
         raise Untranslatable("a scaled label")

@@ -146,6 +146,12 @@ class _Names(StatementNames):
         super().__init__()
         self.sink = False
         self.fits = False
+        self.opens_binary: list[bool] = []  # files opened for writing: binary or not
+        self.saves_a_model = False  # pickle.dump / joblib.dump: lester stores the model itself
+
+    def writes_files(self) -> bool:
+        """Opens a file for writing, other than a binary file a model is pickled into."""
+        return bool(self.opens_binary) and not (self.saves_a_model and all(self.opens_binary))
 
     def visit_Call(self, node: cst.Call) -> None:
         super().visit_Call(node)
@@ -158,8 +164,12 @@ class _Names(StatementNames):
             self._mutate(node.args[0].value)
         if name in ("fit", "fit_predict") and isinstance(func, cst.Attribute) and not _transformer(func.value):
             self.fits = True
-        if name in _WRITERS and _writes_data(node) or name == "seed" or name == "open" and _opens_for_writing(node):
+        pickles = name == "dump" and isinstance(func, cst.Attribute) and root_name(func) in _PICKLERS
+        if name in _WRITERS and not pickles and _writes_data(node) or name == "seed":
             self.sink = True
+        if name == "open" and _opens_for_writing(node):
+            self.opens_binary.append("b" in _mode(node))
+        self.saves_a_model = self.saves_a_model or pickles
 
     def visit_Del(self, node: cst.Del) -> bool:
         self._targets(node.target)
@@ -178,7 +188,7 @@ def _visit(node: cst.CSTNode, imported: set[str]) -> _Effects:
     # define nothing the slice follows
     defines = names.rebinds | (names.mutates - imported)
     uses = names.uses - (names.comprehension_locals - names.rebinds)
-    return _Effects(frozenset(defines), frozenset(uses), names.sink, names.fits)
+    return _Effects(frozenset(defines), frozenset(uses), names.sink or names.writes_files(), names.fits)
 
 
 def _effects(stmt: cst.CSTNode, imported: set[str], functions: dict[str, _Effects]) -> _Effects:
@@ -233,10 +243,17 @@ def _writes_data(call: cst.Call) -> bool:
     return name != "dump" or bool(texts) and not any(isinstance(a.value, cst.Name) for a in call.args[:1])
 
 
-def _opens_for_writing(call: cst.Call) -> bool:
+_PICKLERS = {"pickle", "joblib", "dill", "cloudpickle"}
+
+
+def _mode(call: cst.Call) -> str:
     mode = call.args[1].value if len(call.args) > 1 and call.args[1].keyword is None else next(
         (a.value for a in call.args if a.keyword is not None and a.keyword.value == "mode"), None)
-    if not isinstance(mode, cst.SimpleString) or not any(c in str(mode.evaluated_value) for c in "wax"):
+    return str(mode.evaluated_value) if isinstance(mode, cst.SimpleString) else ""
+
+
+def _opens_for_writing(call: cst.Call) -> bool:
+    if not any(c in _mode(call) for c in "wax"):
         return False
     first = call.args[0].value if call.args else None
     if isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):

@@ -247,11 +247,21 @@ class Zeros:
 
 @dataclass
 class Label:
-    """A label vector: per-row code over prepared columns, or vectorized pandas code."""
+    """A label vector: a column of the prepared rows, encoded as the script encodes it."""
 
     rs: RowSet
     column: str | None = None
-    code: str | None = None  # an expression of the prepared frame named ``prepared``
+    encoding: str | None = None  # "label" (LabelEncoder: positions among the sorted classes), "binarize"
+    classes: list | None = None  # label_binarize's two classes: 1 for the second
+
+
+@dataclass
+class EncodedLabel:
+    """``LabelEncoder().fit_transform(df["c"])`` or ``label_binarize(df["c"], classes=[a, b])``."""
+
+    vec: Vec
+    encoding: str
+    classes: list | None = None
 
 
 Value = Any

@@ -9,15 +9,13 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import libcst as cst
 import numpy as np
 import pandas as pd
-import pytest
 
 import lester as lt
 from lester.rewrite.rules.compiler import compile_script
 from lester.rewrite.rules.slicing import backward_slice
-
-import libcst as cst
 
 SCRIPT = '''
 import os

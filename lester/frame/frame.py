@@ -200,7 +200,9 @@ class Frame:
         if columns is None:
             from lester.frame.pipes import pipe_columns
 
-            columns = pipe_columns(function, self._node.columns, label)
+            # an empty frame of the input's own types costs a run of the plan with no rows out
+            columns = pipe_columns(function, self._node.columns, label,
+                                   typed=lambda: Frame(p.Limit(self._node, 0)).to_pandas())
         return Frame(p.Pipe(self._node, function, list(columns), label))
 
     def union(self, *others: Frame) -> Frame:

@@ -9,6 +9,7 @@ ids are copied to it. The offset makes a result with fresh labels (``reset_index
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -21,18 +22,28 @@ from lester.frame.plan import Pipe, provenance_column
 _LABEL_OFFSET = 1 << 40
 
 
-def pipe_columns(function: Any, columns: tuple[str, ...], name: str) -> tuple[str, ...]:
-    """The columns ``function`` returns, found by calling it on an empty frame of ``columns``.
+def pipe_columns(function: Any, columns: tuple[str, ...], name: str,
+                 typed: Callable[[], pd.DataFrame] | None = None) -> tuple[str, ...]:
+    """The columns ``function`` returns, found by calling it on an empty frame of ``columns``
+    (of the input's own types, from ``typed``, when an untyped one is not enough: ``.dt`` needs
+    dates).
 
     Only for functions whose output columns do not depend on the data; the engines check the
     real result against these names.
     """
-    empty = pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
     try:
-        result = function(empty)
-    except Exception as exc:  # noqa: BLE001 - any failure means: say the columns yourself
-        raise PlanError(f"pipe({name}): could not tell which columns it returns by calling it on an empty "
-                        f"frame ({type(exc).__name__}: {exc}); pass columns=[...]") from None
+        result = function(pd.DataFrame({c: pd.Series([], dtype=object) for c in columns}))
+    except Exception:  # noqa: BLE001 - an untyped frame was not enough: try the real types
+        result = None
+        if typed is not None:
+            try:
+                result = function(typed())
+            except Exception as exc:  # noqa: BLE001 - any failure means: say the columns yourself
+                raise PlanError(f"pipe({name}): could not tell which columns it returns by calling it on an "
+                                f"empty frame ({type(exc).__name__}: {exc}); pass columns=[...]") from None
+        if result is None:
+            raise PlanError(f"pipe({name}): could not tell which columns it returns by calling it on an empty "
+                            "frame; pass columns=[...]") from None
     if not isinstance(result, pd.DataFrame):
         raise PlanError(f"pipe({name}): the function must return a pandas DataFrame, "
                         f"got {type(result).__name__}")

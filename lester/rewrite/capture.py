@@ -142,6 +142,9 @@ class Recorder:
             for position, part in enumerate(parts):
                 if part is value and position // 2 < len(arrays):
                     return arrays[position // 2]
+                whole = arrays[position // 2] if position // 2 < len(arrays) else None
+                if _column_of(value, part) and _is_frame(whole):
+                    return whole[value.name]  # train["label"]: the label column of all rows
         made = self.made_by.get(id(value))
         if made is not None:
             encoder, source = made
@@ -208,6 +211,14 @@ def _refit(encoder: Any, X: Any, y: Any) -> Any:
 
     fresh = clone(encoder)
     return fresh.fit_transform(X, y) if y is not None else fresh.fit_transform(X)
+
+
+def _column_of(value: Any, part: Any) -> bool:
+    """``value`` is one column of the DataFrame ``part``, as it is (same rows, same values)."""
+    if not (_is_series(value) and _is_frame(part) and value.name in part.columns):
+        return False
+    column = part[value.name]
+    return column.index.equals(value.index) and column.equals(value)
 
 
 def _is_frame(value: Any) -> bool:

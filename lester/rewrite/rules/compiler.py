@@ -85,15 +85,21 @@ def _compile(source: str, filename: str, heads: Mapping[str, str]) -> RulesProgr
         final_var = prepared_rs.var
     transformers = None
     custom: list[str] = []
-    if matrix is not None:
+    script_encoder = None
+    if matrix is not None and [b.kind for b in matrix.blocks] == ["encoder"]:
+        # the script fitted its own transformer on a table: it sees that table's columns
+        block = matrix.blocks[0]
+        columns = [final_names[c] for c in block.columns]
+        script_encoder = f"ColumnTransformer([('features', {block.code}, {columns!r})], sparse_threshold=0)"
+    elif matrix is not None:
         transformers = feat.transformers(matrix, final_names)
         for _n, code, _c in transformers:
             for cls in ("FirstSeenOneHotEncoder", "SampleStandardScaler", "MaxDivScaler"):
                 if code.startswith(cls) and cls not in custom:
                     custom.append(cls)
     copied = [node for node in reader.copied if not _only_bookkeeping(node, reader)]
-    model_code, encoder_code = reader.model.code if reader.model else None, None
-    if model_code is not None and matrix is not None:
+    model_code, encoder_code = reader.model.code if reader.model else None, script_encoder
+    if model_code is not None and matrix is not None and script_encoder is None:
         # Pipeline([("pre", ColumnTransformer(...)), ("clf", ...)]) fitted on a feature frame:
         # its steps are the encoder, its last step the model
         encoder_code, model_code = split_pipeline(model_code, reader.sklearn_defs)

@@ -46,6 +46,7 @@ from lester.rewrite.rules.expressions import (
     translate,
 )
 from lester.rewrite.rules.normalize import normalized
+from lester.rewrite.rules.runtime_config import with_defaults
 from lester.rewrite.rules.plan import DataprepPlan, RowExpr, RowSet, identifier, quote
 from lester.rewrite.rules.program import RulesUnsupported
 from lester.rewrite.rules.slicing import backward_slice
@@ -152,6 +153,7 @@ class ScriptReader:
     # -- the module -----------------------------------------------------------------------------
     def read(self) -> None:
         body, self.origin = normalized(self.module)
+        body = with_defaults(body, self.origin)
         body, dropped = backward_slice(body)
         # the reader looks statements up in the module (what follows an if, a loop's body)
         self.module = self.module.with_changes(body=body)
@@ -335,6 +337,15 @@ class ScriptReader:
                 and self.split_parts(names, value, line_node):
             return
         # model = LogisticRegression(...).fit(X, y): the estimator, trained by the runner
+        if (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "fit"
+                and isinstance(value.func.value, cst.Name) and isinstance(self.env.get(value.func.value.value), Model)
+                and all(isinstance(t, cst.Name) for t in names)):
+            # model = pipeline.fit(X, y): fit returns the estimator itself
+            self.model = self.env[value.func.value.value]
+            for t in names:
+                self.env[t.value] = self.model
+            self.fitted_on(value, line_node)
+            return
         if (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "fit"
                 and self._sklearn_call(value.func.value) and all(isinstance(t, cst.Name) for t in names)):
             self.model = Model(code_of(value.func.value), self.line(line_node))

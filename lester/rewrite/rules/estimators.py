@@ -40,6 +40,12 @@ def split_pipeline(code: str, definitions: Mapping[str, cst.BaseExpression]) -> 
     return f"make_pipeline({', '.join(_code(step) for _, step in head)})", _code(model)
 
 
+def resolved(code: str, definitions: Mapping[str, cst.BaseExpression]) -> str:
+    """``code`` with the names bound to constructors replaced by them: one expression that
+    builds a fresh, unfitted object."""
+    return _code(_resolved(cst.parse_expression(code), definitions, 0))
+
+
 def _steps(node: cst.BaseExpression) -> list[tuple[str | None, cst.BaseExpression]] | None:
     if not isinstance(node, cst.Call):
         return None

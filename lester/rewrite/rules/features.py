@@ -265,9 +265,16 @@ def _scaled(it: ScriptReader, name: str, features, line_node) -> Matrix:
     if isinstance(made, cst.Call) and code_of(made.func).rsplit(".", 1)[-1] == "LabelEncoder" and not made.args:
         return EncodedLabel(_as_vec(it, _array(it, features, line_node), line_node), "label")
     kind = _SCALERS.get(code_of(made.func).rsplit(".", 1)[-1]) if isinstance(made, cst.Call) else None
+    table = _array(it, features, line_node)
+    if isinstance(made, cst.Call) and (kind is None or made.args) and isinstance(table, Frame) and table.columns \
+            and not table.dummies and not getattr(table, "aliases", None):
+        # features = ColumnTransformer([...]); X = features.fit_transform(df): that is the encoder
+        from lester.rewrite.rules.estimators import resolved
+
+        return Matrix(table.rs, [Block("encoder", list(table.columns), code=resolved(code_of(made), it.sklearn_defs))])
     if kind is None or made.args:
         raise Untranslatable(f"{name}.fit_transform(...) of something other than StandardScaler() or MinMaxScaler()")
-    matrix = matrix_of(it, _array(it, features, line_node), line_node)
+    matrix = matrix_of(it, table, line_node)
     blocks = []
     for block in matrix.blocks:
         if block.kind == "passthrough":

@@ -94,10 +94,13 @@ def inline_calls(body: list[cst.CSTNode], origin: Origin) -> list[cst.CSTNode]:
     for _ in range(_MAX_DEPTH):
         changed = False
         out: list[cst.CSTNode] = []
+        taken = {n.value for s in body for n in m.findall(s, m.Name())}
         for position, stmt in enumerate(body):
             call, targets = _statement_call(stmt, functions)
             if call is None:
-                out.append(stmt)
+                hoisted = _hoisted(stmt, functions, taken, origin)
+                out += hoisted or [stmt]
+                changed = changed or hoisted is not None
                 continue
             inlined = _inline(functions[call.func.value], call, targets, stmt, body, position, origin)
             if inlined is None:
@@ -109,6 +112,54 @@ def inline_calls(body: list[cst.CSTNode], origin: Origin) -> list[cst.CSTNode]:
         if not changed:
             break
     return body
+
+
+def _hoisted(stmt: cst.CSTNode, functions: dict, taken: set[str], origin: Origin) -> list[cst.CSTNode] | None:
+    """``df = df.merge(profile(df), on="id")`` as ``profile_result = profile(df)`` then
+    ``df = df.merge(profile_result, on="id")``, so the call can be inlined: the first call of
+    the script's own functions inside a statement, where it is evaluated first anyway (not in a
+    lambda, a comprehension, or a branch of ``if``/``and``/``or``)."""
+    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
+            and isinstance(stmt.body[0], (cst.Assign, cst.Expr))):
+        return None
+    finder = _FirstCall(functions)
+    stmt.body[0].value.visit(finder)
+    if finder.found is None:
+        return None
+    base = f"{finder.found.func.value}_result"
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}_{n}", n + 1
+    taken.add(name)
+    replaced = stmt.visit(_Replace(finder.found, cst.Name(name)))
+    return [_made(_assign([cst.AssignTarget(cst.Name(name))], finder.found), stmt, origin),
+            _made(replaced, stmt, origin)]
+
+
+class _FirstCall(cst.CSTVisitor):
+    def __init__(self, functions: dict):
+        self.functions, self.found = functions, None
+
+    def visit_Call(self, node: cst.Call) -> bool:
+        if self.found is None and isinstance(node.func, cst.Name) and node.func.value in self.functions \
+                and all(a.star == "" for a in node.args):
+            self.found = node
+            return False
+        return self.found is None
+
+    def visit_Lambda(self, node) -> bool:
+        return False
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = visit_IfExp = visit_Lambda
+    visit_BooleanOperation = visit_Lambda
+
+
+class _Replace(cst.CSTTransformer):
+    def __init__(self, target: cst.CSTNode, by: cst.CSTNode):
+        self.target, self.by = target, by
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        return self.by if original is self.target else updated
 
 
 def _inlinable(function: cst.FunctionDef) -> bool:

@@ -2,7 +2,8 @@
 
 pandas drops rows whose key is missing (``dropna=True``, its default) while SQL makes them a
 group, so a filter on the keys comes first. The result has the keys as columns, as after
-``reset_index()`` or with ``as_index=False``; a later ``merge(on=key)`` reads them either way.
+``reset_index()`` or with ``as_index=False``; a later ``merge(on=key)`` or ``right_index=True``
+reads them either way.
 """
 
 from __future__ import annotations
@@ -112,4 +113,4 @@ def _aggregate(it: ScriptReader, grouped: Grouped, aggs: dict[str, tuple[str | N
     out = it.plan.aggregate(rs, keys, physical, line, "groupby")
     if keys != grouped.keys:
         out = it.plan.rename(out, {p: k for p, k in zip(keys, grouped.keys) if p != k}, line)
-    return Frame(out, list(grouped.keys) + [o for o in aggs if o not in grouped.keys])
+    return Frame(out, list(grouped.keys) + [o for o in aggs if o not in grouped.keys], index=list(grouped.keys))

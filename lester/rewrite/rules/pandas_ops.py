@@ -469,16 +469,23 @@ def _merge(it, left, right, kwargs, line_node) -> Frame:
     how = literal_value(kwargs["how"]) if "how" in kwargs else "inner"
     if how not in ("inner", "left"):
         raise it.fail(line_node, f"merge(how={how!r}) is not translated")
+    # a groupby result keeps its keys as the index: left_index= / right_index= join on them
+    by_index = {side: frame.index for side, frame in (("left", left), ("right", right))
+                if f"{side}_index" in kwargs and literal_value(kwargs[f"{side}_index"]) is True}
+    if any(keys is None for keys in by_index.values()):
+        raise it.fail(line_node, "merge on the index of a DataFrame whose index is not a groupby's keys")
     if "on" in kwargs:
         lk = rk = literal_value(kwargs["on"])
-    elif "left_on" in kwargs and "right_on" in kwargs:
-        lk, rk = literal_value(kwargs["left_on"]), literal_value(kwargs["right_on"])
+    elif ("left_on" in kwargs or "left" in by_index) and ("right_on" in kwargs or "right" in by_index):
+        lk = by_index["left"] if "left" in by_index else literal_value(kwargs["left_on"])
+        rk = by_index["right"] if "right" in by_index else literal_value(kwargs["right_on"])
     else:
         raise it.fail(line_node, "merge without on= or left_on=/right_on=")
     lk = [lk] if isinstance(lk, str) else list(lk)
     rk = [rk] if isinstance(rk, str) else list(rk)
-    if set(kwargs) - {"how", "on", "left_on", "right_on"}:
-        raise it.fail(line_node, f"merge options {sorted(set(kwargs) - {'how', 'on', 'left_on', 'right_on'})}")
+    options = {"how", "on", "left_on", "right_on", "left_index", "right_index"}
+    if set(kwargs) - options:
+        raise it.fail(line_node, f"merge options {sorted(set(kwargs) - options)}")
     lrs = left.rs if left.columns is None else it.plan.select(left.rs, left.columns, it.line(line_node))
     rrs = right.rs if right.columns is None else it.plan.select(right.rs, right.columns, it.line(line_node))
     joined = it.plan.join(lrs, rrs, lk, rk, how, it.line(line_node), "merge")

@@ -236,6 +236,13 @@ def _frame_chain(stmt: cst.CSTNode, source: str) -> bool:
 def _names(stmt: cst.CSTNode) -> StatementNames:
     names = _StepNames()
     stmt.visit(names)
+    if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+        # a definition binds its name; what its body reads and binds is its own, less its globals
+        from lester.rewrite.analysis import function_locals
+
+        local = function_locals(stmt) if isinstance(stmt, cst.FunctionDef) else names.rebinds
+        names.uses -= local
+        names.rebinds, names.mutates = {stmt.name.value}, set()
     return names
 
 

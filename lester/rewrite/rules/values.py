@@ -140,6 +140,7 @@ class Frame:
     # pd.get_dummies(df, columns=[...]): column -> drop_first; the columns stay whole in the
     # plan and become a one-hot encoder where the frame is the feature matrix
     dummies: dict[str, bool] = field(default_factory=dict)
+    index: list[str] | None = None  # the columns pandas holds as the index (a groupby's keys)
 
     def like(self, rs: RowSet, columns: list[str] | None) -> Frame:
         """Another view of these rows (a filter, a column subset) keeping what is one-hot encoded."""
@@ -225,6 +226,7 @@ class Block:
     columns: list[str]
     categories: Categories | None = None
     then: str | None = None  # a scaler the script applies after the one-hot ("standard", "minmax")
+    code: str | None = None  # kind "encoder": the script's own fitted transformer, as code
 
 
 @dataclass

@@ -45,6 +45,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -91,11 +92,23 @@ def rewrite_script(script: Path, engine: str, timeout: float, max_repairs: int) 
     import lester as lt
 
     started = time.perf_counter()
+    # every sandboxed run has its own timeout, but a rewrite once hung in this process (waiting on
+    # the warm sandbox parent) and stopped the whole benchmark: the rewrite as a whole gets a limit
+    limit = max(300.0, 3 * timeout)
+
+    def _too_long(signum: int, frame: object) -> None:
+        raise TimeoutError(f"the rewrite took longer than {limit:.0f} s")
+
+    previous = signal.signal(signal.SIGALRM, _too_long)
+    signal.setitimer(signal.ITIMER_REAL, limit)
     try:
         result = lt.rewrite(script, engine=engine, timeout=timeout, max_repairs=max_repairs)
     except Exception as exc:  # noqa: BLE001 - one case's failure is a result, not the end of the run
         return {"engine": None, "status": "error", "opaque_steps": 0, "attempts": 0,
                 "seconds": round(time.perf_counter() - started, 2), "message": f"{type(exc).__name__}: {exc}"}, None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
     seconds = time.perf_counter() - started
     report = result.report
     return {

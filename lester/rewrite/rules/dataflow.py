@@ -1029,7 +1029,17 @@ class ScriptReader:
             return
         self._need_name(target, stmt)
         ctx.pending = {"file": file, "skip": skip, "line": target, "csv": reader.options}
-        ctx.names[target.value] = ("fields", file)
+        # for r in csv.reader(f): ... r[4].strip() ...: the columns are the positions the body reads
+        name = target.value
+        used = m.findall(stmt.body, m.Subscript(value=m.Name(name)))
+        positions = sorted({subscript_key(s) for s in used}, key=str)
+        if positions and all(isinstance(p, int) and p >= 0 for p in positions) and \
+                len(m.findall(stmt.body, m.Name(name))) == len(used):
+            cols = [f"{name}_{p}" for p in positions]
+            self._scan_pending(ctx, cols, None, split=False, positions=positions)
+            ctx.names[name] = RowB({p: (c, "str") for p, c in zip(positions, cols)})
+            return
+        ctx.names[name] = ("fields", file)
 
     def reader_rows(self, reader: CsvReader, line_node) -> Rows:
         """``list(csv.DictReader(f))``: every record, its fields the file's columns (known at run time)."""
@@ -1302,6 +1312,11 @@ class ScriptReader:
             return
         if isinstance(value, cst.Name) and isinstance(ctx.names.get(value.value), RowB):
             row = ctx.names[value.value]
+            if all(isinstance(k, int) for k in row.fields) and set(range(len(names))) <= set(row.fields):
+                # a, b, c = parts: its first fields (a longer line would not unpack in the script)
+                for n, k in zip(names, range(len(names))):
+                    ctx.names[n.value] = ColumnB(*row.fields[k])
+                return
             if all(isinstance(k, int) for k in row.fields) and len(row.fields) == len(names):
                 for n, (k, (col, t)) in zip(names, sorted(row.fields.items())):
                     ctx.names[n.value] = ColumnB(col, t)
@@ -1339,17 +1354,25 @@ class ScriptReader:
             self._scan_pending(ctx, cols, sep, split=True)
             return
         if isinstance(target, cst.Name):
-            # parts = line.split(","): columns are the positions used later as parts[i]
-            stmt_scope = self._enclosing_loop_body(line_node)
-            positions = sorted({subscript_key(s) for s in m.findall(stmt_scope, m.Subscript(value=m.Name(target.value)))})
-            if not positions or not all(isinstance(p, int) and p >= 0 for p in positions):
-                raise self.fail(line_node, f"{target.value} is used other than by constant positions")
-            uses = len(m.findall(stmt_scope, m.Name(target.value)))
-            if uses != len(m.findall(stmt_scope, m.Subscript(value=m.Name(target.value)))) + 1:
-                raise self.fail(line_node, f"{target.value} is used whole, not only by position")
-            cols = [f"{target.value}_{p}" for p in positions]
-            self._scan_pending(ctx, cols, sep, split=True, positions=positions)
-            ctx.names[target.value] = RowB({p: (c, "str") for p, c in zip(positions, cols)})
+            # parts = line.split(","): columns are the positions used later as parts[i], or
+            # unpacked (a, b, c = parts)
+            name = target.value
+            scope = self._enclosing_loop_body(line_node)
+            subscripts = m.findall(scope, m.Subscript(value=m.Name(name)))
+            unpacked = [len(a.targets[0].target.elements) for a in m.findall(scope, m.Assign(
+                targets=[m.AssignTarget(m.Tuple() | m.List())], value=m.Name(name)))]
+            positions = {subscript_key(s) for s in subscripts} | set(range(max(unpacked + [0])))
+            if not positions or not all(isinstance(p, int) and p >= 0 for p in positions) or len(set(unpacked)) > 1:
+                raise self.fail(line_node, f"{name} is used other than by constant positions")
+            if m.findall(scope, m.Call(func=m.Name("len"), args=[m.Arg(m.Name(name))])):
+                # a read CSV cannot tell a missing field from an empty one
+                raise self.fail(line_node, f"len({name}) of a split line is not translated")
+            if len(m.findall(scope, m.Name(name))) != len(subscripts) + len(unpacked) + 1:
+                raise self.fail(line_node, f"{name} is used whole, not only by position")
+            read = sorted(positions)
+            cols = [f"{name}_{p}" for p in read]
+            self._scan_pending(ctx, cols, sep, split=True, positions=read)
+            ctx.names[name] = RowB({p: (c, "str") for p, c in zip(read, cols)})
             return
         raise self.fail(line_node, "splitting a line into something other than names")
 

@@ -341,6 +341,7 @@ class _Sql:
                  constants: dict[str, Any]):
         self.types, self.columns, self.pandas = types, columns, pandas
         self.constants = constants
+        self.guarded = 0  # inside the right operand of and/or, which Python may not evaluate
 
     def convert(self, node: cst.BaseExpression) -> tuple[str, str | None]:
         if isinstance(node, cst.Name):
@@ -383,14 +384,16 @@ class _Sql:
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and not self.pandas:
             if node.func.value in ("int", "float") and len(node.args) == 1 and node.args[0].keyword is None:
                 inner, t = self.convert(node.args[0].value)
+                # TRY_CAST where Python might never get to the cast: SQL evaluates both operands
+                cast = "TRY_CAST" if self.guarded else "CAST"
                 if node.func.value == "int" and t == "str":
-                    return f"CAST({inner} AS BIGINT)", "int"
+                    return f"{cast}({inner} AS BIGINT)", "int"
                 if node.func.value == "int" and t == "int":
                     return inner, "int"
                 if node.func.value == "float" and t == "float":
                     return inner, "float"
                 if node.func.value == "float" and t in ("str", "int"):
-                    return f"CAST({inner} AS DOUBLE)", "float"
+                    return f"{cast}({inner} AS DOUBLE)", "float"
             raise Untranslatable("call")
         raise Untranslatable(type(node).__name__)
 
@@ -398,7 +401,11 @@ class _Sql:
                  problem: str) -> tuple[str, str | None]:
         """SQL AND/OR of two boolean operands (``problem``: why other operands are not)."""
         a, ta = self.convert(node.left)
-        b, tb = self.convert(node.right)
+        self.guarded += 1
+        try:
+            b, tb = self.convert(node.right)
+        finally:
+            self.guarded -= 1
         if ta != "bool" or tb != "bool":
             raise Untranslatable(problem)
         return f"({a} {'AND' if conjunction else 'OR'} {b})", "bool"

@@ -11,7 +11,9 @@ alike before the reader sees them, so one translation rule serves every style:
 * :func:`inplace_as_assignment` - ``df.drop(columns=c, inplace=True)`` becomes
   ``df = df.drop(columns=c)``;
 * :func:`readline_loops` - ``while True: line = f.readline(); if not line: break; ...`` and
-  ``line = f.readline()`` + ``while line: ...; line = f.readline()`` become ``for line in f:``.
+  ``line = f.readline()`` + ``while line: ...; line = f.readline()`` become ``for line in f:``;
+* :func:`header_flags` - ``first = True`` and ``if first: first = False; continue`` at the top
+  of a loop become ``next(reader)`` before it (or ``lines[1:]``), as other scripts skip a header.
 
 Each returns the new statements and records, for every statement it made, the statement of
 the script it stands for (``origin``), so errors still name the script's lines.
@@ -57,6 +59,7 @@ def normalized(module: cst.Module) -> tuple[list[cst.CSTNode], Origin]:
     body = inline_calls(body, origin)
     body = inplace_as_assignment(body, origin)
     body = readline_loops(body, origin)
+    body = header_flags(body, origin)
     return body, origin
 
 
@@ -406,3 +409,88 @@ def _primed_loops(body: list[cst.CSTNode], origin: Origin) -> list[cst.CSTNode]:
         out.append(stmt)
         index += 1
     return out
+
+
+# -- header flags -------------------------------------------------------------------------------
+def header_flags(body: list[cst.CSTNode], origin: Origin) -> list[cst.CSTNode]:
+    """``if first: first = False; continue`` at the top of a loop: the loop skips its first row."""
+    counts: dict[str, int] = {}
+    for node in m.findall(cst.Module(body=body), m.Name()):
+        counts[node.value] = counts.get(node.value, 0) + 1
+    iterators, lists = _iterables(body)
+    transformer = _HeaderFlag(counts, iterators, lists, origin)
+    out: list[cst.CSTNode] = []
+    for stmt in body:
+        new = stmt.visit(transformer)
+        if isinstance(new, cst.FlattenSentinel):
+            out += list(new.nodes)
+        else:
+            out.append(new)
+    return out
+
+
+def _iterables(body: list[cst.CSTNode]) -> tuple[set[str], set[str]]:
+    """Names bound to iterators over rows (files, csv readers) and to lists of lines."""
+    iterators: set[str] = set()
+    lists: set[str] = set()
+    module = cst.Module(body=body)
+    for item in m.findall(module, m.WithItem(asname=m.AsName(name=m.Name()))):
+        iterators.add(item.asname.name.value)
+    for assign in m.findall(module, m.Assign(targets=[m.AssignTarget(m.Name())])):
+        name, value = assign.targets[0].target.value, assign.value
+        called = cst.Module([]).code_for_node(value.func) if isinstance(value, cst.Call) else ""
+        if called in ("open", "iter") or called.endswith(("csv.reader", "csv.DictReader")) or called in (
+                "reader", "DictReader"):
+            iterators.add(name)
+        elif called.endswith((".readlines", ".splitlines", ".split")) or called == "list":
+            lists.add(name)
+    return iterators, lists
+
+
+class _HeaderFlag(_Substitution):
+    def __init__(self, counts: dict[str, int], iterators: set[str], lists: set[str], origin: Origin):
+        self.counts, self.iterators, self.lists, self.origin = counts, iterators, lists, origin
+
+    def leave_For(self, original: cst.For, updated: cst.For):
+        inner = list(updated.body.body)
+        flag = _flag_test(inner[0]) if inner else None
+        # the flag appears three times: set before the loop, tested, cleared
+        if flag is None or self.counts.get(flag) != 3 or updated.orelse is not None:
+            return updated
+        iterable, start = updated.iter, None
+        if m.matches(iterable, m.Call(func=m.Name("enumerate"))) and iterable.args and not iterable.args[0].keyword:
+            start = iterable.args[1].value if len(iterable.args) > 1 else cst.Integer("0")
+            if not isinstance(start, cst.Integer):
+                return updated
+            iterable = iterable.args[0].value
+        before: list[cst.CSTNode] = []
+        skipped = iterable
+        if (m.matches(iterable, m.Call(func=m.Attribute(value=m.Name("csv"), attr=m.Name("reader")) | m.Name("reader"),
+                                       args=[m.Arg(m.Name())]))):
+            skipped = iterable.args[0].value  # csv.reader(f): the header row is the first line of f
+        if isinstance(skipped, cst.Name) and (skipped.value in self.iterators or skipped is not iterable):
+            before.append(cst.SimpleStatementLine([cst.Expr(cst.Call(cst.Name("next"), [cst.Arg(skipped)]))]))
+            rows = iterable
+        elif isinstance(iterable, cst.Name) and iterable.value in self.lists:
+            rows = cst.Subscript(iterable, [cst.SubscriptElement(cst.Slice(lower=cst.Integer("1"), upper=None))])
+        else:
+            return updated
+        if start is not None:  # enumerate counts the skipped row, as the flag's loop did
+            rows = cst.Call(cst.Name("enumerate"), [cst.Arg(rows), cst.Arg(cst.Integer(str(int(start.value) + 1)))])
+        loop = _made(updated.with_changes(iter=rows, body=updated.body.with_changes(body=inner[1:])), original,
+                     self.origin)
+        return cst.FlattenSentinel([*(_made(b, original, self.origin) for b in before), loop])
+
+
+def _flag_test(stmt: cst.CSTNode) -> str | None:
+    """``if flag: flag = False; continue`` (in either order of the two statements)."""
+    if not (isinstance(stmt, cst.If) and isinstance(stmt.test, cst.Name) and stmt.orelse is None):
+        return None
+    flag = stmt.test.value
+    smalls = [small for line in stmt.body.body if isinstance(line, cst.SimpleStatementLine) for small in line.body]
+    if len(smalls) != 2 or len(stmt.body.body) != len([1 for line in stmt.body.body
+                                                         if isinstance(line, cst.SimpleStatementLine)]):
+        return None
+    cleared = any(m.matches(s, m.Assign(targets=[m.AssignTarget(m.Name(flag))], value=m.Name("False"))) for s in smalls)
+    skipped = any(isinstance(s, cst.Continue) for s in smalls)
+    return flag if cleared and skipped else None

@@ -1,0 +1,103 @@
+"""Row loops in ordinary styles: a ``first = True`` header flag, ``csv.reader`` rows read by
+position (``r[4].strip().lower()``), two-step unpacking of a split line, and casts guarded by
+``or`` (SQL evaluates both operands, Python stops early).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import libcst as cst
+import numpy as np
+import pandas as pd
+
+import lester as lt
+from lester.rewrite.rules.compiler import compile_script
+from lester.rewrite.rules.normalize import header_flags
+
+HEADS = {"data/c.csv": "id,name,kind,minutes,status,visits,member\n"}
+
+
+def test_a_header_flag_becomes_a_skipped_first_row() -> None:
+    body = list(cst.parse_module(textwrap.dedent("""
+        first = True
+        with open("data/c.csv") as f:
+            reader = csv.reader(f)
+            for n, r in enumerate(reader):
+                if first:
+                    first = False
+                    continue
+                rows.append(r)
+        seen = True
+        for line in lines:
+            if seen:
+                seen = False
+                continue
+            print(seen)
+    """)).body)
+    out = cst.Module(header_flags(body, {})).code
+    assert "next(reader)\n    for n, r in enumerate(reader, 1):\n        rows.append(r)" in out
+    assert "for line in lines:\n    if seen:" in out  # the flag is read again: not a header flag
+
+
+def _script(loop_head: str, guard: str) -> str:
+    return textwrap.dedent(f"""
+        import csv
+        import os
+        import numpy as np
+        minutes, labels = [], []
+        first = True
+        with open("data/c.csv") as fp:
+            {loop_head}
+                if first:
+                    first = False
+                    continue
+                if r[4].strip().lower() == "cancelled":
+                    continue
+                if {guard}:
+                    continue
+                minutes.append(float(r[3]))
+                labels.append(1 if r[6].strip().upper() == "Y" else 0)
+        os.makedirs("out", exist_ok=True)
+        np.save("out/X.npy", np.array(minutes).reshape(-1, 1))
+        np.save("out/y.npy", np.array(labels))
+    """)
+
+
+def test_csv_rows_by_position_and_a_guarded_cast_compile_to_sql() -> None:
+    program = compile_script(_script("for n, r in enumerate(csv.reader(fp)):", 'r[3] == "" or int(r[3]) <= 0'),
+                             filename="s.py", allow_opaque=False, heads=HEADS)
+    assert "usecols=[3, 4, 6]" in program.code
+    assert "TRY_CAST(r_3 AS BIGINT)" in program.code  # Python never casts an empty r[3]
+
+
+def test_a_loop_in_these_styles_is_valid(tmp_path: Path, monkeypatch) -> None:
+    rng = np.random.default_rng(2)
+    n = 150
+    (tmp_path / "data").mkdir()
+    pd.DataFrame({"id": range(n), "name": [f"p{i}" for i in range(n)], "kind": rng.choice(["a", "b"], n),
+                  "minutes": np.where(rng.random(n) < 0.1, "", rng.integers(-5, 90, n).astype(str)),
+                  "status": rng.choice(["ok", " Cancelled", "OK "], n), "visits": rng.integers(0, 9, n),
+                  "member": rng.choice(["y", "N", "Y "], n)}).to_csv(tmp_path / "data" / "c.csv", index=False)
+    (tmp_path / "s.py").write_text(_script("for n, r in enumerate(csv.reader(fp)):", 'r[3] == "" or int(r[3]) <= 0'))
+    monkeypatch.chdir(tmp_path)
+    result = lt.rewrite("s.py", engine="rules", timeout=120)
+    assert result.status == "valid", result.report.text()
+    assert not result.report.opaque_steps and not result.report.pandas_steps
+
+
+def test_a_split_line_unpacked_in_a_second_step() -> None:
+    program = compile_script(textwrap.dedent("""
+        import numpy as np
+        ages = []
+        with open("data/c.csv") as f:
+            next(f)
+            for line in f:
+                parts = line.strip().split(",")
+                pid, name, kind, minutes, status, visits, member = parts
+                if status == "ok":
+                    ages.append(float(minutes))
+        np.save("out/X.npy", np.array(ages).reshape(-1, 1))
+    """), filename="s.py", allow_opaque=False, heads=HEADS)
+    assert "usecols=[0, 1, 2, 3, 4, 5, 6]" in program.code and not program.pandas_steps

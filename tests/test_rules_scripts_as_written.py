@@ -115,3 +115,22 @@ def test_the_scripts_own_column_transformer_and_a_label_of_the_training_part(tmp
     checks = {c.what: c for c in result.report.validation.checks}
     assert checks["X"].status == checks["y"].status == checks["model"].status == "match"
     assert "LogisticRegression(C=0.4)" in result.code
+
+
+def test_a_loop_over_a_dict_of_models_is_one_block_per_model_and_the_last_is_the_model() -> None:
+    from lester.rewrite.rules.normalize import unrolled_dict_loops
+
+    body = list(cst.parse_module(textwrap.dedent("""
+        models = {"lr": LogisticRegression(C=2), "tree": DecisionTreeClassifier(max_depth=3)}
+        for name, model in models.items():
+            model.fit(X, y)
+            print(name, model.score(X, y))
+        kept = {"a": A()}
+        for k, v in kept.items():
+            v.fit(X, y)
+        best = kept["a"]
+    """)).body)
+    out = _code(unrolled_dict_loops(body, {}))
+    assert out[1:7] == ['name = "lr"', "model = LogisticRegression(C=2)", "model.fit(X, y)",
+                        "print(name, model.score(X, y))", 'name = "tree"', "model = DecisionTreeClassifier(max_depth=3)"]
+    assert any(line.startswith("for k, v in kept.items():") for line in out)  # kept is read after the loop

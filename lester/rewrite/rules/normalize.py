@@ -13,7 +13,10 @@ alike before the reader sees them, so one translation rule serves every style:
 * :func:`readline_loops` - ``while True: line = f.readline(); if not line: break; ...`` and
   ``line = f.readline()`` + ``while line: ...; line = f.readline()`` become ``for line in f:``;
 * :func:`header_flags` - ``first = True`` and ``if first: first = False; continue`` at the top
-  of a loop become ``next(reader)`` before it (or ``lines[1:]``), as other scripts skip a header.
+  of a loop become ``next(reader)`` before it (or ``lines[1:]``), as other scripts skip a header;
+* :func:`unrolled_dict_loops` - ``models = {"lr": LogisticRegression(), ...}`` and ``for name,
+  model in models.items(): model.fit(...)`` become one block per entry, so the estimator fitted
+  last is plain to see.
 
 Each returns the new statements and records, for every statement it made, the statement of
 the script it stands for (``origin``), so errors still name the script's lines.
@@ -60,6 +63,7 @@ def normalized(module: cst.Module) -> tuple[list[cst.CSTNode], Origin]:
     body = inplace_as_assignment(body, origin)
     body = readline_loops(body, origin)
     body = header_flags(body, origin)
+    body = unrolled_dict_loops(body, origin)
     return body, origin
 
 
@@ -494,3 +498,49 @@ def _flag_test(stmt: cst.CSTNode) -> str | None:
     cleared = any(m.matches(s, m.Assign(targets=[m.AssignTarget(m.Name(flag))], value=m.Name("False"))) for s in smalls)
     skipped = any(isinstance(s, cst.Continue) for s in smalls)
     return flag if cleared and skipped else None
+
+
+# -- loops over a dict of constructors -------------------------------------------------------
+def unrolled_dict_loops(body: list[cst.CSTNode], origin: Origin) -> list[cst.CSTNode]:
+    """``for k, v in d.items():`` over a dict literal of calls bound once and read nowhere else:
+    one copy of the body per entry, ``k`` the key and ``v`` the entry's constructor."""
+    out: list[cst.CSTNode] = []
+    for position, stmt in enumerate(body):
+        loop = stmt
+        unpacked = _dict_loop(loop)
+        if unpacked is None:
+            out.append(stmt)
+            continue
+        key, value, name = unpacked
+        entries = _dict_literal(body[:position], name)
+        uses = sum(len(m.findall(s, m.Name(name))) for s in body)
+        if entries is None or uses != 2 or m.findall(loop.body, m.Break() | m.Continue() | m.Return()):
+            out.append(stmt)
+            continue
+        for entry_key, entry_value in entries:
+            bindings = [_assign([cst.AssignTarget(cst.Name(key))], entry_key),
+                        _assign([cst.AssignTarget(cst.Name(value))], entry_value)]
+            out += [_made(b, loop, origin) for b in bindings] + list(loop.body.body)
+    return out
+
+
+def _dict_loop(stmt: cst.CSTNode) -> tuple[str, str, str] | None:
+    if not (isinstance(stmt, cst.For) and stmt.orelse is None and isinstance(stmt.target, cst.Tuple)
+            and len(stmt.target.elements) == 2 and all(isinstance(e.value, cst.Name) for e in stmt.target.elements)
+            and m.matches(stmt.iter, m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("items")), args=[]))):
+        return None
+    key, value = (e.value.value for e in stmt.target.elements)
+    return key, value, stmt.iter.func.value.value
+
+
+def _dict_literal(before: list[cst.CSTNode], name: str) -> list[tuple[cst.BaseExpression, cst.BaseExpression]] | None:
+    """The entries of ``name = {"k": Call(...), ...}``, the last binding of ``name`` before."""
+    for stmt in reversed(before):
+        for assign in m.findall(stmt, m.Assign(targets=[m.AssignTarget(m.Name(name))])):
+            value = assign.value
+            if isinstance(value, cst.Dict) and value.elements and all(
+                    isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString)
+                    and isinstance(e.value, cst.Call) for e in value.elements):
+                return [(e.key, e.value) for e in value.elements]
+            return None
+    return None

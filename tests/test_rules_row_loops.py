@@ -101,3 +101,55 @@ def test_a_split_line_unpacked_in_a_second_step() -> None:
         np.save("out/X.npy", np.array(ages).reshape(-1, 1))
     """), filename="s.py", allow_opaque=False, heads=HEADS)
     assert "usecols=[0, 1, 2, 3, 4, 5, 6]" in program.code and not program.pandas_steps
+
+
+LINES_SCRIPT = '''
+import os
+os.makedirs("out", exist_ok=True)
+kept = []
+f = open("data/w.txt")
+header = f.readline()
+while True:
+    line = f.readline()
+    if not line:
+        break
+    parts = line.rstrip("\\n").split(";")
+    if len(parts) < 4:
+        continue
+    station, day, tmax, quality = parts
+    if quality.strip().upper() == "S":
+        continue
+    try:
+        tmax = float(tmax)
+    except ValueError:
+        continue
+    kept.append((station, day, tmax))
+f.close()
+with open("out/prepared.csv", "w") as out:
+    out.write("station,day,tmax\\n")
+    for station, day, tmax in kept:
+        out.write(f"{station},{day},{tmax}\\n")
+'''
+
+
+def test_a_loop_the_csv_reader_cannot_take_reads_raw_lines_and_forgetting_reaches_them(tmp_path, monkeypatch) -> None:
+    rng = np.random.default_rng(8)
+    (tmp_path / "data").mkdir()
+    rows = ["station;day;tmax;quality"]
+    for i in range(120):
+        quality = rng.choice(["G", "s", "g"])
+        tmax = rng.choice([f"{rng.normal(15, 5):.1f}", "n/a"], p=[0.9, 0.1])
+        rows.append(f"ST{i % 7};2024-01-{i % 28 + 1:02d};{tmax};{quality}" if i % 11 else f"ST{i % 7};broken")
+    (tmp_path / "data" / "w.txt").write_text("\n".join(rows) + "\n")
+    (tmp_path / "s.py").write_text(LINES_SCRIPT)
+    monkeypatch.chdir(tmp_path)
+    result = lt.rewrite("s.py", engine="rules", timeout=120)
+    assert result.status == "valid", result.report.text()
+    assert "lt.read_lines(" in result.code and not result.report.pandas_steps and not result.report.opaque_steps
+    Path("pipeline.py").write_text(result.code)
+    run = lt.run("pipeline.py", store=".lester", cache=False)
+    first = int(run.train["prov:w"].iloc[0])  # the line's position after the header
+    lt.forget("w", [first], store=".lester")
+    new_rows = pd.concat([pd.read_parquet(p) for p in Path(".lester", "runs").glob("*/train.parquet")
+                          if p.parent.name != run.run_id])
+    assert first not in set(new_rows["prov:w"])

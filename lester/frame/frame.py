@@ -22,6 +22,7 @@ from lester.frame.sources import (
     PROVENANCE_PREFIX,
     Source,
     csv_source,
+    lines_source,
     pandas_source,
     parquet_source,
 )
@@ -403,6 +404,18 @@ def read_parquet(
     """A frame over a Parquet file (optionally only ``columns``); see :func:`read_csv`."""
     options = {"columns": list(columns)} if columns else {}
     return Frame(p.Scan(parquet_source(path, name=name, key=key, options=options)))
+
+
+def read_lines(path: str | os.PathLike, *, name: str | None = None, skip: int = 0, encoding: str = "utf-8") -> Frame:
+    """A frame of a text file's lines, one column ``line`` (with its ``\\n``, as ``for line in f``
+    gives it), after the first ``skip``; provenance ids are the lines' positions. Any per-line
+    parsing then runs as ``project``/``filter`` functions, each row keeping its line's id.
+
+    Example:
+        >>> lines = lt.read_lines("data/log.txt", skip=1)                        # doctest: +SKIP
+        >>> lines.project("fields", ["line"], lambda line: line.rstrip("\\n").split(";"))  # doctest: +SKIP
+    """
+    return Frame(p.Scan(lines_source(path, name=name, skip=skip, encoding=encoding)))
 
 
 def from_pandas(frame: pd.DataFrame, *, name: str = "dataframe", key: str | None = None) -> Frame:

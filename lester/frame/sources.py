@@ -121,6 +121,8 @@ class Source:
             frame = _read_csv_checked(self.path, self.options)
         elif self.kind == "parquet":
             frame = pd.read_parquet(self.path, **self.options)
+        elif self.kind == "lines":
+            frame = _read_lines(self.path, self.options)
         else:  # pragma: no cover - pandas sources are loaded at construction
             raise AssertionError(self.kind)
         frame = frame.reset_index(drop=True)
@@ -331,6 +333,26 @@ def parquet_source(
     if key is not None and key not in columns:
         raise ColumnNotFoundError(f"read_parquet({path!r}, key={key!r})", [key], columns)
     return Source(name or _default_name(path), "parquet", columns, path, key, dict(options))
+
+
+def lines_source(path: str | os.PathLike, *, name: str | None, skip: int = 0, encoding: str = "utf-8") -> Source:
+    """A text file as rows of one column, ``line``: each line as Python's text-mode iteration
+    gives it (``\\n`` included), after the first ``skip``; a row's id is its position among them."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise SourceError(path, "no such file")
+    if not isinstance(skip, int) or skip < 0:
+        raise SourceError(path, f"read_lines: skip must be a non-negative integer, got {skip!r}")
+    return Source(name or _default_name(path), "lines", ("line",), path, None, {"skip": skip, "encoding": encoding})
+
+
+def _read_lines(path: str, options: dict[str, Any]) -> pd.DataFrame:
+    try:
+        with open(path, encoding=options.get("encoding", "utf-8")) as f:
+            lines = f.readlines()[options.get("skip", 0):]
+    except UnicodeDecodeError as exc:
+        raise SourceError(path, f"not {options.get('encoding', 'utf-8')} text: {exc.reason} at byte {exc.start}") from None
+    return pd.DataFrame({"line": pd.Series(lines, dtype=object)})
 
 
 def pandas_source(frame: pd.DataFrame, *, name: str, key: str | None) -> Source:

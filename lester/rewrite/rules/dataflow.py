@@ -1214,8 +1214,13 @@ class ScriptReader:
         # a, b, c = line.strip().split(",")   /   parts = line.split(",")   /   a, b = row
         split = self._split_of_line(value, ctx)
         if split is not None:
-            self.split_line(ctx, target, split, line_node)
-            return
+            try:
+                self.split_line(ctx, target, split, line_node)
+                return
+            except RulesUnsupported:
+                if not self._as_lines(ctx):
+                    raise
+                # the file read as lines: the split, and all that follows, are per-line Python
         if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
             holder = self.env.get(target.value.value)
             if isinstance(holder, DictCollector):
@@ -1287,6 +1292,13 @@ class ScriptReader:
     def unpack(self, ctx: Ctx, target, value, line_node) -> None:
         probe = self._index_probe(ctx, value, line_node)
         names = [el.value for el in target.elements]
+        if isinstance(value, cst.Name) and isinstance(ctx.names.get(value.value), ColumnB):
+            # a, b, c = parts with parts one value per row (a parsed line): its elements
+            # (a line of another length would not unpack in the script)
+            for position, name in enumerate(names):
+                element = cst.Subscript(value, [cst.SubscriptElement(cst.Index(cst.Integer(str(position))))])
+                self.loop_assign(name, element, line_node, ctx)
+            return
         if probe is not None:
             if not isinstance(probe, tuple) or len(probe) != len(names):
                 raise self.fail(line_node, "unpacking a dict value of a different shape")
@@ -1322,6 +1334,27 @@ class ScriptReader:
                     ctx.names[n.value] = ColumnB(col, t)
                 return
         raise self.fail(line_node, f"unpacking {code_of(value)!r} is not translated")
+
+    def _as_lines(self, ctx: Ctx) -> bool:
+        """Read the pending file as raw lines (``lt.read_lines``), its loop variable the ``line``
+        column, when its fields cannot be a CSV scan (``len(parts)``, ``parts`` passed whole):
+        every row keeps its line's id, whatever the parsing."""
+        pending = ctx.pending
+        if pending is None or ctx.rs is not None or "file" not in pending or pending.get("csv"):
+            return False
+        target = pending.get("line")
+        if not isinstance(target, cst.Name):
+            return False
+        file: FileIn = pending["file"]
+        ctx.rs = self.plan.scan_lines(file.path, pending["skip"], file.line)
+        ctx.pending = None
+        ctx.names[target.value] = ColumnB("line", "str")
+        for prefixes, line in pending.get("skip_prefixes", []):
+            rexpr = RowExpr(columns=("line",), python=f"lambda line: not line.startswith({prefixes!r})", ctype="bool",
+                            text=f"line.startswith({prefixes!r})")
+            ctx.rs = self.plan.filter(ctx.rs, rexpr, line, f"skip lines starting with {', '.join(prefixes)}")
+        self.notes.append(f"line {file.line}: {file.path} is read as lines, and each line parsed as the script does")
+        return True
 
     def _split_of_line(self, value, ctx: Ctx):
         """``line.strip().split(sep)`` on a pending line: returns (sep, stripped)."""

@@ -139,6 +139,16 @@ class DataprepPlan:
         var = self._emit(param + "_rows" if param + "_rows" not in self._names else param, f"lt.read_csv({param}{args})", line, f"read {path}", (param,))
         return RowSet(var, columns, f"read {path}")
 
+    def scan_lines(self, path: str, skip: int, line: int, param: str | None = None) -> RowSet:
+        """The file as rows of its raw lines (column ``line``), after the first ``skip``."""
+        param = param or self._source_param(path)
+        if param not in self.sources:
+            self.sources[param] = SourceSpec(param, path, {}, line)
+        args = f", skip={skip}" if skip else ""
+        var = self._emit(param + "_lines", f"lt.read_lines({param}{args})", line, f"read {path} line by line",
+                         (param,))
+        return RowSet(var, {"line": "str"}, f"lines of {path}")
+
     def _source_param(self, path: str) -> str:
         base = _default_name(path)
         base = identifier(base) or "source"

@@ -854,7 +854,15 @@ class ScriptReader:
         if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
             small = stmt.body[0]
             if isinstance(small, cst.Assign) and len(small.targets) == 1:
-                self.bind(small.targets[0].target, self.value(small.value, stmt, names), stmt)
+                target = small.targets[0].target
+                known = {**self.constants, **{k: v.value for k, v in names.items() if isinstance(v, LiteralB)}}
+                path = self.path_value(small.value, known)
+                if path is not None and isinstance(target, cst.Name):
+                    # path = os.path.join(DATA, "sales_%s.csv" % region): this pass's file
+                    self.constants[target.value] = path
+                    self.env[target.value] = GLOBAL
+                    return
+                self.bind(target, self.value(small.value, stmt, names), stmt)
                 return
             if isinstance(small, cst.Expr):
                 self.module_expr(small.value, stmt)
@@ -1113,6 +1121,10 @@ class ScriptReader:
         try:
             return translate(node, self.lookup_in(ctx), constants=self.constants, predicate=predicate)
         except Untranslatable as exc:
+            # the raw line used as a value (parse(line)): read the file as lines, and retry
+            line = ctx.pending.get("line") if ctx.pending else None
+            if isinstance(line, cst.Name) and m.findall(node, m.Name(line.value)) and self._as_lines(ctx):
+                return self.expr(ctx, node, line_node, predicate)
             raise self.fail(line_node, f"{code_of(node)!r}: {exc}") from None
 
     def column_of(self, ctx: Ctx, node: cst.BaseExpression, line_node, hint: str) -> str:

@@ -174,3 +174,17 @@ def test_a_notebook_with_pandas_steps_is_valid_and_forgetting_reaches_through_th
     columns = ["income", "n_visits", "spent", "churned"]
     pd.testing.assert_frame_equal(kept[columns].sort_values(columns).reset_index(drop=True),
                                   fresh_rows[columns].sort_values(columns).reset_index(drop=True), check_dtype=False)
+
+
+def test_a_step_that_depends_on_row_order_sorts_again_as_the_script_did() -> None:
+    program = compiled("""
+        df = pd.read_csv("data/people.csv")
+        df = df.sort_values(["city", "age"])
+        df["age_k"] = df["age"] / 10
+        df["next_income"] = df.groupby("city")["income"].shift(-1)
+        df.to_csv("out/prepared.csv", index=False)
+    """)
+    (step,) = program.pandas_steps
+    code = program.code[program.code.index("def _pandas_step_"):]
+    assert code.index('df = df.sort_values(["city", "age"])') < code.index('df["next_income"] =')
+    assert ".project('age_k'" in program.code  # the projection between stays declarative

@@ -391,9 +391,11 @@ def inplace_call(it: ScriptReader, node: cst.Call, line_node) -> bool:
 def _frame_method(it, frame: Frame, method, args, kwargs, node, line_node) -> Any:
     line = it.line(line_node)
     if method in _PASSTHROUGH_METHODS:
+        out = frame.like(frame.rs, None if frame.columns is None else list(frame.columns))
         if method.startswith("sort"):
             it.notes.append(f"line {line}: the script sorts rows; the pipeline's row order is the engine's")
-        return frame.like(frame.rs, None if frame.columns is None else list(frame.columns))
+            out.order = line_node  # a pandas step after it sorts again: shift(), cumcount() see the order
+        return out
     if method == "merge":
         return _merge(it, frame, it.value(args[0], line_node), kwargs, line_node)
     if method == "groupby":

@@ -122,6 +122,10 @@ def keep_as_pandas(reader: Any, body: list, start: int, error: RulesUnsupported)
     if frame.dummies:
         return f"{source} went through pd.get_dummies, which the pipeline keeps as a one-hot encoder"
     indices = sorted(set(group) | {window.index_of(n) for n in again} | set(previous.indices if previous else ()))
+    # the plan does not keep pandas' row order: a sort the script did is done again first
+    order = next((i for i, s in enumerate(body[:start]) if s is frame.order), None)
+    if order is not None and order not in indices and _bound(facts[order]) == {source}:
+        indices = sorted({order, *indices})
     reason = error.reason
     if previous is not None:
         del reader.plan.ops[previous.ops_before:]

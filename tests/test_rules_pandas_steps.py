@@ -188,3 +188,32 @@ def test_a_step_that_depends_on_row_order_sorts_again_as_the_script_did() -> Non
     code = program.code[program.code.index("def _pandas_step_"):]
     assert code.index('df = df.sort_values(["city", "age"])') < code.index('df["next_income"] =')
     assert ".project('age_k'" in program.code  # the projection between stays declarative
+
+
+def test_every_blocker_is_reported_at_once_and_what_follows_from_one_is_not() -> None:
+    with pytest.raises(RulesUnsupported) as caught:
+        compiled("""
+            df = pd.read_csv("data/people.csv")
+            visits = pd.read_csv("data/visits.csv")
+            df.loc[df["id"].isin(visits["id"]), "income"] = 0
+            df["x"] = df["income"] * 2
+            wide = visits.pivot(index="id", columns="amount")
+            both = df.merge(wide, on="id")
+            both.to_csv("out/prepared.csv", index=False)
+        """)
+    blockers = caught.value.blockers
+    # line 7 reads df, which line 6 left unknown; line 9 reads both
+    assert [b.lines[0] for b in blockers] == [6, 8]
+    assert "pivot() makes rows of its own" in blockers[1].reason or "does not change visits" in blockers[1].reason
+    assert "2 statements are not translated: line 6" in str(caught.value)
+
+
+def test_reset_index_in_a_pandas_step_keeps_the_index_that_carries_provenance() -> None:
+    program = compiled("""
+        df = pd.read_csv("data/people.csv")
+        df = df.drop_duplicates(subset="city", keep="last").reset_index(drop=True)
+        df.to_csv("out/prepared.csv", index=False)
+    """)
+    step = program.code[program.code.index("def _pandas_step_"):]
+    assert 'df = df.drop_duplicates(subset="city", keep="last")\n' in step and "reset_index" not in step
+    assert "columns=['id', 'city', 'income', 'age']" in program.code

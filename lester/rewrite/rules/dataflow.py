@@ -30,7 +30,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from lester.rewrite.analysis import string_values
+from lester.rewrite.analysis import StatementNames, string_values
 from lester.rewrite.rules import features as feat
 from lester.rewrite.rules import pandas_steps
 from lester.rewrite.rules.expressions import (
@@ -48,9 +48,10 @@ from lester.rewrite.rules.expressions import (
 from lester.rewrite.rules.normalize import normalized
 from lester.rewrite.rules.runtime_config import with_defaults
 from lester.rewrite.rules.plan import DataprepPlan, RowExpr, RowSet, identifier, quote
-from lester.rewrite.rules.program import RulesUnsupported
+from lester.rewrite.rules.program import RulesUnsupported, all_blockers
 from lester.rewrite.rules.slicing import backward_slice
 from lester.rewrite.rules.values import (
+    Blocked,
     CategoryIndex,
     Collector,
     CsvReader,
@@ -160,9 +161,14 @@ class ScriptReader:
         if dropped:
             lines = ", ".join(str(self.line(s)) for s in dropped)
             self.notes.append(f"not read, since no output depends on them: lines {lines}")
+        blockers: list[RulesUnsupported] = []
         index = 0
         while index < len(body):
             stmt = body[index]
+            if self._reads_blocked(stmt):
+                self._block(stmt)  # follows from a statement already reported
+                index += 1
+                continue
             state = pandas_steps.snapshot(self)
             try:
                 self.statement(stmt)
@@ -170,14 +176,30 @@ class ScriptReader:
                 error = self._unsupported(stmt, exc)
                 pandas_steps.restore(self, state)
                 after = pandas_steps.keep_as_pandas(self, body, index, error)
-                if after == pandas_steps.NO_FRAME:
-                    raise error from None
-                if isinstance(after, str):
-                    raise RulesUnsupported(error.stage, error.lines, f"{error.reason} (not kept as a "
-                                           f"pandas step: {after})", error.filename) from None
-                index = after
-                continue
+                if isinstance(after, int):
+                    index = after
+                    continue
+                if after != pandas_steps.NO_FRAME:
+                    error = RulesUnsupported(error.stage, error.lines, f"{error.reason} (not kept as a "
+                                             f"pandas step: {after})", error.filename)
+                # go on reading, so that the report names every statement in the way at once
+                blockers.append(error)
+                self._block(stmt)
             index += 1
+        if blockers:
+            raise all_blockers(blockers)
+
+    def _block(self, stmt: cst.CSTNode) -> None:
+        """What a statement the rules could not read binds or changes is unknown from here on."""
+        facts = StatementNames()
+        stmt.visit(facts)
+        for name in (facts.rebinds | facts.mutates) - facts.comprehension_locals:
+            self.env[name] = Blocked(self.line(stmt))
+
+    def _reads_blocked(self, stmt: cst.CSTNode) -> bool:
+        facts = StatementNames()
+        stmt.visit(facts)
+        return any(isinstance(self.env.get(name), Blocked) for name in facts.uses | facts.mutates)
 
     def _unsupported(self, stmt: cst.CSTNode, exc: Exception) -> RulesUnsupported:
         if isinstance(exc, RulesUnsupported):

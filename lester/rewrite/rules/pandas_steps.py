@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import libcst as cst
+import libcst.matchers as m
 
 from lester.rewrite.analysis import StatementNames, root_name
 from lester.rewrite.rules.column_names import renamed
@@ -87,8 +88,8 @@ def keep_as_pandas(reader: Any, body: list, start: int, error: RulesUnsupported)
     bound = _bound(facts[start])
     if source in bound:
         result, internal = source, bound - {source}
-    elif len(bound) == 1 and _frame_chain(body[start], source):
-        result, internal = next(iter(bound)), set()  # new = source.method(...)
+    elif len(bound) == 1 and _frame_chain(body[start], source) and not _renumbering(body, [start], next(iter(bound))):
+        result, internal = next(iter(bound)), set()  # new = source.method(...), the same rows
     else:
         result, internal = source, set(bound)  # values the next statements use on source
     group = [start]
@@ -116,6 +117,9 @@ def keep_as_pandas(reader: Any, body: list, start: int, error: RulesUnsupported)
     other += sorted(n for n in helper_globals - again if not _constant_name(reader, n))
     if other:
         return f"it reads {', '.join(other)}, which is not a constant"
+    renumbering = _renumbering(body, group, result)
+    if renumbering:
+        return f"{renumbering}() makes rows of its own, which no input row's provenance follows"
     frame: Frame = reader.env[source]
     if getattr(frame, "aliases", None):
         return f"{source} was built from lists, not read as a DataFrame"
@@ -222,6 +226,28 @@ class _Open:
     helpers: int
 
 
+# methods whose result rows are not input rows (new index labels): never in a pipe step's chain
+_RENUMBERING = {"pivot", "pivot_table", "melt", "stack", "unstack", "set_index", "merge", "join", "agg",
+                "aggregate", "value_counts", "describe", "corr", "cov", "size", "count", "mean", "sum", "transpose"}
+
+
+def _renumbering(body: list, group: list[int], result: str) -> str | None:
+    """The first method that renumbers rows in a chain that makes ``result``, if any."""
+    for index in group:
+        for assign in m.findall(body[index], m.Assign(targets=[m.AssignTarget(m.Name(result))])):
+            value = assign.value
+            while isinstance(value, (cst.Call, cst.Subscript, cst.Attribute)):
+                if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+                    if value.func.attr.value in _RENUMBERING:
+                        return value.func.attr.value
+                    value = value.func.value
+                elif isinstance(value, cst.Call):
+                    break
+                else:
+                    value = value.value
+    return None
+
+
 def _frame_chain(stmt: cst.CSTNode, source: str) -> bool:
     """``new = source.method(...)[...]``: a statement that makes a new DataFrame from ``source``."""
     if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign)):
@@ -287,10 +313,22 @@ def _other_values(reader: Any, statements: list[tuple[cst.CSTNode, StatementName
     return found
 
 
+class _KeepIndex(cst.CSTTransformer):
+    """``x.reset_index(drop=True)`` as ``x``: the step keeps its input's index, which is how its
+    rows keep their provenance (a renumbered index would be refused when it runs)."""
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        if (isinstance(updated.func, cst.Attribute) and updated.func.attr.value == "reset_index"
+                and len(updated.args) == 1 and updated.args[0].keyword is not None
+                and updated.args[0].keyword.value == "drop" and m.matches(updated.args[0].value, m.Name("True"))):
+            return updated.func.value
+        return updated
+
+
 def _function_code(name: str, statements: list, source: str, result: str, filename: str,
                    lines: tuple[int, int], reason: str, module_globals: list[str]) -> str:
     where = f"line {lines[0]}" if lines[0] == lines[1] else f"lines {lines[0]}-{lines[1]}"
-    body = "".join(_indented(cst.Module(body=[s]).code) for s in statements)
+    body = "".join(_indented(cst.Module(body=[s.visit(_KeepIndex())]).code) for s in statements)
     doc = f'    """{where} of {filename}, kept as pandas: {_one_line(reason)}."""\n'
     # values the script's functions read as globals are set where those functions look
     shared = f"    global {', '.join(module_globals)}\n" if module_globals else ""
@@ -457,6 +495,8 @@ def _chain(reader: Any, value: cst.BaseExpression, source: str,
         args = [a.value for a in value.args if a.keyword is None]
         if method in _SAME_ROWS and "axis" not in kwargs and (method != "apply" or not args):
             return inner, kept
+        if method == "reset_index" and set(kwargs) == {"drop"} and not args:
+            return inner, kept  # left out of the step's code: see _KeepIndex
         if method in _SOME_ROWS and "axis" not in kwargs:
             return inner, False
         if method == "drop":

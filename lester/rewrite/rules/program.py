@@ -53,4 +53,22 @@ class RulesUnsupported(LesterError):
         self.reason = reason
         self.filename = filename
         where = f"line {self.lines[0]}" if self.lines[0] == self.lines[1] else f"lines {self.lines[0]}-{self.lines[1]}"
+        self.blockers: list[RulesUnsupported] = [self]
         super().__init__(f"{filename}, {where} ({stage}): {reason}")
+
+    @property
+    def where(self) -> str:
+        return f"line {self.lines[0]}" if self.lines[0] == self.lines[1] else f"lines {self.lines[0]}-{self.lines[1]}"
+
+
+def all_blockers(found: list[RulesUnsupported]) -> RulesUnsupported:
+    """One error for every statement the rules could not read, the first one's stage and lines
+    first (the rest are in ``blockers``, and in the message)."""
+    if len(found) == 1:
+        return found[0]
+    first = found[0]
+    listed = "; ".join(f"{b.where} ({b.stage}): {b.reason}" for b in found)
+    error = RulesUnsupported(first.stage, first.lines, f"{len(found)} statements are not translated: {listed}",
+                             first.filename)
+    error.blockers = list(found)
+    return error

@@ -279,3 +279,10 @@ class Grouped:
     keys: list[str]
     selection: list[str] | None = None
     dropna: bool = True
+
+
+@dataclass
+class Blocked:
+    """A name bound by a statement the rules could not read (the line that did)."""
+
+    line: int

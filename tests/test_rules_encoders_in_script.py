@@ -15,6 +15,7 @@ import pytest
 import lester as lt
 from lester.rewrite.rules.column_names import renamed
 from lester.rewrite.rules.compiler import compile_script
+from tests.rewrite_checks import assert_valid_and_declarative
 
 HEADS = {"data/people.csv": "Person Id,Home City,Yearly Income,Age Group,label\n1,Oslo,10.5,30s,1\n"}
 
@@ -84,10 +85,7 @@ def test_a_notebook_that_encodes_with_pandas_is_valid_and_declarative(tmp_path, 
     (tmp_path / "nb.py").write_text(NOTEBOOK.replace("{drop_first}", str(drop_first)))
     monkeypatch.chdir(tmp_path)
     result = lt.rewrite("nb.py", engine="rules", timeout=120)
-    assert result.status == "valid", result.report.text()
-    assert not result.report.opaque_steps and not result.report.pandas_steps
-    checks = {c.what: c for c in result.report.validation.checks}
-    assert checks["X"].status == checks["y"].status == checks["model"].status == "match"
+    assert_valid_and_declarative(result)
 
 
 def test_a_prepared_file_the_script_wrote_after_get_dummies_must_still_match_column_for_column(tmp_path,

@@ -16,6 +16,7 @@ import pandas as pd
 import lester as lt
 from lester.rewrite.rules.compiler import compile_script
 from lester.rewrite.rules.slicing import backward_slice
+from tests.rewrite_checks import assert_valid_and_declarative
 
 SCRIPT = '''
 import os
@@ -109,10 +110,7 @@ def test_a_published_style_script_is_valid_and_declarative(tmp_path: Path, monke
     (tmp_path / "train.py").write_text(SCRIPT)
     monkeypatch.chdir(tmp_path)
     result = lt.rewrite("train.py", engine="rules", timeout=120)
-    assert result.status == "valid", result.report.text()
-    assert not result.report.opaque_steps and not result.report.pandas_steps
-    checks = {c.what: c.status for c in result.report.validation.checks}
-    assert checks["X"] == checks["y"] == checks["model"] == "match"
+    assert_valid_and_declarative(result)
     code = result.code.replace('"', "'")
     assert "np.unique(prepared['status'].to_numpy(), return_inverse=True)[1]" in code  # LabelEncoder
     # the script's encoder sees X's columns only, though it passes the rest through

@@ -18,6 +18,7 @@ import lester as lt
 from lester.rewrite.rules.compiler import compile_script
 from lester.rewrite.rules.normalize import normalized
 from lester.rewrite.rules.runtime_config import with_defaults
+from tests.rewrite_checks import assert_valid_and_declarative
 
 HEADS = {"data/people.csv": "pid,plan,usage,tenure,label\n1,basic,2.5,3,0\n",
          "data/visits.csv": "pid,amount\n1,2.0\n"}
@@ -110,10 +111,7 @@ def test_the_scripts_own_column_transformer_and_a_label_of_the_training_part(tmp
     (tmp_path / "s.py").write_text(textwrap.dedent(common) + textwrap.dedent(tail))
     monkeypatch.chdir(tmp_path)
     result = lt.rewrite("s.py", engine="rules", timeout=120)
-    assert result.status == "valid", result.report.text()
-    assert not result.report.opaque_steps and not result.report.pandas_steps
-    checks = {c.what: c for c in result.report.validation.checks}
-    assert checks["X"].status == checks["y"].status == checks["model"].status == "match"
+    assert_valid_and_declarative(result)
     assert "LogisticRegression(C=0.4)" in result.code
 
 

@@ -173,7 +173,7 @@ def test_features_become_a_column_transformer(tmp_path):
     program, _original, _candidate = _run_both("dictreader_features", tmp_path)
     code = program.code
     assert "OneHotEncoder(" in code and "StandardScaler()" in code and "MinMaxScaler()" in code
-    assert "return LogisticRegression(C=0.5, max_iter=300)" in code
+    assert "def make_model(C=0.5, max_iter=300):\n    return LogisticRegression(C=C, max_iter=max_iter)" in code
     assert "def clean(text):" in code and "# collapse blanks" in code   # helpers keep their comments
 
 

@@ -150,7 +150,7 @@ def test_a_notebook_with_a_split_and_an_unfitted_estimator_is_rewritten_declarat
     assert result.status == "valid", result.report.text()
     assert not result.report.opaque_steps
     assert {c.what for c in result.report.validation.checks if c.status == "match"} == {"prepared", "X", "y", "model"}
-    assert "LogisticRegression(C=0.3, max_iter=500)" in result.code and "RandomForest" not in result.code
+    assert "def make_model(C=0.3, max_iter=500):" in result.code and "RandomForest" not in result.code
 
 
 def test_one_unknown_dead_statement_no_longer_sends_the_script_opaque() -> None:
@@ -211,7 +211,7 @@ def test_a_published_style_pipeline_in_functions_keeps_its_own_encoder(tmp_path:
     result = lt.rewrite("train.py", engine="rules", timeout=60)
     assert result.status == "valid", result.report.text()
     assert "OneHotEncoder(handle_unknown=\"ignore\")" in result.code.replace("'", '"')
-    assert "return LogisticRegression(C=0.7)" in result.code
+    assert "def make_model(C=0.7):\n    return LogisticRegression(C=C)" in result.code
 
 
 def test_a_constant_list_of_one_name_stays_a_list() -> None:

@@ -117,7 +117,7 @@ def test_a_published_style_script_is_valid_and_declarative(tmp_path: Path, monke
     encoder = "".join(code[code.index("def encode_features"):code.index("def extract_label")].split())
     assert encoder.startswith("defencode_features():returnColumnTransformer([('features',make_column_transformer(")
     assert "remainder='passthrough',),['plan','usage','tenure'],)" in encoder
-    assert "return LogisticRegression(C=0.8)" in code
+    assert "def make_model(C=0.8):\n    return LogisticRegression(C=C)" in code
     assert any("holdout.csv is not read" in n for n in result.report.notes)
     # the paths built in the script's own functions, with their arguments
     assert "usage='data/usage.csv'" in code and "people='data/people.csv'" in code

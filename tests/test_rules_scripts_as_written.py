@@ -112,7 +112,11 @@ def test_the_scripts_own_column_transformer_and_a_label_of_the_training_part(tmp
     monkeypatch.chdir(tmp_path)
     result = lt.rewrite("s.py", engine="rules", timeout=120)
     assert_valid_and_declarative(result)
-    assert "LogisticRegression(C=0.4)" in result.code
+    assert "def make_model(C=0.4):" in result.code  # its hyper-parameter, for --set model.C=
+    if fit == "transform":
+        Path("pipeline.py").write_text(result.code)
+        run = lt.run("pipeline.py", store=".lester", cache=False, overrides=["model.C=0.05"])
+        assert run.model.C == 0.05
 
 
 def test_a_loop_over_a_dict_of_models_is_one_block_per_model_and_the_last_is_the_model() -> None:

@@ -176,10 +176,12 @@ def _stage_functions(parts: ModuleParts) -> str:
     else:
         out.append(f"    raise NotImplementedError({parts.filename + ' computes no label'!r})")
     out += ["", ""]
-    out.append("def make_model():")
     if parts.model_code:
-        out.append(f"    return {parts.model_code}")
+        params, code = model_parameters(parts.model_code)
+        out.append(f"def make_model({params}):")
+        out.append(f"    return {code}")
     else:
+        out.append("def make_model():")
         out.append(f"    raise NotImplementedError({parts.filename + ' builds no scikit-learn model'!r})")
     return "\n".join(out) + "\n"
 
@@ -187,3 +189,42 @@ def _stage_functions(parts: ModuleParts) -> str:
 def _short(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= 70 else text[:67] + "..."
+
+
+def model_parameters(code: str) -> tuple[str, str]:
+    """``LogisticRegression(C=0.3)`` as the parameters ``C=0.3`` and the body
+    ``LogisticRegression(C=C)``: the script's hyper-parameters become ``make_model``'s, so
+    ``lester run --set model.C=0.5`` changes them. Only literal keyword arguments are lifted.
+
+    Example:
+        >>> model_parameters("LogisticRegression(C=0.3, max_iter=500, class_weight=weights)")
+        ('C=0.3, max_iter=500', 'LogisticRegression(C=C, max_iter=max_iter, class_weight=weights)')
+        >>> model_parameters("make_pipeline(StandardScaler(), Ridge(alpha=2))")
+        ('', 'make_pipeline(StandardScaler(), Ridge(alpha=2))')
+    """
+    import ast
+
+    try:
+        call = ast.parse(code, mode="eval").body
+    except SyntaxError:
+        return "", code
+    if not isinstance(call, ast.Call):
+        return "", code
+    lifted: list[str] = []
+    for keyword in call.keywords:
+        if keyword.arg is None or keyword.arg in _RESERVED_PARAMETERS:
+            continue
+        try:
+            value = ast.literal_eval(keyword.value)
+        except ValueError:
+            continue
+        if isinstance(value, (str, int, float, bool, tuple)) or value is None:
+            lifted.append(f"{keyword.arg}={ast.unparse(keyword.value)}")
+            keyword.value = ast.Name(keyword.arg, ast.Load())
+    if not lifted:
+        return "", code
+    return ", ".join(lifted), ast.unparse(call)
+
+
+# names make_model's body reads itself: a parameter must not hide them
+_RESERVED_PARAMETERS = {"np", "pd", "lt", "sklearn"}

@@ -266,6 +266,13 @@ def _frame_chain(stmt: cst.CSTNode, source: str) -> bool:
 def _names(stmt: cst.CSTNode) -> StatementNames:
     names = _StepNames()
     stmt.visit(names)
+    if isinstance(stmt, cst.For):
+        # a loop binds its target before its body reads it: no earlier value is read
+        target = _StepNames()
+        stmt.target.visit(target)
+        iterated = _StepNames()
+        stmt.iter.visit(iterated)
+        names.uses -= {n for n in target.uses | target.rebinds if n not in iterated.uses}
     if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
         # a definition binds its name; what its body reads and binds is its own, less its globals
         from lester.rewrite.analysis import function_locals

@@ -1,8 +1,8 @@
 """Orchestration: analyse -> propose -> static checks -> validate -> repair, and the result.
 
-Example:
+Example (``result`` shows the diff and the validation table in Jupyter):
     >>> result = lt.rewrite("messy.py")                      # doctest: +SKIP
-    >>> result                                               # in Jupyter: diff + validation table
+    >>> result                       # doctest: +SKIP
     >>> result.write("pipeline.py")                          # doctest: +SKIP
     >>> result.run()                                         # doctest: +SKIP
 """

@@ -153,3 +153,37 @@ def test_a_loop_the_csv_reader_cannot_take_reads_raw_lines_and_forgetting_reache
     new_rows = pd.concat([pd.read_parquet(p) for p in Path(".lester", "runs").glob("*/train.parquet")
                           if p.parent.name != run.run_id])
     assert first not in set(new_rows["prov:w"])
+
+
+def test_a_constant_key_is_written_out_where_nothing_rebinds_it() -> None:
+    from lester.rewrite.rules.normalize import constant_keys
+
+    body = list(cst.parse_module(textwrap.dedent("""
+        key = "agent_id"
+        d[rec[key]] = rec[key]
+        pairs = [r[key] for key in keys]
+        for key in other:
+            x = rec[key]
+        y = rec[key]
+    """)).body)
+    out = [cst.Module([s]).code.strip() for s in constant_keys(body, {})]
+    assert out[1] == 'd[rec["agent_id"]] = rec["agent_id"]'
+    assert out[2] == "pairs = [r[key] for key in keys]"  # the comprehension's own key
+    assert "x = rec[key]" in out[3] and out[4] == "y = rec[key]"  # rebound by the loop: unknown after
+
+
+def test_the_last_row_per_key_kept_in_a_dict_is_a_deduplication() -> None:
+    program = compile_script(textwrap.dedent("""
+        import csv
+        latest = {}
+        with open("data/c.csv") as f:
+            for rec in csv.DictReader(f):
+                latest[rec["id"]] = rec
+        rows = list(latest.values())
+        with open("out/prepared.csv", "w") as out:
+            w = csv.DictWriter(out, fieldnames=["id", "name"])
+            w.writeheader()
+            for r in rows:
+                w.writerow({"id": r["id"], "name": r["name"]})
+    """), filename="s.py", allow_opaque=False, heads=HEADS)
+    assert "drop_duplicates(subset=['id'], keep='last')" in program.code

@@ -720,6 +720,9 @@ class ScriptReader:
                 reader = self.value(inner, line_node, names)
             if reader is not None:
                 return self.reader_rows(reader, line_node)
+            if (m.matches(inner, m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("values")), args=[]))
+                    and isinstance(self.env.get(inner.func.value.value), DictCollector)):
+                return self.last_per_key(self.env[inner.func.value.value], line_node)
         if func in ("pd.read_csv", "pandas.read_csv", "read_csv"):
             return self.pandas_read(node, line_node)
         from lester.rewrite.rules import pandas_ops
@@ -1700,6 +1703,22 @@ class ScriptReader:
             return holder.done
         raise RulesUnsupported("dataprep", (holder.line, holder.line), f"{holder.name} is never filled",
                                self.filename)
+
+    def last_per_key(self, holder: DictCollector, line_node) -> Rows:
+        """``list(latest.values())`` after ``latest[row["id"]] = row``: one row per key, the last
+        one the loop saw (a pandas step keeps each row's provenance)."""
+        found = self.finish_dict(holder, line_node)
+        if not isinstance(found, Index) or found.value.kind not in ("dict", "row", "tuple", "open"):
+            raise self.fail(line_node, f"list({holder.name}.values()) of something other than whole rows by a key")
+        rs = found.rs
+        # the columns, when the rules know them; else the pipeline finds them when it runs
+        planned = f", columns={list(rs.columns)!r}" if rs.all_columns_known else ""
+        code = ("{rs}.pipe(lambda rows: rows.drop_duplicates(subset=[" + repr(found.key) + "], keep='last')"
+                f"{planned}, name='last_per_{identifier(found.key)}')")
+        out = self.plan.raw(rs, code, self.line(line_node), f"{holder.name}: the last row of each "
+                            f"{found.key}", same_rows=False)
+        self.notes.pop()  # the join-index note does not apply: the dict is read back as rows
+        return Rows(out, found.value)
 
     def finish_collector(self, coll: Collector, line_node) -> Rows:
         if coll.done is not None:

@@ -16,7 +16,9 @@ alike before the reader sees them, so one translation rule serves every style:
   of a loop become ``next(reader)`` before it (or ``lines[1:]``), as other scripts skip a header;
 * :func:`unrolled_dict_loops` - ``models = {"lr": LogisticRegression(), ...}`` and ``for name,
   model in models.items(): model.fit(...)`` become one block per entry, so the estimator fitted
-  last is plain to see.
+  last is plain to see;
+* :func:`constant_keys` - ``key = "agent_id"`` (a constant, or an inlined function's parameter)
+  then ``rec[key]``: the key written out, ``rec["agent_id"]``, where no statement between rebinds it.
 
 Each returns the new statements and records, for every statement it made, the statement of
 the script it stands for (``origin``), so errors still name the script's lines.
@@ -64,6 +66,7 @@ def normalized(module: cst.Module) -> tuple[list[cst.CSTNode], Origin]:
     body = readline_loops(body, origin)
     body = header_flags(body, origin)
     body = unrolled_dict_loops(body, origin)
+    body = constant_keys(body, origin)
     return body, origin
 
 
@@ -544,3 +547,57 @@ def _dict_literal(before: list[cst.CSTNode], name: str) -> list[tuple[cst.BaseEx
                 return [(e.key, e.value) for e in value.elements]
             return None
     return None
+
+
+# -- constant subscript keys ------------------------------------------------------------------
+def constant_keys(body: list[cst.CSTNode], origin: Origin) -> list[cst.CSTNode]:
+    """``rec[key]`` as ``rec["agent_id"]`` after ``key = "agent_id"``, in straight-line order: a
+    statement that binds ``key`` anywhere (a loop, a with, a function's global) ends it."""
+    from lester.rewrite.analysis import StatementNames
+
+    known: dict[str, cst.BaseExpression] = {}
+    out: list[cst.CSTNode] = []
+    for stmt in body:
+        facts = StatementNames()
+        stmt.visit(facts)
+        # a comprehension's own variable of the same name is not the constant
+        bound = facts.rebinds | facts.mutates | facts.declared_global | facts.comprehension_locals
+        usable = {k: v for k, v in known.items() if k not in bound}
+        if usable and not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            new = stmt.visit(_KeySubstitution(usable))
+            if new is not stmt:
+                stmt = _made(new, stmt, origin)
+        out.append(stmt)
+        for name in bound:
+            known.pop(name, None)
+        value = _literal_assignment(stmt)
+        if value is not None:
+            known[value[0]] = value[1]
+    return out
+
+
+def _literal_assignment(stmt: cst.CSTNode) -> tuple[str, cst.BaseExpression] | None:
+    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign)
+            and len(stmt.body[0].targets) == 1 and isinstance(stmt.body[0].targets[0].target, cst.Name)):
+        return None
+    value = stmt.body[0].value
+    if isinstance(value, (cst.SimpleString, cst.Integer)):
+        return stmt.body[0].targets[0].target.value, value
+    return None
+
+
+class _KeySubstitution(_Substitution):
+    def __init__(self, known: dict[str, cst.BaseExpression]):
+        self.known = known
+
+    def visit_FunctionDef(self, node) -> bool:
+        return False
+
+    def visit_Lambda(self, node) -> bool:
+        return False
+
+    def leave_SubscriptElement(self, original: cst.SubscriptElement, updated: cst.SubscriptElement):
+        index = updated.slice
+        if isinstance(index, cst.Index) and isinstance(index.value, cst.Name) and index.value.value in self.known:
+            return updated.with_changes(slice=index.with_changes(value=self.known[index.value.value]))
+        return updated

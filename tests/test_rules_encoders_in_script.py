@@ -111,3 +111,16 @@ def test_rename_with_a_function_of_the_name_is_a_rename_the_plan_knows() -> None
         df.to_csv("out/prepared.csv", index=False)
     """), filename="s.py", allow_opaque=False, heads=HEADS)
     assert "'Yearly Income': 'yearly_income'" in program.code and not program.pandas_steps
+
+
+def test_get_dummies_of_a_cut_keeps_the_labels_order() -> None:
+    program = compile_script(textwrap.dedent("""
+        import pandas as pd
+        from sklearn.linear_model import LogisticRegression
+        df = pd.read_csv("data/people.csv")
+        df["band"] = pd.cut(df["Yearly Income"], bins=[0, 20, 60, 1000], labels=["low", "mid", "high"])
+        df = pd.get_dummies(df, columns=["band"], drop_first=True)
+        LogisticRegression().fit(df[["band"]], df["label"])
+    """), filename="s.py", allow_opaque=False, heads=HEADS)
+    assert ("OneHotEncoder(categories=[['low', 'mid', 'high']], drop=\"first\", handle_unknown=\"ignore\", "
+            "sparse_output=False)") in program.code.replace("'first'", '"first"').replace("'ignore'", '"ignore"')

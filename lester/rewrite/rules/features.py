@@ -926,8 +926,9 @@ def matrix_of(it: ScriptReader, value, line_node) -> Matrix:
         plain = [c for c in value.columns if c not in value.dummies]
         blocks = [Block("passthrough", plain)] if plain else []
         for column, drop_first in value.dummies.items():
-            order = "sorted_drop_first" if drop_first else "sorted"
-            blocks.append(Block("onehot", [column], Categories(value.rs, column, order)))
+            labels = value.categories.get(column)  # a categorical keeps its own order, unseen ones too
+            order = ("literal" if labels is not None else "sorted") + ("_drop_first" if drop_first else "")
+            blocks.append(Block("onehot", [column], Categories(value.rs, column, order, values=labels)))
         return Matrix(value.rs, blocks)
     vec = _as_vec(it, value, line_node)
     return Matrix(vec.rs, [Block(vec.scaler or "passthrough", [vec.column])])
@@ -944,8 +945,10 @@ def transformers(matrix: Matrix, names: dict[str, str]) -> list[tuple[str, str, 
                 code = 'OneHotEncoder(handle_unknown="ignore", sparse_output=False)'
             elif cats.order == "sorted_drop_first":
                 code = 'OneHotEncoder(drop="first", handle_unknown="ignore", sparse_output=False)'
-            elif cats.order == "literal":
-                code = f'OneHotEncoder(categories=[{cats.values!r}], handle_unknown="ignore", sparse_output=False)'
+            elif cats.order in ("literal", "literal_drop_first"):
+                drop = 'drop="first", ' if cats.order == "literal_drop_first" else ""
+                code = (f'OneHotEncoder(categories=[{cats.values!r}], {drop}handle_unknown="ignore", '
+                        'sparse_output=False)')
             else:
                 code = "FirstSeenOneHotEncoder()"
             if block.then is not None:

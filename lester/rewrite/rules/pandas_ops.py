@@ -232,10 +232,29 @@ def setitem(it: ScriptReader, target, value, line_node) -> None:
             if rs.id != frame.rs.id:
                 raise it.fail(line_node, "a column computed from another DataFrame")
             it.plan.project(frame.rs, column, rexpr, it.line(line_node), f"{column} = {code_of(value).strip()}")
+            labels = _cut_labels(it, value, line_node)
+            if labels is not None:
+                frame.categories[column] = labels  # a categorical: get_dummies keeps this order
+            else:
+                frame.categories.pop(column, None)
             if frame.columns is not None and column not in frame.columns:
                 frame.columns.append(column)
             return
     raise it.fail(line_node, f"assignment to {code_of(target)!r} is not translated")
+
+
+def _cut_labels(it: ScriptReader, value, line_node) -> list | None:
+    """The categories of ``pd.cut(..., labels=[...])``, in their order."""
+    if not (m.matches(value, m.Call(func=m.Attribute(value=m.Name("pd") | m.Name("pandas"), attr=m.Name("cut"))))):
+        return None
+    labels = next((a.value for a in value.args if a.keyword is not None and a.keyword.value == "labels"), None)
+    if labels is None:
+        return None
+    try:
+        found = it.const(labels, line_node)
+    except RulesUnsupported:
+        return None
+    return list(found) if isinstance(found, (list, tuple)) else None
 
 
 def _row_apply(value, frame_name: str) -> bool:
@@ -460,7 +479,8 @@ def _get_dummies(it, args, kwargs, line_node) -> Frame:
     if not (isinstance(encoded, list) and all(isinstance(c, str) and c in frame.columns for c in encoded)):
         raise it.fail(line_node, "pd.get_dummies(columns=...) names columns the DataFrame does not have")
     drop_first = "drop_first" in kwargs and it.const(kwargs["drop_first"], line_node) is True
-    out = Frame(frame.rs, [c for c in frame.columns if c not in encoded] + list(encoded), dict(frame.dummies))
+    out = Frame(frame.rs, [c for c in frame.columns if c not in encoded] + list(encoded), dict(frame.dummies),
+                categories=dict(frame.categories))
     out.dummies.update({c: drop_first for c in encoded})
     return out
 

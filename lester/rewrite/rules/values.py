@@ -142,12 +142,13 @@ class Frame:
     dummies: dict[str, bool] = field(default_factory=dict)
     index: list[str] | None = None  # the columns pandas holds as the index (a groupby's keys)
     order: Any = None  # the statement that sorted the rows (sort_values), which the plan leaves out
+    categories: dict[str, list] = field(default_factory=dict)  # pd.cut(..., labels=[...]): their order
 
     def like(self, rs: RowSet, columns: list[str] | None) -> Frame:
         """Another view of these rows (a filter, a column subset) keeping what is one-hot encoded
         and how they were sorted."""
         kept = {c: d for c, d in self.dummies.items() if columns is None or c in columns}
-        return Frame(rs, columns, kept, order=self.order)
+        return Frame(rs, columns, kept, order=self.order, categories=dict(self.categories))
 
 
 @dataclass

@@ -152,6 +152,7 @@ def test_a_notebook_with_pandas_steps_is_valid_and_forgetting_reaches_through_th
     assert result.status == "valid", result.report.text()
     assert not result.report.opaque_steps
     assert [tuple(s["lines"]) for s in result.report.pandas_steps] == [(9, 11)]
+    assert "pandas steps" in result.report.text() and result.report.to_dict()["pandas_steps"][0]["reason"]
     assert {c.what for c in result.report.validation.checks if c.status == "match"} >= {"X", "y", "model"}
     Path("pipeline.py").write_text(result.code)
     sources = {"customers": "data/customers.csv", "visits": "data/visits.csv"}

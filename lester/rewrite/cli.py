@@ -134,6 +134,10 @@ def _print_summary(console: Console, result) -> None:
     console.print(stages)
     for warning in report.warnings:
         console.print(f"[yellow]warning:[/] {escape(mask(warning))}", markup=True)
+    if report.pandas_steps:
+        where = ", ".join(f"{s['lines'][0]}-{s['lines'][1]}" for s in report.pandas_steps)
+        console.print(f"pandas steps: lines {where} run the script's pandas code in Frame.pipe "
+                      "(row provenance by index; the report's JSON says why each)")
     if report.sandbox:
         enforced = [name for name, state in report.sandbox.items() if state.startswith("on")]
         missing = [f"{name} ({state})" for name, state in report.sandbox.items() if not state.startswith("on")]

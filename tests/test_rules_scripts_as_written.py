@@ -136,3 +136,23 @@ def test_a_loop_over_a_dict_of_models_is_one_block_per_model_and_the_last_is_the
     assert out[1:7] == ['name = "lr"', "model = LogisticRegression(C=2)", "model.fit(X, y)",
                         "print(name, model.score(X, y))", 'name = "tree"', "model = DecisionTreeClassifier(max_depth=3)"]
     assert any(line.startswith("for k, v in kept.items():") for line in out)  # kept is read after the loop
+
+
+def test_a_loop_over_frames_changed_in_place_is_the_body_once_per_frame() -> None:
+    from lester.rewrite.rules.normalize import unrolled_name_loops
+
+    body = list(cst.parse_module(textwrap.dedent("""
+        combine = [train, test]
+        for dataset in combine:
+            dataset["Sex"] = dataset["Sex"].map({"female": 1, "male": 0})
+        for d in [train, test]:
+            d = d.dropna()
+        combine.append(other)
+        for dataset in combine:
+            dataset["x"] = 1
+    """)).body)
+    out = _code(unrolled_name_loops(body, {}))
+    assert out[1:3] == ['train["Sex"] = train["Sex"].map({"female": 1, "male": 0})',
+                        'test["Sex"] = test["Sex"].map({"female": 1, "male": 0})']
+    assert out[3].startswith("for d in [train, test]:")  # rebinding d changes neither frame
+    assert out[-1].startswith("for dataset in combine:")  # the list changed: not known any more

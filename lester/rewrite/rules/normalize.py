@@ -18,7 +18,9 @@ alike before the reader sees them, so one translation rule serves every style:
   model in models.items(): model.fit(...)`` become one block per entry, so the estimator fitted
   last is plain to see;
 * :func:`constant_keys` - ``key = "agent_id"`` (a constant, or an inlined function's parameter)
-  then ``rec[key]``: the key written out, ``rec["agent_id"]``, where no statement between rebinds it.
+  then ``rec[key]``: the key written out, ``rec["agent_id"]``, where no statement between rebinds it;
+* :func:`unrolled_name_loops` - ``for dataset in [train, test]:`` (or over ``combine = [train,
+  test]``) with a body that changes ``dataset`` in place: the body once per name, written on it.
 
 Each returns the new statements and records, for every statement it made, the statement of
 the script it stands for (``origin``), so errors still name the script's lines.
@@ -66,6 +68,7 @@ def normalized(module: cst.Module) -> tuple[list[cst.CSTNode], Origin]:
     body = readline_loops(body, origin)
     body = header_flags(body, origin)
     body = unrolled_dict_loops(body, origin)
+    body = unrolled_name_loops(body, origin)
     body = constant_keys(body, origin)
     return body, origin
 
@@ -601,3 +604,57 @@ class _KeySubstitution(_Substitution):
         if isinstance(index, cst.Index) and isinstance(index.value, cst.Name) and index.value.value in self.known:
             return updated.with_changes(slice=index.with_changes(value=self.known[index.value.value]))
         return updated
+
+
+# -- loops over a list of variables ---------------------------------------------------------
+def unrolled_name_loops(body: list[cst.CSTNode], origin: Origin) -> list[cst.CSTNode]:
+    """``for d in [train, test]: d["x"] = ...``: ``d`` is each frame in turn, changed in place,
+    so the body written once for ``train`` and once for ``test`` does the same. A body that
+    rebinds ``d`` (``d = d.drop(...)``) changes nothing outside the loop: it is left alone."""
+    from lester.rewrite.analysis import StatementNames
+
+    lists: dict[str, list[str]] = {}
+    out: list[cst.CSTNode] = []
+    for stmt in body:
+        names = _loop_over_names(stmt, lists)
+        if names is not None:
+            var = stmt.target.value
+            facts = StatementNames()
+            stmt.body.visit(facts)
+            if var not in facts.rebinds and not m.findall(stmt.body, m.Break() | m.Continue()) and stmt.orelse is None:
+                for name in names:
+                    renamer = NameSubstitution(lambda n, name=name: cst.Name(name) if n == var else None)
+                    out += [_made(s.visit(renamer), stmt, origin) for s in stmt.body.body]
+                continue
+        listed = _name_list_assignment(stmt)
+        facts = StatementNames()
+        stmt.visit(facts)
+        for changed in facts.rebinds | facts.mutates:  # combine.append(x), combine = ...
+            lists.pop(changed, None)
+        if listed is not None:
+            lists[listed[0]] = listed[1]
+        out.append(stmt)
+    return out
+
+
+def _name_list_assignment(stmt: cst.CSTNode) -> tuple[str, list[str]] | None:
+    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign)
+            and len(stmt.body[0].targets) == 1 and isinstance(stmt.body[0].targets[0].target, cst.Name)):
+        return None
+    names = _names_of_list(stmt.body[0].value)
+    return (stmt.body[0].targets[0].target.value, names) if names else None
+
+
+def _names_of_list(node: cst.BaseExpression) -> list[str] | None:
+    if isinstance(node, (cst.List, cst.Tuple)) and node.elements and all(
+            isinstance(e.value, cst.Name) for e in node.elements):
+        return [e.value.value for e in node.elements]
+    return None
+
+
+def _loop_over_names(stmt: cst.CSTNode, lists: dict[str, list[str]]) -> list[str] | None:
+    if not (isinstance(stmt, cst.For) and isinstance(stmt.target, cst.Name)):
+        return None
+    if isinstance(stmt.iter, cst.Name):
+        return lists.get(stmt.iter.value)
+    return _names_of_list(stmt.iter)

@@ -800,6 +800,8 @@ def _copy(value):
     import numpy as np
     if value is None:
         return None
+    if hasattr(value, "toarray"):  # a sparse matrix (tf-idf, one-hot output) as a dense one
+        value = value.toarray()
     if hasattr(value, "to_numpy"):
         value = value.to_numpy()
     return np.array(value, copy=True)

@@ -187,3 +187,18 @@ def test_the_last_row_per_key_kept_in_a_dict_is_a_deduplication() -> None:
                 w.writerow({"id": r["id"], "name": r["name"]})
     """), filename="s.py", allow_opaque=False, heads=HEADS)
     assert "drop_duplicates(subset=['id'], keep='last')" in program.code
+
+
+def test_lines_listed_then_the_first_set_aside_as_the_header() -> None:
+    program = compile_script(textwrap.dedent("""
+        import numpy as np
+        ages = []
+        with open("data/c.csv") as f:
+            lines = list(f)
+            header = lines[0]
+            for line in lines[1:]:
+                pid, name, kind, minutes, status, visits, member = line.strip().split(",")
+                ages.append(float(minutes))
+        np.save("out/X.npy", np.array(ages).reshape(-1, 1))
+    """), filename="s.py", allow_opaque=False, heads=HEADS)
+    assert "header=0" in program.code and not program.pandas_steps

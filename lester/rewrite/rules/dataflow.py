@@ -720,6 +720,9 @@ class ScriptReader:
                 reader = self.value(inner, line_node, names)
             if reader is not None:
                 return self.reader_rows(reader, line_node)
+            held = self.value(inner, line_node, names) if isinstance(inner, cst.Name) else None
+            if isinstance(held, FileIn):
+                return Lines(held, held.skipped)  # list(f): the lines, as f.readlines() gives them
             if (m.matches(inner, m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("values")), args=[]))
                     and isinstance(self.env.get(inner.func.value.value), DictCollector)):
                 return self.last_per_key(self.env[inner.func.value.value], line_node)
@@ -740,6 +743,8 @@ class ScriptReader:
             return self.finish(owner.lists[key], line_node)
         if isinstance(owner, Lines) and m.matches(node.slice[0].slice, m.Slice(lower=m.Integer(), upper=None)):
             return Lines(owner.file, owner.skipped + int(node.slice[0].slice.lower.value))
+        if isinstance(owner, Lines) and m.matches(node.slice[0].slice, m.Index(m.Integer("0"))):
+            return Ignored("the header line")  # header = lines[0], then lines[1:] for the rows
         from lester.rewrite.rules import pandas_ops
         if isinstance(owner, (Frame, Series, Grouped)):
             return pandas_ops.subscript(self, owner, node, line_node)

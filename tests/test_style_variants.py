@@ -28,8 +28,8 @@ CORPUS = ROOT / "benchmarks" / "rewrite_corpus"
 
 @pytest.fixture(autouse=True)
 def _slow_only_when_selected(request: pytest.FixtureRequest) -> None:
-    # the slow marker is not registered in pyproject, so `-m "not slow"` cannot be the default:
-    # a slow test skips itself unless the run selected slow tests
+    # pyproject's slow marker means "skipped unless selected": a slow test skips itself unless
+    # the run's -m expression names slow tests
     if request.node.get_closest_marker("slow") and "slow" not in (request.config.getoption("markexpr") or ""):
         pytest.skip("slow: run with -m slow")
 

@@ -90,7 +90,7 @@ def _compile(source: str, filename: str, heads: Mapping[str, str]) -> RulesProgr
         # the script fitted its own transformer on a table: it sees that table's columns
         block = matrix.blocks[0]
         columns = [final_names[c] for c in block.columns]
-        script_encoder = f"ColumnTransformer([('features', {block.code}, {columns!r})], sparse_threshold=0)"
+        script_encoder = _seeing_only(block.code, columns)
     elif matrix is not None:
         transformers = feat.transformers(matrix, final_names)
         for _n, code, _c in transformers:
@@ -109,7 +109,7 @@ def _compile(source: str, filename: str, heads: Mapping[str, str]) -> RulesProgr
             # the prepared rows hold more than X (the label, at least): the script's encoder,
             # which passes the rest through, sees X's columns only
             columns = [final_names[c] for b in matrix.blocks for c in b.columns]
-            encoder_code = f"ColumnTransformer([('features', {encoder_code}, {columns!r})], sparse_threshold=0)"
+            encoder_code = _seeing_only(encoder_code, columns)
     parts = ModuleParts(
         filename=filename, plan=plan, final_var=final_var, copied=copied,
         generated_helpers=reader.generated_helpers, transformers=transformers, label=label,
@@ -123,6 +123,11 @@ def _compile(source: str, filename: str, heads: Mapping[str, str]) -> RulesProgr
         notes.append("the script writes no prepared CSV; dataprep returns the rows the features are computed from")
     kept = [OpaqueStep("dataprep", step.lines, step.reason) for step in reader.pandas_steps]
     return RulesProgram(code=code, sources=sources, opaque_steps=[], notes=notes, pandas_steps=kept)
+
+
+def _seeing_only(encoder_code: str, columns: list[str]) -> str:
+    """The script's encoder given only ``columns`` of the prepared rows (which hold the label too)."""
+    return f"ColumnTransformer([('features', {encoder_code}, {columns!r})], sparse_threshold=0)"
 
 
 def _only_bookkeeping(node, reader: ScriptReader) -> bool:

@@ -250,7 +250,7 @@ def _call(it: ScriptReader, node: cst.Call, line_node) -> Any:
             if found is not None:
                 return found
         if method == "fit_transform" and isinstance(node.func.value, cst.Name) and len(args) == 1 and not kwargs:
-            return _scaled(it, node.func.value.value, args[0], line_node)
+            return _fitted_transform(it, node.func.value.value, args[0], line_node)
     raise Untranslatable(f"{func}(...) is not translated")
 
 
@@ -258,9 +258,11 @@ def _call(it: ScriptReader, node: cst.Call, line_node) -> Any:
 _SCALERS = {"StandardScaler": "standard", "MinMaxScaler": "minmax"}
 
 
-def _scaled(it: ScriptReader, name: str, features, line_node) -> Matrix:
-    """``scaler.fit_transform(X)`` with ``scaler = StandardScaler()``: every column of X scaled
-    (a one-hot block becomes one-hot then scaled), fitted where ``encode_features`` is."""
+def _fitted_transform(it: ScriptReader, name: str, features, line_node) -> Matrix:
+    """``name.fit_transform(X)`` of a scikit-learn object the script built: a ``LabelEncoder``
+    gives the label; its own ``ColumnTransformer`` on a table is the encoder; ``StandardScaler()``
+    or ``MinMaxScaler()`` scale every column of X (a one-hot block becomes one-hot then scaled),
+    fitted where ``encode_features`` is."""
     made = it.sklearn_defs.get(name)
     if isinstance(made, cst.Call) and code_of(made.func).rsplit(".", 1)[-1] == "LabelEncoder" and not made.args:
         return EncodedLabel(_as_vec(it, _array(it, features, line_node), line_node), "label")

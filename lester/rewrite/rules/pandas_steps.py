@@ -305,17 +305,12 @@ def _bound(facts: StatementNames) -> set[str]:
 def _other_values(reader: Any, statements: list[tuple[cst.CSTNode, StatementNames]], allowed: set[str]) -> list[str]:
     """The names the statements read that are not an import, a helper, a constant or a builtin
     (or bound before: by an earlier statement, or by a loop's own target)."""
-    import builtins
-
     bound_inside: set[str] = set()
     found: list[str] = []
     for stmt, f in statements:
         if not isinstance(stmt, cst.SimpleStatementLine):
             bound_inside |= _bound(f)
-        for name in sorted(_loaded(f) - bound_inside - allowed):
-            held = reader.env.get(name)
-            if not (held is GLOBAL or name in reader.constants or (held is None and hasattr(builtins, name))):
-                found.append(name)
+        found += [n for n in sorted(_loaded(f) - bound_inside - allowed) if not _constant_name(reader, n)]
         bound_inside |= _bound(f)
     return found
 
@@ -443,12 +438,6 @@ def _loop_columns(reader: Any, loop: cst.For, source: str) -> list[str] | None:
                 return None
             written += [c for c in added if c not in written]
     return written
-
-
-def _reads(node: cst.CSTNode, name: str) -> bool:
-    facts = StatementNames()
-    node.visit(facts)
-    return name in facts.uses
 
 
 def _constant(reader: Any, node: cst.BaseExpression) -> Any:

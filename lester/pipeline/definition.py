@@ -13,6 +13,12 @@ preparation pipeline: its runs store the prepared data and its provenance, and n
 default, the configuration's, or ``--source NAME=PATH``). ``encode_features`` and
 ``make_model`` may take keyword parameters, filled from the ``[features]`` and ``[model]``
 tables of the configuration.
+
+This module owns the contract: the stage table (:data:`STAGES`) and how each stage is called
+(:meth:`Pipeline.prepare`, :meth:`Pipeline.encoder`, :meth:`Pipeline.fit_encoder`,
+:meth:`Pipeline.labels`, :meth:`Pipeline.model`, :meth:`Pipeline.fit_model`). ``lester run``
+and the rewrite sandbox both call the stages through these, so a rewrite is validated exactly
+as it will run.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import inspect
 import os
 import sys
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +42,58 @@ STAGES = ("dataprep", "encode_features", "extract_label", "make_model")
 
 class PipelineDefinitionError(LesterError, ValueError):
     """The pipeline module is missing a stage function or cannot be imported."""
+
+
+class PipelineRunError(LesterError, RuntimeError):
+    """A stage of the pipeline failed or returned something the next stage cannot use."""
+
+
+class StageError(PipelineRunError):
+    """One stage raised: ``stage`` names it, ``__cause__`` is what it raised."""
+
+    def __init__(self, stage: str, message: str):
+        super().__init__(message)
+        self.stage = stage
+
+
+def call_stage(stage: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call one stage (or a method of what a stage returned); what it raises becomes a
+    :class:`StageError` that names the stage.
+
+    Example:
+        >>> call_stage("make_model", lambda C: {"C": C}, C=0.5)
+        {'C': 0.5}
+        >>> call_stage("extract_label", lambda rows: rows["y"], {})
+        Traceback (most recent call last):
+        ...
+        lester.pipeline.definition.StageError: extract_label() raised KeyError: 'y'
+    """
+    try:
+        return func(*args, **kwargs)
+    except LesterError:
+        raise
+    except Exception as exc:
+        raise StageError(stage.split(" ")[0], f"{stage}() raised {type(exc).__name__}: {exc}") from exc
+
+
+def optional_stage(stage: str, func: Callable[..., Any] | None, *args: Any, **kwargs: Any) -> Any:
+    """Call a stage a data preparation pipeline may leave out: None when the module does not
+    define it or it raises NotImplementedError (how a rewrite marks a stage the script lacks).
+
+    Example:
+        >>> def make_model():
+        ...     raise NotImplementedError("the script fits no model")
+        >>> optional_stage("make_model", make_model) is None
+        True
+    """
+    if func is None:
+        return None
+    try:
+        return call_stage(stage, func, *args, **kwargs)
+    except StageError as error:
+        if isinstance(error.__cause__, NotImplementedError):
+            return None
+        raise
 
 
 @dataclass(frozen=True)
@@ -62,6 +120,45 @@ class Pipeline:
         """A hash of the code a stage runs: its function and the module helpers it calls."""
         func = getattr(self, stage)
         return "absent" if func is None else _code_fingerprint(func)
+
+    # -- how each stage is called (by `lester run` and by the rewrite sandbox alike) --------
+    def prepare(self, paths: Mapping[str, str]) -> Any:
+        """``dataprep(**paths)``, checked to be a lester Frame."""
+        # imported here: reading the stage table must not load the DSL's engines
+        from lester.frame import Frame
+
+        frame = call_stage("dataprep", self.dataprep, **paths)
+        if not isinstance(frame, Frame):
+            raise StageError("dataprep", f"dataprep() must return a lester Frame, got {type(frame).__name__}")
+        return frame
+
+    def encoder(self, params: Mapping[str, Any]) -> Any:
+        """The unfitted encoder ``encode_features(**params)``; None for a data preparation pipeline."""
+        return optional_stage("encode_features", self.encode_features, **params)
+
+    def labels(self, rows: Any) -> Any:
+        """``extract_label(rows)``; None for a pipeline without labels."""
+        return optional_stage("extract_label", self.extract_label, rows)
+
+    def fit_encoder(self, encoder: Any, rows: Any) -> Any:
+        """Fit ``encoder`` on ``rows`` and return their matrix. A supervised step
+        (SelectPercentile(chi2), a target encoder) gets the rows' labels; a label stage that
+        fails here reports its error where the labels are extracted, not here."""
+        try:
+            y = self.labels(rows)
+        except Exception:  # noqa: BLE001
+            y = None
+        return call_stage("encode_features (fit)", encoder.fit_transform, rows, y)
+
+    def model(self, params: Mapping[str, Any]) -> Any:
+        """The unfitted estimator ``make_model(**params)``; None without a model stage."""
+        return optional_stage("make_model", self.make_model, **params)
+
+    def fit_model(self, model: Any, X: Any, y: Any) -> Any:
+        """A clone of ``model`` fitted on ``X`` and ``y`` (the stage's object stays unfitted)."""
+        from sklearn.base import clone
+
+        return call_stage("make_model (fit)", clone(model).fit, X, y)
 
 
 def load_pipeline(path: str | os.PathLike) -> Pipeline:

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute  # pa.compute
-from sklearn.base import clone, is_classifier
+from sklearn.base import is_classifier
 from sklearn.metrics import (
     accuracy_score,
     f1_score,
@@ -39,12 +39,10 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from lester.errors import LesterError
-from lester.frame import Frame
 from lester.frame.dependence import linear_in, source_columns_read
 from lester.frame.frame import PROVENANCE_COLUMN_PREFIX
 from lester.pipeline.config import RunConfig, load_config
-from lester.pipeline.definition import Pipeline, load_pipeline
+from lester.pipeline.definition import Pipeline, PipelineRunError, call_stage, load_pipeline
 from lester.pipeline.forget_set import apply_to_frame, read_sets
 from lester.pipeline.matrix_provenance import matrix_column_provenance
 from lester.pipeline.split import split_mask
@@ -60,10 +58,6 @@ from lester.pipeline.store import (
 )
 
 Progress = Callable[[str, str], None]
-
-
-class PipelineRunError(LesterError, RuntimeError):
-    """A stage of the pipeline failed or returned something the next stage cannot use."""
 
 
 @dataclass
@@ -150,40 +144,7 @@ def _resolve_sources(pipeline: Pipeline, configured: Mapping[str, Any]) -> dict[
     return {name: os.fspath(value) for name, value in paths.items()}
 
 
-def _labels_for_fit(definition, train):
-    """The training labels for supervised encoder steps; None without a label stage (or a
-    prep-only one raising NotImplementedError; any other error it reports where it runs)."""
-    if definition.extract_label is None:
-        return None
-    try:
-        return definition.extract_label(train)
-    except Exception:  # noqa: BLE001
-        return None
-
-
-def _call_stage(stage: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    try:
-        return func(*args, **kwargs)
-    except LesterError:
-        raise
-    except Exception as exc:
-        raise PipelineRunError(f"{stage}() raised {type(exc).__name__}: {exc}") from exc
-
-
 _NO_MODEL = "no model"  # cached for a pipeline whose make_model is absent
-
-
-def _optional_stage(stage: str, func: Callable[..., Any] | None, *args: Any, **kwargs: Any) -> Any:
-    """Call a stage a data preparation pipeline may leave out: None when the module does not
-    define it or it raises NotImplementedError (how a rewrite marks a stage the script lacks)."""
-    if func is None:
-        return None
-    try:
-        return _call_stage(stage, func, *args, **kwargs)
-    except PipelineRunError as error:
-        if isinstance(error.__cause__, NotImplementedError):
-            return None
-        raise
 
 
 def _sort_keys(column: pd.Series) -> list[np.ndarray]:
@@ -291,11 +252,7 @@ def run(
     prep_key = _hash("dataprep", definition.stage_code("dataprep"), paths, fingerprints, sets.seq)
 
     def prepare() -> dict[str, Any]:
-        frame = _call_stage("dataprep", definition.dataprep, **paths)
-        if not isinstance(frame, Frame):
-            raise PipelineRunError(
-                f"dataprep() must return a lester Frame, got {type(frame).__name__}"
-            )
+        frame = definition.prepare(paths)
         applied = apply_to_frame(frame, sets)
         prepared = frame.to_pandas(provenance=True)
         labels = list(frame.plan.provenance)
@@ -354,13 +311,11 @@ def run(
     encode_key = _hash("encode", split_key, definition.stage_code("encode_features"), resolved.features)
 
     def encode() -> dict[str, Any]:
-        encoder = _optional_stage("encode_features", definition.encode_features, **resolved.features)
+        encoder = definition.encoder(resolved.features)
         if encoder is None:
             return {"encoder": None, "X_train": None, "X_test": None, "matrix": []}
-        # a supervised step (SelectPercentile(chi2), a target encoder) needs the labels to fit
-        y_fit = _labels_for_fit(definition, train)
-        X_train = _call_stage("encode_features (fit)", encoder.fit_transform, train[data_columns], y_fit)
-        X_test = encoder.transform(test[data_columns]) if len(test) else X_train[:0]
+        X_train = definition.fit_encoder(encoder, train[data_columns])
+        X_test = call_stage("encode_features (transform)", encoder.transform, test[data_columns]) if len(test) else X_train[:0]
         return {"encoder": encoder, "X_train": X_train, "X_test": X_test,
                 "matrix": matrix_column_provenance(encoder)}
 
@@ -370,11 +325,11 @@ def run(
 
     # 4. labels
     t0 = time.perf_counter()
-    y_train = _optional_stage("extract_label", definition.extract_label, train[data_columns])
+    y_train = definition.labels(train[data_columns])
     y_test = None
     if y_train is not None:
         y_train = np.asarray(y_train)
-        y_test = np.asarray(_call_stage("extract_label", definition.extract_label, test[data_columns])) if len(test) else y_train[:0]
+        y_test = np.asarray(call_stage("extract_label", definition.extract_label, test[data_columns])) if len(test) else y_train[:0]
         for name, y, rows in (("train", y_train, train), ("test", y_test, test)):
             if len(y) != len(rows):
                 raise PipelineRunError(f"extract_label() returned {len(y)} labels for {len(rows)} {name} rows")
@@ -385,10 +340,10 @@ def run(
                       definition.stage_code("make_model"), resolved.model)
 
     def train_model() -> Any:
-        model = _optional_stage("make_model", definition.make_model, **resolved.model)
+        model = definition.model(resolved.model)
         if model is None:
             return _NO_MODEL
-        return _call_stage("make_model (fit)", clone(model).fit, encoded["X_train"], y_train)
+        return definition.fit_model(model, encoded["X_train"], y_train)
 
     model = predictions = None
     metrics: dict[str, dict[str, float]] = {}

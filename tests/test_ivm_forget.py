@@ -385,7 +385,7 @@ def test_cli_forget_and_redact(workdir, monkeypatch):
 def test_new_version_metrics_match_the_runners_definitions():
     from sklearn.linear_model import LogisticRegression, Ridge
 
-    from lester.ivm.metrics import evaluate
+    from lester.models.metrics import evaluate
     from lester.pipeline.runner import _metrics
 
     rng = np.random.default_rng(1)

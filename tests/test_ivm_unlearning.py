@@ -21,7 +21,7 @@ from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.tree import DecisionTreeClassifier
 
-from lester.ivm.unlearning import (
+from lester.models.unlearning import (
     UnlearningError,
     model_parameters,
     strategy_for,
@@ -293,7 +293,7 @@ def test_first_order_steps_for_an_mlp_regressor():
 def test_first_order_steps_lower_the_new_loss_of_a_relu_network():
     """ReLU networks have flat directions, so parameters are not comparable; the training loss
     on the remaining rows and the predictions are."""
-    from lester.ivm.unlearning import _MLPObjective
+    from lester.models.unlearning import _MLPObjective
 
     X, _, y, remove, X_test = _data()
     model = MLPRegressor(hidden_layer_sizes=(3,), activation="relu", solver="lbfgs", alpha=10.0,
@@ -316,7 +316,7 @@ def test_first_order_steps_lower_the_new_loss_of_a_relu_network():
 
 
 def test_mlp_gradient_matches_finite_differences():
-    from lester.ivm.unlearning import _MLPObjective
+    from lester.models.unlearning import _MLPObjective
 
     X, y, _, _, _ = _data(n=50, classes=3)
     for model in (MLPClassifier(hidden_layer_sizes=(3, 2), max_iter=5, random_state=0),

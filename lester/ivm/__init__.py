@@ -1,7 +1,7 @@
 """Deletion and redaction with incremental view maintenance, and model unlearning.
 
 ``forget`` and ``redact`` write a new version of every affected run (rows removed or
-re-derived, features re-encoded, model updated); :mod:`lester.ivm.unlearning` holds the model
+re-derived, features re-encoded, model updated); :mod:`lester.models.unlearning` holds the model
 update strategies.
 """
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from lester.ivm.maintain import MaintenanceReport, RunChange
     from lester.ivm.redact import redact
     from lester.ivm.requests import RequestError
-    from lester.ivm.unlearning import (
+    from lester.models.unlearning import (
         ModelUpdate,
         UnlearningError,
         model_parameters,
@@ -31,11 +31,11 @@ _EXPORTS = {
     "RunChange": "lester.ivm.maintain",
     "redact": "lester.ivm.redact",
     "RequestError": "lester.ivm.requests",
-    "ModelUpdate": "lester.ivm.unlearning",
-    "UnlearningError": "lester.ivm.unlearning",
-    "model_parameters": "lester.ivm.unlearning",
-    "strategy_for": "lester.ivm.unlearning",
-    "update_model": "lester.ivm.unlearning",
+    "ModelUpdate": "lester.models.unlearning",
+    "UnlearningError": "lester.models.unlearning",
+    "model_parameters": "lester.models.unlearning",
+    "strategy_for": "lester.models.unlearning",
+    "update_model": "lester.models.unlearning",
     "Verification": "lester.ivm.verify",
 }
 __all__ = [

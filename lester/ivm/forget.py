@@ -31,7 +31,7 @@ def forget(
     the request may touch only one run. Each affected run gets a new version (its
     ``parent_run`` is the old one, which is never modified) whose train/test rows, feature
     matrices, labels and predictions no longer contain any row derived from the forgotten
-    rows, with the model updated without a retrain (see :mod:`lester.ivm.unlearning`),
+    rows, with the model updated without a retrain (see :mod:`lester.models.unlearning`),
     metrics recomputed and an audit-log entry registered in the same atomic step.
 
     Nothing is forgotten silently wrong: an unknown source, or an id the source does not

@@ -34,7 +34,7 @@ from lester.ivm.requests import (
     private_request,
     resolve,
 )
-from lester.ivm.unlearning import strategy_for
+from lester.models.unlearning import strategy_for
 from lester.ivm.verify import SourceChange, Verification, compare, retrain
 from lester.ivm.versions import (
     SPLITS,

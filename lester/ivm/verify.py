@@ -33,7 +33,7 @@ from sklearn.base import is_classifier
 
 from lester.ivm.dataprep_delta import SourceRows, pipeline_with
 from lester.ivm.requests import id_mask
-from lester.ivm.unlearning import model_parameters
+from lester.models.unlearning import model_parameters
 from lester.ivm.versions import row_keys
 from lester.pipeline.config import RunConfig
 from lester.pipeline.definition import Pipeline

@@ -3,7 +3,7 @@
 A deletion or redaction becomes, per split, a set of stored rows to remove and a (small) set of
 new prepared rows to append. :func:`build_version` turns that into the new version's data:
 the stored Parquet rows, feature matrices and labels without the removed rows, the appended
-rows encoded with the stored (fitted) encoder, the model updated by :mod:`lester.ivm.unlearning`,
+rows encoded with the stored (fitted) encoder, the model updated by :mod:`lester.models.unlearning`,
 fresh predictions and metrics, and the row provenance renumbered. :func:`write_version`
 registers it as a new run whose ``parent_run`` is the old one, provided the old one is still
 the head of its lineage (checked under the store's writer lock); the old folder is never
@@ -37,8 +37,8 @@ import scipy.sparse as sp
 
 from lester.errors import LesterError
 from lester.frame.frame import PROVENANCE_COLUMN_PREFIX
-from lester.ivm.metrics import evaluate, predictions_and_scores
-from lester.ivm.unlearning import ModelUpdate, single_blas_thread, update_model
+from lester.models.metrics import evaluate, predictions_and_scores
+from lester.models.unlearning import ModelUpdate, single_blas_thread, update_model
 from lester.pipeline.catalog import (
     CHUNK_PROVENANCE,
     RECORD_FILE,

@@ -29,18 +29,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute  # pa.compute
-from sklearn.base import is_classifier
-from sklearn.metrics import (
-    accuracy_score,
-    f1_score,
-    mean_absolute_error,
-    mean_squared_error,
-    r2_score,
-    roc_auc_score,
-)
 
 from lester.frame.dependence import linear_in, source_columns_read
 from lester.frame.frame import PROVENANCE_COLUMN_PREFIX
+from lester.models.metrics import evaluate
 from lester.pipeline.config import RunConfig, load_config
 from lester.pipeline.definition import Pipeline, PipelineRunError, call_stage, load_pipeline
 from lester.pipeline.forget_set import apply_to_frame, read_sets
@@ -171,21 +163,8 @@ def _ordered(prepared: pd.DataFrame, provenance: Sequence[str]) -> pd.DataFrame:
 
 
 def _metrics(model: Any, X: Any, y: np.ndarray, predictions: np.ndarray) -> dict[str, float]:
-    if len(y) == 0:
-        return {}
-    if is_classifier(model):
-        scores = {
-            "accuracy": float(accuracy_score(y, predictions)),
-            "f1_macro": float(f1_score(y, predictions, average="macro")),
-        }
-        if hasattr(model, "predict_proba") and len(np.unique(y)) == 2:
-            scores["roc_auc"] = float(roc_auc_score(y, model.predict_proba(X)[:, 1]))
-        return scores
-    return {
-        "r2": float(r2_score(y, predictions)),
-        "mae": float(mean_absolute_error(y, predictions)),
-        "rmse": float(np.sqrt(mean_squared_error(y, predictions))),
-    }
+    # one definition of the metrics (lester.models.metrics), which new versions use too
+    return evaluate(model, X, y, predictions)
 
 
 def run(
@@ -407,10 +386,9 @@ def _capture(
             np.save(folder / "predictions.npy", result.predictions, allow_pickle=False)
             digests["model.pkl"] = save_pickle(folder / "model.pkl", result.model)
             # The statistics a later deletion updates the model from (Gram matrix, Hessian),
-            # computed while the matrix is in memory: O(n·d²), a few ms at 100k rows. The one
-            # place the runner reaches forward into lester.ivm, imported here so that running
-            # a pipeline does not load the deletion machinery up front.
-            from lester.ivm.unlearning import initial_state
+            # computed while the matrix is in memory: O(n·d²), a few ms at 100k rows; imported
+            # here so that running a pipeline does not load the unlearning code up front.
+            from lester.models.unlearning import initial_state
 
             state = initial_state(result.model, result.X_train, result.y_train)
             if state is not None:

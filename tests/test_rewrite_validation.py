@@ -67,11 +67,38 @@ def test_a_dropped_filter_is_caught_with_the_extra_rows(setting):
 
 
 def test_a_left_join_instead_of_an_inner_join_is_caught(setting):
-    report = validate(setting, variant('on="customer_id")', 'on="customer_id", how="left")'))
+    left = variant('on="customer_id")', 'on="customer_id", how="left")')
+    # the labels of unmatched orders are filled, so that the model fits and the rows are compared
+    left = left.replace('prepared["premium"].to_numpy()', 'prepared["premium"].fillna(0).to_numpy()')
+    report = validate(setting, left)
     prepared = next(c for c in report.checks if c.what == "prepared")
     assert prepared.status == "differ"
     assert "extra row" in prepared.examples[0] and "country: None" in prepared.examples[0]
     assert "X" in {c.what for c in report.differences}  # and the matrix has more rows too
+
+
+def test_the_candidate_runs_as_lester_run_does_model_fitted(setting):
+    # a left join leaves unmatched orders without a label: `lester run` fails fitting the
+    # model on them, and so does the sandbox (it used to call make_model() and never fit it)
+    _, plan, _ = setting
+    left = variant('on="customer_id")', 'on="customer_id", how="left")')
+    outputs = run_candidate(left, plan, script_dir=SCRIPT.parent, timeout=30)
+    assert outputs.status == "error"
+    assert outputs.describe_error().startswith("make_model(): ValueError: Input y contains NaN")
+
+
+def test_the_candidate_gets_the_stage_parameters_lester_run_passes(setting):
+    # a stage that takes keyword parameters is called with the configuration's (none in the
+    # sandbox), so its defaults are what is validated; a required one fails as in `lester run`
+    _, plan, original = setting
+    defaulted = variant("def make_model():\n    return LogisticRegression(C=0.5)",
+                        "def make_model(C=0.5):\n    return LogisticRegression(C=C)")
+    report = compare_outputs(original, run_candidate(defaulted, plan, script_dir=SCRIPT.parent, timeout=30))
+    assert report.valid, report.text()
+    required = variant("def make_model():\n    return LogisticRegression(C=0.5)",
+                       "def make_model(C):\n    return LogisticRegression(C=C)")
+    outputs = run_candidate(required, plan, script_dir=SCRIPT.parent, timeout=30)
+    assert outputs.status == "error" and outputs.describe_error().startswith("make_model(): TypeError")
 
 
 def test_a_mis_encoded_category_and_a_wrong_label_are_caught(setting):

@@ -2,8 +2,8 @@
 
 ``original SCRIPT CAPTURE ROLES_JSON LIMITS_JSON`` runs a script as ``__main__``, keeps its
 final variables named in ROLES_JSON (prepared data, X, y, model) and reads the tables and
-arrays it wrote. ``candidate MODULE CAPTURE {} LIMITS_JSON`` runs a pipeline module's stages on
-its default sources. Either runs confined (``confinement.py``, with LIMITS_JSON) in the
+arrays it wrote. ``candidate MODULE CAPTURE {} LIMITS_JSON`` runs a pipeline module on its
+default sources exactly as ``lester run`` does (:func:`run_candidate`). Either runs confined (``confinement.py``, with LIMITS_JSON) in the
 current folder, which is ``<run>/box/work``.
 
 What a run produced goes into CAPTURE in formats that cannot carry code, since the lester
@@ -19,7 +19,6 @@ import importlib.util
 import json
 import os
 import sys
-import time
 import traceback
 from pathlib import Path
 
@@ -291,49 +290,47 @@ def _read_array(path: Path):
 
 
 def run_candidate(module_path: str, capture: Path) -> dict:
+    """Run a pipeline module as ``lester run`` does (the same function: split, encoder fitted
+    on the training rows, model fitted, on the default configuration), then keep what can be
+    compared with the original script's outputs.
+
+    The script's X is captured over all rows, its encoders refitted on them (``capture.py``),
+    because its own split is not lester's; the candidate's X is therefore its encoder fitted
+    the same way on all prepared rows, through the same stage calls and parameters. y is
+    the run's labels of all rows, and the model the estimator the run fitted.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from lester.frame.frame import PROVENANCE_COLUMN_PREFIX
+    from lester.pipeline.config import load_config
+    from lester.pipeline.definition import PipelineDefinitionError, StageError, load_pipeline
+    from lester.pipeline.runner import run
+
     result: dict = {"status": "ok", "stages": {}, "found": {}}
-    spec = importlib.util.spec_from_file_location("lester_candidate", module_path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["lester_candidate"] = module
     stage = "import"
     try:
-        started = time.perf_counter()
-        spec.loader.exec_module(module)
-        stage = "dataprep"
-        frame = module.dataprep()
-        prepared = _frame(frame)
-        if prepared is None:
-            raise TypeError(f"dataprep() returned {type(frame).__name__}, not a lester Frame")
-        _save_frame(prepared, capture / "prepared.parquet")
-        result["stages"]["dataprep"] = round(time.perf_counter() - started, 3)
-        # a stage the script does not have may be missing, or raise NotImplementedError
-        labels = _labels(module, prepared)  # supervised encoder steps fit on them, as in `lester run`
-        optional = {
-            "encode_features": lambda: _save_array(module.encode_features().fit_transform(prepared, labels),
-                                                   capture / "X.npy", "X"),
-            "extract_label": lambda: _save_array(module.extract_label(prepared), capture / "y.npy", "y"),
-            "make_model": lambda: (capture / "model.json").write_text(json.dumps(_model_json(module.make_model()))),
-        }
-        for stage, produce in optional.items():
-            if not callable(getattr(module, stage, None)):
-                continue
-            try:
-                produce()
-                result["stages"][stage] = True
-            except NotImplementedError:
-                result["stages"][stage] = "not implemented"
+        definition = load_pipeline(module_path)
+        stage = None  # from here a failure names its stage itself, or none
+        config = load_config(None)
+        done = run(definition, config=config, store=capture / "store", cache=False, capture=False,
+                   progress=lambda name, message: result["stages"].__setitem__(name, message))
+        rows = pd.concat([done.train, done.test], ignore_index=True)
+        data = rows[[c for c in rows.columns if not str(c).startswith(PROVENANCE_COLUMN_PREFIX)]]
+        _save_frame(data, capture / "prepared.parquet")
+        if done.y_train is not None:
+            _save_array(np.concatenate([done.y_train, done.y_test]), capture / "y.npy", "y")
+        if done.encoder is not None:
+            stage = "encode_features"
+            _save_array(definition.fit_encoder(definition.encoder(config.features), data), capture / "X.npy", "X")
+        if done.model is not None:
+            (capture / "model.json").write_text(json.dumps(_model_json(done.model)))
     except BaseException as exc:  # noqa: BLE001 - the candidate's failure is evidence for repair
-        result.update(status="error", error=_error(exc, module_path, stage))
+        if isinstance(exc, StageError):
+            stage = exc.stage
+        cause = exc.__cause__ if isinstance(exc, (StageError, PipelineDefinitionError)) and exc.__cause__ else exc
+        result.update(status="error", error=_error(cause, module_path, stage))
     return result
-
-
-def _labels(module, prepared):
-    if not callable(getattr(module, "extract_label", None)):
-        return None
-    try:
-        return module.extract_label(prepared)
-    except Exception:  # noqa: BLE001 - the label stage's own run reports its error
-        return None
 
 
 def _work(mode: str, target: str, capture: Path, roles: dict) -> int:

@@ -33,7 +33,7 @@ _PRELOAD = (
     "csv", "datetime", "re", "json", "numpy", "pandas", "pyarrow", "pyarrow.parquet",
     "scipy.sparse", "sklearn.base", "sklearn.compose", "sklearn.preprocessing",
     "sklearn.linear_model", "sklearn.pipeline", "sklearn.impute",
-    "sklearn.feature_extraction.text", "duckdb", "lester",
+    "sklearn.feature_extraction.text", "sklearn.metrics", "duckdb", "lester", "lester.pipeline.runner",
 )
 
 

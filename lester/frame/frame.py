@@ -27,7 +27,7 @@ from lester.frame.sources import (
     parquet_source,
 )
 
-DEFAULT_ENGINE = "duckdb"
+DEFAULT_ENGINE = None  # engines.default_engine(): $LESTER_ENGINE, else "duckdb"
 # How provenance columns are named in ``to_pandas(provenance=True)`` and in stored runs.
 PROVENANCE_COLUMN_PREFIX = "prov:"
 

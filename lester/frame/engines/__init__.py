@@ -1,20 +1,56 @@
-"""Engines execute a logical plan. DuckDB is the default; pandas is the reference."""
+"""Engines execute a logical plan. DuckDB is the default; pandas is the reference; Spark runs
+the same plan on a cluster (``pip install 'lester[spark]'``, imported only when asked for)."""
 
 from __future__ import annotations
+
+import os
+from typing import Any
 
 from lester.errors import PlanError
 from lester.frame.engines.duckdb_engine import DuckDBEngine
 from lester.frame.engines.pandas_engine import PandasEngine
 
-ENGINES = {"duckdb": DuckDBEngine, "pandas": PandasEngine}
-_shared: dict[str, DuckDBEngine | PandasEngine] = {}
+
+def _spark(**options: Any) -> Any:
+    from lester.frame.engines.spark_engine import SparkEngine
+
+    return SparkEngine(**options)
 
 
-def get_engine(engine: str | DuckDBEngine | PandasEngine):
-    """An engine instance from its name (``"duckdb"`` or ``"pandas"``) or an instance.
+ENGINES = {"duckdb": DuckDBEngine, "pandas": PandasEngine, "spark": _spark}
+DEFAULT_ENGINE_VARIABLE = "LESTER_ENGINE"
+_shared: dict[str, Any] = {}
 
-    Named engines are shared within the process, so the DuckDB database is opened once.
+
+def default_engine() -> str:
+    """The engine a frame runs on when none is named: ``$LESTER_ENGINE``, else ``"duckdb"``.
+
+    ``lester run --engine`` sets the variable, so every derivation of the run (and of a
+    ``forget`` or ``redact`` started from it) runs on one engine.
+
+    >>> default_engine() in ENGINES
+    True
     """
+    return os.environ.get(DEFAULT_ENGINE_VARIABLE) or "duckdb"
+
+
+def configure_engine(engine: str, **options: Any) -> None:
+    """Make ``engine`` (started with ``options``, e.g. ``master=`` for Spark) the shared
+    instance of that name from now on."""
+    if engine not in ENGINES:
+        raise PlanError(f"unknown engine {engine!r}; use one of {sorted(ENGINES)}")
+    _shared[engine] = ENGINES[engine](**options)
+
+
+def get_engine(engine: str | Any | None = None) -> Any:
+    """An engine instance from its name (``"duckdb"``, ``"pandas"``, ``"spark"``), an
+    instance, or None (the :func:`default_engine`).
+
+    Named engines are shared within the process, so the DuckDB database is opened once (and
+    the Spark session started once).
+    """
+    if engine is None:
+        engine = default_engine()
     if not isinstance(engine, str):
         return engine
     if engine not in ENGINES:
@@ -24,4 +60,4 @@ def get_engine(engine: str | DuckDBEngine | PandasEngine):
     return _shared[engine]
 
 
-__all__ = ["DuckDBEngine", "PandasEngine", "get_engine"]
+__all__ = ["DuckDBEngine", "PandasEngine", "configure_engine", "default_engine", "get_engine"]

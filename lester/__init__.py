@@ -45,6 +45,7 @@ _EXPORTS: dict[str, str] = {
     "runs": "lester.pipeline",
     "show": "lester.pipeline",
     "trace": "lester.pipeline",
+    "tune": "lester.tune",
 }
 # a callable package: lt.rewrite("messy.py") calls lester.rewrite.rewrite
 _SUBMODULES = {"rewrite"}
@@ -71,6 +72,7 @@ __all__ = [
     "runs",
     "show",
     "trace",
+    "tune",
     "union",
     "verify_erasure",
 ]
@@ -91,6 +93,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from lester.ivm.erasure import verify_erasure
     from lester.ivm.purge import purge
     from lester.pipeline import run, runs, show, trace
+    from lester.tune import tune
 
 
 def lazy_exports(namespace: dict[str, Any], exports: dict[str, str],

@@ -1,0 +1,360 @@
+"""``lt.tune``: a model-selection tournament over a lester pipeline.
+
+The steps: prepare the data once (:mod:`lester.tune.prepare`); expand the contenders' spaces
+into candidates (:mod:`lester.tune.space`); look every (candidate, fold) result up in the
+catalog by its key (:mod:`lester.tune.records`); fit each fold's encoder once per distinct
+encoder setting still needed, then fit and score the missing (candidate, fold) tasks in
+parallel (:mod:`lester.tune.backends`), recording each result as it arrives; rank; refit the
+winner on the training side and score it on the held-out test split; store the final model,
+fitted on all data, as an ordinary lester run (:mod:`lester.tune.final`); plot.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lester.errors import LesterError
+from lester.pipeline.config import load_config
+from lester.pipeline.definition import Pipeline, load_pipeline
+from lester.pipeline.store import ArtifactStore
+from lester.tune import records
+from lester.tune.backends import backend
+from lester.tune.final import ALL_DATA_SPLIT, build_estimator, write_pipeline
+from lester.tune.prepare import Prepared, fold_rows, prepare
+from lester.tune.report import rank
+from lester.tune.settings import TuneSettings, load_settings, split_overrides
+from lester.tune.space import OWN_MODEL, Candidate, candidates, digest
+from lester.tune.tasks import encode_fold, fit_and_score
+
+Progress = Callable[[str, str], None]
+FLUSH_SECONDS = 1.0
+
+
+class TournamentError(LesterError, RuntimeError):
+    """The tournament stopped: ``--fail-fast`` and a failing candidate, or nothing to rank."""
+
+
+@dataclass
+class TournamentResult:
+    """What a tournament found; ``ranking`` is its ranked table (best first)."""
+
+    tournament_id: str
+    metric: str
+    ranking: pd.DataFrame
+    winner: str | None
+    validation_score: float | None
+    test_score: float | None
+    final_run: str | None
+    computed: int
+    cached: int
+    failed: int
+    encoders_fitted: int
+    folder: Path
+    plots: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    refreshed_from: str | None = None
+    winner_changed: bool | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as ``lester tune --json`` prints it."""
+        ranking = self.ranking.astype(object).where(self.ranking.notna(), None)
+        return {"tournament_id": self.tournament_id, "metric": self.metric, "winner": self.winner,
+                "validation_score": self.validation_score, "test_score": self.test_score,
+                "final_run": self.final_run, "computed": self.computed, "cached": self.cached,
+                "failed": self.failed, "encoders_fitted": self.encoders_fitted, "folder": str(self.folder),
+                "plots": self.plots, "seconds": self.seconds, "refreshed_from": self.refreshed_from,
+                "winner_changed": self.winner_changed, "ranking": ranking.to_dict(orient="records")}
+
+
+def tune(
+    pipeline: str | os.PathLike | Pipeline | None = None,
+    *,
+    config: str | os.PathLike | Mapping[str, Any] | TuneSettings | None = None,
+    overrides: Sequence[str] = (),
+    sources: Mapping[str, str] | None = None,
+    store: str | os.PathLike | ArtifactStore = ".lester",
+    backend_name: str = "loky",
+    address: str | None = None,
+    n_jobs: int = -1,
+    fail_fast: bool = False,
+    final: bool = True,
+    plots: bool = True,
+    progress: Progress | None = None,
+    refreshed_from: str | None = None,
+) -> TournamentResult:
+    """Run a model-selection tournament over a pipeline; every result lands in the catalog.
+
+    ``config`` is ``tune.toml`` (or a mapping of its shape: see :mod:`lester.tune.settings`);
+    ``overrides`` are ``--set`` values (``tune.folds=3`` for the tournament, anything else
+    for the pipeline's configuration). A (candidate, fold) result already in the catalog
+    under the same key is reused, so a repeated tournament computes nothing and a new
+    contender computes only itself.
+
+    Example:
+        >>> result = lt.tune("pipeline.py", config="tune.toml")               # doctest: +SKIP
+        >>> result.ranking[["rank", "candidate", "mean", "stderr"]].head(3)  # doctest: +SKIP
+        >>> result.winner, result.test_score, result.final_run                # doctest: +SKIP
+    """
+    say = progress or (lambda stage, message: None)
+    started = time.perf_counter()
+    seconds: dict[str, float] = {}
+    tune_overrides, run_overrides = split_overrides(overrides)
+    settings = config if isinstance(config, TuneSettings) else load_settings(config, tune_overrides)
+    run_config_path = settings.config or ("lester.toml" if os.path.exists("lester.toml") else None)
+    run_config_path = os.path.abspath(run_config_path) if run_config_path else None
+    base = {"sources": dict(sources)} if sources else None
+    run_config = load_config(run_config_path, run_overrides, base=base)
+    pipeline = pipeline if pipeline is not None else run_config.pipeline
+    if pipeline is None:
+        raise TournamentError("no pipeline file: pass one, or set pipeline = \"...\" in lester.toml")
+    definition = pipeline if isinstance(pipeline, Pipeline) else load_pipeline(pipeline)
+    artifacts = store if isinstance(store, ArtifactStore) else ArtifactStore(store)
+    records.ensure_tables(artifacts)
+    tournament_id = f"T{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+    folder = artifacts.root / "tournaments" / tournament_id
+
+    data = prepare(definition, run_config, artifacts, settings.folds, progress=say)
+    seconds["prepare"] = data.seconds
+    say("prepare", f"{len(data.train)} train+validation / {len(data.test)} test rows, "
+                   f"{len(data.folds)} folds ({data.seconds:.2f} s)")
+    found = candidates(settings.contenders, {**run_config.features, **settings.features},
+                       n_iter=settings.n_iter, seed=settings.seed)
+    metric = settings.metric or _default_metric(definition, found[0], data.y_train)
+    plan = {stage: definition.stage_code(stage) for stage in ("dataprep", "encode_features", "extract_label")}
+    if any(c.estimator == OWN_MODEL for c in found):
+        plan["make_model"] = definition.stage_code("make_model")
+    keys = {(c.key, f.index): digest(["tune-result", f.fingerprint, plan, c.features, c.estimator,
+                                      c.params, f.index, len(data.folds), metric]) for c in found for f in data.folds}
+    results = _lookup(artifacts, keys)
+    cached = len(results)
+    missing = [(c, f) for c in found for f in data.folds if (c.key, f.index) not in results]
+    say("plan", f"{len(found)} candidates x {len(data.folds)} folds = {len(keys)} tasks: "
+                f"{cached} from the catalog, {len(missing)} to compute")
+
+    t0 = time.perf_counter()
+    encoders_fitted = _compute(definition, data, missing, keys, results, artifacts, metric,
+                               backend_name, address, n_jobs, fail_fast, say)
+    seconds["tasks"] = time.perf_counter() - t0
+    ranking = rank(found, results, len(data.folds))
+    failed = int(sum(1 for c, f in missing if results[(c.key, f.index)].get("error")))
+
+    winner_row = ranking.iloc[0] if len(ranking) and ranking["failed_folds"].iloc[0] == 0 else None
+    if winner_row is None:
+        raise TournamentError(f"every candidate failed on some fold; the first error: "
+                              f"{ranking['error'].dropna().iloc[0] if ranking['error'].notna().any() else '?'}")
+    winner = next(c for c in found if c.key == winner_row["candidate_key"])
+    t0 = time.perf_counter()
+    test_score, model, X_test = _refit_and_test(definition, data, winner, metric)
+    seconds["refit"] = time.perf_counter() - t0
+    say("test", f"winner {winner.label}: {metric} {test_score:.4f} on the test split")
+
+    plot_paths = {}
+    folder.mkdir(parents=True, exist_ok=True)
+    if plots:
+        plot_paths = _plots(folder, found, data, results, metric, tournament_id, model, X_test, winner)
+    final_run = None
+    if final:
+        t0 = time.perf_counter()
+        final_run = _final_run(folder, definition, winner, tournament_id, run_config_path, run_overrides,
+                               base, artifacts)
+        seconds["final"] = time.perf_counter() - t0
+        say("final", f"run {final_run}: the winner fitted on all data")
+    changed = None
+    if refreshed_from is not None:
+        before = records.tournament(artifacts, refreshed_from)
+        changed = before["winner"] != winner.label
+    seconds["total"] = time.perf_counter() - started
+    result = TournamentResult(tournament_id, metric, ranking, winner.label, float(winner_row["mean"]),
+                              test_score, final_run, len(missing), cached, failed, encoders_fitted, folder,
+                              plot_paths, seconds, refreshed_from, changed)
+    _record(artifacts, result, definition, settings, run_config_path, run_overrides, sources, data,
+            found, keys, winner)
+    (folder / "summary.json").write_text(json.dumps(result.to_dict(), indent=2, default=str))
+    return result
+
+
+def _lookup(store: ArtifactStore, keys: Mapping[tuple[str, int], str]) -> dict[tuple[str, int], dict[str, Any]]:
+    hits = records.cached_results(store, list(keys.values()))
+    return {task: dict(hits[key]) for task, key in keys.items() if key in hits}
+
+
+def _default_metric(definition: Pipeline, candidate: Candidate, y: np.ndarray) -> str:
+    from sklearn.base import is_classifier
+
+    try:
+        estimator = build_estimator(definition, candidate.estimator, candidate.params)
+    except Exception:  # noqa: BLE001 - the candidate's own fault is reported by its task
+        estimator = None
+    if estimator is not None and not is_classifier(estimator):
+        return "r2"
+    return "roc_auc" if len(np.unique(y)) == 2 else "accuracy"
+
+
+def _compute(definition: Pipeline, data: Prepared, missing: list[tuple[Candidate, Any]],
+             keys: Mapping[tuple[str, int], str], results: dict[tuple[str, int], dict[str, Any]],
+             store: ArtifactStore, metric: str, backend_name: str, address: str | None, n_jobs: int,
+             fail_fast: bool, say: Progress) -> int:
+    """Fit the encoders the missing tasks need, then the tasks; returns the encoders fitted."""
+    from joblib import delayed
+
+    if not missing:
+        return 0
+    path = str(definition.path) if definition.path is not None else None
+    blobs: dict[str, bytes | str] = {}
+    for candidate, _ in missing:
+        if candidate.key not in blobs:
+            try:
+                blobs[candidate.key] = pickle.dumps(build_estimator(definition, candidate.estimator, candidate.params))
+            except Exception as error:  # noqa: BLE001 - a candidate that cannot even be built
+                blobs[candidate.key] = f"{type(error).__name__}: {error}"
+    needed = sorted({(c.features_key, f.index) for c, f in missing if isinstance(blobs[c.key], bytes)})
+    settings = {c.features_key: c.features for c, _ in missing}
+    folds = {f.index: f for f in data.folds}
+    pending: list[dict[str, Any]] = []
+    flushed = [time.monotonic()]
+
+    def record(candidate: Candidate, fold: Any, outcome: dict[str, Any]) -> None:
+        results[(candidate.key, fold.index)] = outcome
+        pending.append({"key": keys[(candidate.key, fold.index)], "contender": candidate.contender,
+                        "estimator": candidate.estimator, "params": candidate.params,
+                        "features": candidate.features, "fold": fold.index,
+                        "fold_fingerprint": fold.fingerprint, "metric": metric,
+                        "created": datetime.now(timezone.utc).replace(tzinfo=None), **outcome})
+        shown = f"error: {outcome['error']}" if outcome["error"] else f"{metric} {outcome['score']:.4f}"
+        say("task", f"{candidate.label} fold {fold.index}: {shown} ({outcome['fit_seconds']:.2f} s)")
+        if outcome["error"] and fail_fast:
+            _flush(store, pending)
+            raise TournamentError(f"--fail-fast: {candidate.label} failed on fold {fold.index}: {outcome['error']}")
+        if time.monotonic() - flushed[0] >= FLUSH_SECONDS:
+            _flush(store, pending)
+            flushed[0] = time.monotonic()
+
+    for candidate, fold in missing:
+        if isinstance(blobs[candidate.key], str):
+            record(candidate, fold, _failure(f"building the estimator: {blobs[candidate.key]}"))
+    encoded: dict[tuple[str, int], tuple[Any, Any, str | None]] = {}
+    with backend(backend_name, address, n_jobs) as run:
+        def encode_task(features_key: str, k: int) -> Any:
+            train, validation, y_train, _ = fold_rows(data, folds[k])
+            blob = pickle.dumps(definition.encode_features(**settings[features_key]))
+            return delayed(_tagged)((features_key, k), encode_fold, path, blob, train, validation, y_train)
+
+        for (features_key, k), (X_train, X_validation, spent, error) in run(encode_task(*n) for n in needed):
+            encoded[(features_key, k)] = (X_train, X_validation, error)
+            say("encode", f"fold {k} features {settings[features_key] or '(defaults)'}: "
+                          f"{'error: ' + error if error else f'{spent:.2f} s'}")
+        tasks = []
+        for candidate, fold in missing:
+            if not isinstance(blobs[candidate.key], bytes):
+                continue
+            X_train, X_validation, error = encoded[(candidate.features_key, fold.index)]
+            if error:
+                record(candidate, fold, _failure(error))
+                continue
+            tasks.append(delayed(_tagged)((candidate, fold), fit_and_score, path, blobs[candidate.key], X_train,
+                                          data.y_train[fold.train], X_validation,
+                                          data.y_train[fold.validation], metric))
+        try:
+            for (candidate, fold), outcome in run(tasks):
+                record(candidate, fold, {"score": outcome.score, "fit_seconds": outcome.fit_seconds,
+                                         "score_seconds": outcome.score_seconds, "error": outcome.error})
+        finally:
+            _flush(store, pending)
+    return len(needed)
+
+
+def _tagged(tag: Any, function: Callable[..., Any], *args: Any) -> tuple[Any, Any]:
+    """Run a task and return its result with the tag that says which task it was (results
+    arrive in completion order)."""
+    return tag, function(*args)
+
+
+def _failure(error: str) -> dict[str, Any]:
+    return {"score": None, "fit_seconds": 0.0, "score_seconds": 0.0, "error": error}
+
+
+def _flush(store: ArtifactStore, pending: list[dict[str, Any]]) -> None:
+    if pending:
+        records.insert(store, "tune_results", list(pending))
+        pending.clear()
+
+
+def _refit_and_test(definition: Pipeline, data: Prepared, winner: Candidate, metric: str) -> tuple[float, Any, Any]:
+    """The winner refitted on the whole training side (train + validation), scored on test."""
+    from sklearn.base import clone
+    from sklearn.metrics import get_scorer
+
+    encoder = definition.encode_features(**winner.features)
+    X_train = encoder.fit_transform(data.train[data.data_columns], data.y_train)
+    model = clone(build_estimator(definition, winner.estimator, winner.params)).fit(X_train, data.y_train)
+    if not len(data.test):
+        return float("nan"), model, None
+    X_test = encoder.transform(data.test[data.data_columns])
+    return float(get_scorer(metric)(model, X_test, data.y_test)), model, X_test
+
+
+def _plots(folder: Path, found: Sequence[Candidate], data: Prepared, results: Mapping[tuple[str, int], Any],
+           metric: str, tournament_id: str, model: Any, X_test: Any, winner: Candidate) -> dict[str, str]:
+    from lester.tune.plots import fold_boxplots, winner_plot
+
+    scores = {c.label: [results[(c.key, f.index)]["score"] for f in data.folds
+                        if results[(c.key, f.index)].get("score") is not None] for c in found}
+    paths = {"folds": str(fold_boxplots(folder / "folds.png", scores, metric, f"tournament {tournament_id}"))}
+    if X_test is not None:
+        drawn = winner_plot(folder / "winner.png", model, X_test, data.y_test, winner.label)
+        if drawn is not None:
+            paths["winner"] = str(drawn)
+    return paths
+
+
+def _final_run(folder: Path, definition: Pipeline, winner: Candidate, tournament_id: str,
+               run_config_path: str | None, run_overrides: Sequence[str], base: Mapping[str, Any] | None,
+               store: ArtifactStore) -> str:
+    from lester.pipeline.runner import run
+
+    if definition.path is None:
+        raise TournamentError("the final run needs a pipeline file (lester run imports it by path); "
+                              "pass final=False for a pipeline given as a module")
+    module = write_pipeline(folder, tournament=tournament_id, original=definition.path, label=winner.label,
+                            estimator=winner.estimator, params=winner.params, features=winner.features)
+    config = load_config(run_config_path, [*run_overrides, *ALL_DATA_SPLIT], base=base)
+    result = run(module, config=config, store=store)
+    store.catalog.sync()
+    return str(result.run_id)
+
+
+def _record(store: ArtifactStore, result: TournamentResult, definition: Pipeline, settings: TuneSettings,
+            run_config_path: str | None, run_overrides: Sequence[str], sources: Mapping[str, str] | None,
+            data: Prepared, found: Sequence[Candidate], keys: Mapping[tuple[str, int], str],
+            winner: Candidate) -> None:
+    stored_settings = {"tune": settings.raw, "config": run_config_path, "overrides": list(run_overrides),
+                       "sources": {k: str(v) for k, v in (sources or {}).items()},
+                       "pipeline": str(definition.path) if definition.path else None}
+    records.insert(store, "tournaments", [{
+        "tournament_id": result.tournament_id, "created": datetime.now(timezone.utc).replace(tzinfo=None),
+        "pipeline": str(definition.path), "settings": stored_settings, "metric": result.metric,
+        "folds": len(data.folds), "sources": data.sources, "forget_set_seq": data.forget_set_seq,
+        "candidates": len(found), "tasks": len(keys), "computed": result.computed, "cached": result.cached,
+        "failed": result.failed, "winner": winner.label, "winner_contender": winner.contender,
+        "winner_params": winner.params, "winner_features": winner.features,
+        "validation_score": result.validation_score, "test_score": result.test_score,
+        "final_run": result.final_run, "refreshed_from": result.refreshed_from,
+        "winner_changed": result.winner_changed, "seconds": result.seconds.get("total"),
+        "folder": str(result.folder),
+    }])
+    records.insert(store, "tune_tasks", [{"tournament_id": result.tournament_id, "candidate_key": c,
+                                          "fold": k, "result_key": key} for (c, k), key in keys.items()])
+    rows = result.ranking.astype(object).where(result.ranking.notna(), None).to_dict(orient="records")
+    records.insert(store, "tune_ranking", [{"tournament_id": result.tournament_id, **row} for row in rows])

@@ -44,6 +44,8 @@ _GROUP_FLAGS = {"--json", "-q", "--quiet", "-v", "--verbose", "-vv", "-vvv"}
 _LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "rewrite": ("lester.rewrite.cli", "rewrite_command",
                 "Rewrite a messy script (.py or .ipynb) into a validated lester pipeline module."),
+    "tune": ("lester.tune.cli", "tune_command",
+             "Run a model-selection tournament over a pipeline's contenders and encoder settings."),
 }
 
 

@@ -1,4 +1,4 @@
-"""The winner as an ordinary lester run: a pipeline module written for it, run on all data.
+"""The winner as an ordinary lester run: a pipeline module written for it, run as ``lester run`` runs it.
 
 The tournament writes ``<store>/tournaments/<id>/pipeline.py``: the original pipeline's
 ``dataprep``, ``extract_label`` and ``encode_features`` (with the winning encoder setting)
@@ -6,6 +6,12 @@ and a ``make_model`` that returns the winning estimator. ``lester run`` on that 
 reproduces the final model; the run's ``pipeline`` in the catalog names it, and the file
 names the tournament, so ``trace``, ``forget`` and ``redact`` treat the final model as any
 run and its record leads back to the tournament.
+
+The run uses the pipeline's own split: it is the winner refitted on the whole training side
+(train + validation) and scored on the held-out test split, which its test metrics record.
+A run of all rows (no test side) would be the better final model, but the store cannot yet
+maintain a run with an empty test matrix (reading a zero-row dense matrix back fails), so a
+``forget`` over all runs would stop on it.
 """
 
 from __future__ import annotations
@@ -18,11 +24,7 @@ from typing import Any
 from lester.pipeline.definition import Pipeline, load_pipeline
 from lester.tune.space import OWN_MODEL, estimator_class
 
-# A split that sends (almost surely) no row to the test side: the final model sees all data.
-# A row is tested only when its 53-bit hash is 0 or 1 (a chance of 2**-52 per row).
-ALL_DATA_SPLIT = ("split.kind=random", "split.test_size=2.220446049250313e-16")
-
-_TEMPLATE = '''"""The winner of lester tournament {tournament}, fitted on all data (written by lester tune).
+_TEMPLATE = '''"""The winner of lester tournament {tournament} (written by lester tune).
 
 Original pipeline: {original}
 Winner: {label}

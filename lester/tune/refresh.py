@@ -20,7 +20,8 @@ from lester.tune.prepare import sources_changed
 
 
 def stale(store: str | os.PathLike | ArtifactStore = ".lester") -> list[dict[str, Any]]:
-    """The tournaments whose sources a forget or redact request touched since they ran.
+    """The tournaments whose sources a forget or redact request touched since they ran (and
+    that no refresh has replaced yet).
 
     Example:
         >>> [t["tournament_id"] for t in stale(".lester")]   # doctest: +SKIP
@@ -28,7 +29,8 @@ def stale(store: str | os.PathLike | ArtifactStore = ".lester") -> list[dict[str
     """
     artifacts = store if isinstance(store, ArtifactStore) else ArtifactStore(store, create=False)
     found = records.query(artifacts, "SELECT tournament_id, sources, forget_set_seq, winner, final_run "
-                                     "FROM tournaments ORDER BY created")
+                                     "FROM tournaments t WHERE NOT EXISTS (SELECT 1 FROM tournaments n "
+                                     "WHERE n.refreshed_from = t.tournament_id) ORDER BY created")
     out = []
     for row in found.to_dict(orient="records"):
         sources = json.loads(row["sources"]) if isinstance(row["sources"], str) else row["sources"]

@@ -60,7 +60,7 @@ def print_table(table: pd.DataFrame, console: Any, metric: str, title: str) -> N
     for name in ("rank", "candidate", f"mean {metric}", "stderr", "fit s", "folds"):
         shown.add_column(name, no_wrap=name == "candidate")
     for row in table.itertuples(index=False):
-        plain_row(shown, row.rank, row.candidate, _number(row.mean), _number(row.stderr),
+        plain_row(shown, str(row.rank), row.candidate, _number(row.mean), _number(row.stderr),
                   _number(row.fit_seconds, 3), f"{row.folds}" + (f" ({row.failed_folds} failed)" if row.failed_folds else ""))
     console.print(shown)
     for row in table.itertuples(index=False):

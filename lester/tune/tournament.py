@@ -26,12 +26,12 @@ import numpy as np
 import pandas as pd
 
 from lester.errors import LesterError
-from lester.pipeline.config import load_config
+from lester.pipeline.config import RunConfig, load_config
 from lester.pipeline.definition import Pipeline, load_pipeline
 from lester.pipeline.store import ArtifactStore
 from lester.tune import records
 from lester.tune.backends import backend
-from lester.tune.final import ALL_DATA_SPLIT, build_estimator, write_pipeline
+from lester.tune.final import build_estimator, write_pipeline
 from lester.tune.prepare import Prepared, fold_rows, prepare
 from lester.tune.report import rank
 from lester.tune.settings import TuneSettings, load_settings, split_overrides
@@ -89,7 +89,7 @@ def tune(
     address: str | None = None,
     n_jobs: int = -1,
     fail_fast: bool = False,
-    final: bool = True,
+    final: bool | None = None,
     plots: bool = True,
     progress: Progress | None = None,
     refreshed_from: str | None = None,
@@ -101,6 +101,9 @@ def tune(
     for the pipeline's configuration). A (candidate, fold) result already in the catalog
     under the same key is reused, so a repeated tournament computes nothing and a new
     contender computes only itself.
+
+    ``final`` stores the winner as a lester run (default: yes, but for a refresh only when the
+    winner changed: ``forget`` and ``redact`` maintain the final run they find).
 
     Example:
         >>> result = lt.tune("pipeline.py", config="tune.toml")               # doctest: +SKIP
@@ -155,26 +158,27 @@ def tune(
         raise TournamentError(f"every candidate failed on some fold; the first error: "
                               f"{ranking['error'].dropna().iloc[0] if ranking['error'].notna().any() else '?'}")
     winner = next(c for c in found if c.key == winner_row["candidate_key"])
-    t0 = time.perf_counter()
-    test_score, model, X_test = _refit_and_test(definition, data, winner, metric)
-    seconds["refit"] = time.perf_counter() - t0
-    say("test", f"winner {winner.label}: {metric} {test_score:.4f} on the test split")
-
-    plot_paths = {}
-    folder.mkdir(parents=True, exist_ok=True)
-    if plots:
-        plot_paths = _plots(folder, found, data, results, metric, tournament_id, model, X_test, winner)
-    final_run = None
-    if final:
-        t0 = time.perf_counter()
-        final_run = _final_run(folder, definition, winner, tournament_id, run_config_path, run_overrides,
-                               base, artifacts)
-        seconds["final"] = time.perf_counter() - t0
-        say("final", f"run {final_run}: the winner fitted on all data")
     changed = None
     if refreshed_from is not None:
-        before = records.tournament(artifacts, refreshed_from)
-        changed = before["winner"] != winner.label
+        changed = records.tournament(artifacts, refreshed_from)["winner"] != winner.label
+    if final is None:
+        # a refresh keeps the final run that forget or redact already maintained, unless the
+        # winner is another candidate now
+        final = refreshed_from is None or bool(changed)
+    t0 = time.perf_counter()
+    folder.mkdir(parents=True, exist_ok=True)
+    final_run = None
+    if final:
+        final_run, model, X_test = _final_run(folder, definition, winner, tournament_id, run_config, artifacts)
+        test_score = _score(model, X_test, data.y_test, metric)
+        say("final", f"run {final_run}: the winner refitted on train+validation, stored")
+    else:
+        test_score, model, X_test = _refit_and_test(definition, data, winner, metric)
+    seconds["refit"] = time.perf_counter() - t0
+    say("test", f"winner {winner.label}: {metric} {test_score:.4f} on the test split")
+    plot_paths = {}
+    if plots:
+        plot_paths = _plots(folder, found, data, results, metric, tournament_id, model, X_test, winner)
     seconds["total"] = time.perf_counter() - started
     result = TournamentResult(tournament_id, metric, ranking, winner.label, float(winner_row["mean"]),
                               test_score, final_run, len(missing), cached, failed, encoders_fitted, folder,
@@ -294,7 +298,6 @@ def _flush(store: ArtifactStore, pending: list[dict[str, Any]]) -> None:
 def _refit_and_test(definition: Pipeline, data: Prepared, winner: Candidate, metric: str) -> tuple[float, Any, Any]:
     """The winner refitted on the whole training side (train + validation), scored on test."""
     from sklearn.base import clone
-    from sklearn.metrics import get_scorer
 
     encoder = definition.encode_features(**winner.features)
     X_train = encoder.fit_transform(data.train[data.data_columns], data.y_train)
@@ -302,7 +305,7 @@ def _refit_and_test(definition: Pipeline, data: Prepared, winner: Candidate, met
     if not len(data.test):
         return float("nan"), model, None
     X_test = encoder.transform(data.test[data.data_columns])
-    return float(get_scorer(metric)(model, X_test, data.y_test)), model, X_test
+    return _score(model, X_test, data.y_test, metric), model, X_test
 
 
 def _plots(folder: Path, found: Sequence[Candidate], data: Prepared, results: Mapping[tuple[str, int], Any],
@@ -312,7 +315,7 @@ def _plots(folder: Path, found: Sequence[Candidate], data: Prepared, results: Ma
     scores = {c.label: [results[(c.key, f.index)]["score"] for f in data.folds
                         if results[(c.key, f.index)].get("score") is not None] for c in found}
     paths = {"folds": str(fold_boxplots(folder / "folds.png", scores, metric, f"tournament {tournament_id}"))}
-    if X_test is not None:
+    if X_test is not None and len(data.y_test):
         drawn = winner_plot(folder / "winner.png", model, X_test, data.y_test, winner.label)
         if drawn is not None:
             paths["winner"] = str(drawn)
@@ -320,8 +323,7 @@ def _plots(folder: Path, found: Sequence[Candidate], data: Prepared, results: Ma
 
 
 def _final_run(folder: Path, definition: Pipeline, winner: Candidate, tournament_id: str,
-               run_config_path: str | None, run_overrides: Sequence[str], base: Mapping[str, Any] | None,
-               store: ArtifactStore) -> str:
+               run_config: Any, store: ArtifactStore) -> tuple[str, Any, Any]:
     from lester.pipeline.runner import run
 
     if definition.path is None:
@@ -329,10 +331,17 @@ def _final_run(folder: Path, definition: Pipeline, winner: Candidate, tournament
                               "pass final=False for a pipeline given as a module")
     module = write_pipeline(folder, tournament=tournament_id, original=definition.path, label=winner.label,
                             estimator=winner.estimator, params=winner.params, features=winner.features)
-    config = load_config(run_config_path, [*run_overrides, *ALL_DATA_SPLIT], base=base)
+    # the tournament's own configuration, less what the written module now decides itself
+    config = RunConfig.from_dict({**run_config.to_dict(), "pipeline": str(module), "model": {}, "features": {}})
     result = run(module, config=config, store=store)
     store.catalog.sync()
-    return str(result.run_id)
+    return str(result.run_id), result.model, result.X_test
+
+
+def _score(model: Any, X_test: Any, y_test: np.ndarray, metric: str) -> float:
+    from sklearn.metrics import get_scorer
+
+    return float(get_scorer(metric)(model, X_test, y_test)) if len(y_test) else float("nan")
 
 
 def _record(store: ArtifactStore, result: TournamentResult, definition: Pipeline, settings: TuneSettings,

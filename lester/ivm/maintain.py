@@ -22,6 +22,7 @@ from lester.ivm.dataprep_delta import (
     provenance_columns,
     source_paths,
 )
+from lester.ivm.deletion_vectors import build_dv_version, dv_applies, write_dv_version
 from lester.ivm.requests import (
     AffectedRun,
     RequestError,
@@ -52,7 +53,7 @@ from lester.ivm.versions import (
     still_head,
     write_version,
 )
-from lester.pipeline.catalog import chunk_provenance_path, write_provenance_chunk
+from lester.pipeline.catalog import chunk_provenance_path, held_database, write_provenance_chunk
 from lester.pipeline.config import RunConfig
 from lester.pipeline.forget_set import Sets, Subject, append_audit, register, row_hashes
 from lester.pipeline.split import split_mask
@@ -208,7 +209,7 @@ def _row_deltas(
         reason = ("the version predates earlier requests, which are applied with this one" if stale else
                   "the plan aggregates, limits or left-joins this source")
         new_rows = prepare_through(definition, paths, sets)
-        everything = {split: np.arange(sum(n for _, n in stored.chunks(split))) for split in SPLITS}
+        everything = {split: stored.live(split) for split in SPLITS}  # deletion vectors applied
         old = _stored_rows(stored, everything)
         how = f"full ({reason})"
     columns = stored.data_columns + prov
@@ -317,7 +318,8 @@ def apply_request(
     if dry_run:
         return _apply(action, artifacts, source=source, ids=ids, where=where, column=column, value=value,
                       run=run, all_runs=all_runs, verify=verify, dry_run=dry_run, all_rows=all_rows)
-    with artifacts.write_lock(command=f"lester {action} --source {source}"):
+    with artifacts.write_lock(command=f"lester {action} --source {source}"), \
+            held_database(artifacts.catalog.path):
         return _apply(action, artifacts, source=source, ids=ids, where=where, column=column, value=value,
                       run=run, all_runs=all_runs, verify=verify, dry_run=dry_run, all_rows=all_rows)
 
@@ -515,27 +517,40 @@ def _maintain_run(
                          {s: d.n_added for s, d in deltas.items()}, NO_MODEL, True,
                          "prepared rows and provenance updated; the run has no model", how, seconds, {}, {},
                          notes=notes), entry
-    version = build_version(stored, deltas)
+    fast = dv_applies(stored, deltas)
+    vectors = build_dv_version(stored, deltas) if fast else None
+    version = vectors or build_version(stored, deltas)
     seconds.update(version.seconds)
     t0 = time.perf_counter()
-    new_id, _, entry = write_version(
+    write = write_dv_version if vectors is not None else write_version
+    new_id, _, entry = write(
         artifacts, version, action=action, request=request, started=started,
         extra_info={"dataprep": how}, info_updates=applied, entry_id=entry_id,
     )
     seconds["write"] = time.perf_counter() - t0
     seconds["total"] = time.perf_counter() - started
+    detail = version.update.detail
+    if fast and vectors is None:
+        detail += " (an exact update: the certified bound of a step from stored statistics was over its budget)"
     result = RunChange(
         stored.run_id, new_id, {s: len(d.removed) for s, d in deltas.items()},
         {s: d.n_added for s, d in deltas.items()}, version.update.strategy, version.update.exact,
-        version.update.detail, how, seconds, metrics_before, version.metrics["test"],
+        detail, how, seconds, metrics_before, version.metrics["test"],
     )
+    if vectors is not None:
+        result.notes.append("deletion vectors: the chunks are shared with the parent until `lester purge`; "
+                            "train metrics are not recomputed")
     if verify:
         # the retrain reads the sources through the whole forget and redaction sets, as the
         # version is meant to: every request so far, on whichever version it was applied
         retrained, retrain_seconds = retrain(stored.pipeline, _verification_config(stored), artifacts)
+        if vectors is not None:
+            predictions, y_test = vectors.live_predictions(), vectors.labels("test")
+        else:
+            predictions, y_test = version.predictions, version.y["test"]
         result.verification = compare(
             model=version.update.model, old_model=stored.model, encoder=stored.encoder,
-            test_rows=version.table("test"), predictions=version.predictions, y_test=version.y["test"],
+            test_rows=version.table("test"), predictions=predictions, y_test=y_test,
             metrics=version.metrics, provenance_columns=stored.provenance_columns,
             retrained=retrained, retrain_seconds=retrain_seconds, X_test=version.matrix("test"),
         )

@@ -39,8 +39,16 @@ default 30 days, the GDPR's one month) gives each request a deadline: ``purge`` 
 purge that leaves nothing behind records an ``audit_log`` entry (action ``purge``) naming the
 requests it completed (by entry id; nothing personal).
 
+Step 0, before all these: a head with **deletion vectors** (a ``lester forget`` that only
+removed rows shares its parent's chunks and records the deleted positions:
+:mod:`lester.ivm.deletion_vectors`) gets a version whose chunks that carry them are rewritten
+without the rows, with the model refreshed exactly on the remaining rows (the requests'
+certified Newton steps end here) and every metric recomputed; the versions that shared the
+chunks are then superseded and expire in step 2. A superseded version whose chunk folders a
+head still links (its rewrite failed) is kept.
+
 Test hook: ``LESTER_PURGE_CRASH_AT=<point>`` makes the process kill itself with SIGKILL at
-that point (``expire-renamed``, ``expired``, ``cache``, ``compact-written``, ``compacted``), so
+that point (``vectors-rewritten``, ``expire-renamed``, ``expired``, ``cache``, ``compact-written``, ``compacted``), so
 tests can crash a real purge where they choose.
 """
 
@@ -94,7 +102,9 @@ class PurgeError(LesterError, RuntimeError):
 class PurgeAction:
     """One thing purge did (or, in a dry run, would do)."""
 
-    kind: str  # rewrite version | expire version | expire cache entry | remove temporary | compact catalog
+    # rewrite deleted rows | rewrite version | expire version | expire cache entry | remove temporary |
+    # compact catalog
+    kind: str
     path: str  # relative to the store
     reason: str
     bytes: int = 0
@@ -102,6 +112,7 @@ class PurgeAction:
     run_id: str | None = None
     new_run_id: str | None = None
     error: str | None = None  # set when the action failed (the purge goes on with the others)
+    chunks: int | None = None  # rewrite deleted rows: the chunks that carried deletion vectors
 
 
 @dataclass
@@ -353,6 +364,7 @@ def _heads_holding(store: ArtifactStore, runs: dict[str, _Run], forgotten: Forgo
                     continue
                 ids = table[:, stored.provenance_columns.index(column)]
                 mask = forgotten.mask(source, ids, record.get("fingerprint"), keyed=bool(record.get("key_column")))
+                mask[stored.deleted(split)] = False  # deletion vectors: rewritten by step 0
                 held.update(str(v) for v in np.unique(ids[mask]).tolist())
             if held:
                 rows = matching_rows(stored, [record["label"]], held)
@@ -361,10 +373,39 @@ def _heads_holding(store: ArtifactStore, runs: dict[str, _Run], forgotten: Forgo
 
 
 def _superseded(runs: dict[str, _Run]) -> list[_Run]:
-    """Versions with a child, oldest first (ancestors before descendants)."""
+    """Versions with a child, oldest first (ancestors before descendants), except those
+    whose chunk folders a head still shares (a deletion-vector version links them: it is
+    rewritten first, and when that failed its parent's files must stay)."""
     children = _children(runs)
-    stale = [runs[r] for r in children]
+    shared = {owner for run in runs.values() if run.run_id not in children for owner in _owners(run.folder)}
+    stale = [runs[r] for r in children if r not in shared]
     return sorted(stale, key=lambda r: (_depth(runs, r.run_id), r.created, r.run_id))
+
+
+def _owners(folder: Path) -> set[str]:
+    """The runs whose chunk folders ``folder`` links to (a deletion-vector version's)."""
+    from lester.ivm.deletion_vectors import SHARED_FOLDERS
+
+    found = set()
+    for name in SHARED_FOLDERS:
+        entry = folder / name
+        if entry.is_symlink():
+            found.add(Path(os.readlink(entry)).parts[1])
+    return found
+
+
+def _with_vectors(runs: dict[str, _Run]) -> list[tuple[_Run, int]]:
+    """Heads with deletion vectors, and how many chunks carry them."""
+    from lester.ivm.deletion_vectors import affected_chunks
+    from lester.ivm.versions import StoredRun
+
+    children = _children(runs)
+    found = []
+    for run in runs.values():
+        if run.run_id in children or not any(run.info.get("deleted", {}).values()):
+            continue
+        found.append((run, affected_chunks(StoredRun(run.run_id, run.folder))))
+    return found
 
 
 def _cache_entries(store: ArtifactStore) -> list[Path]:
@@ -518,7 +559,8 @@ def _labels(runs: dict[str, _Run]) -> tuple[dict[str, set[str]], dict[str, set[s
 def _plan(store: ArtifactStore, runs: dict[str, _Run], forgotten: Forgotten) -> dict[str, list]:
     """What a purge would do now (before the rewrites of heads are applied)."""
     labels, keys = _labels(runs)
-    plan: dict[str, list] = {"rewrite": _heads_holding(store, runs, forgotten), "expire": _superseded(runs),
+    plan: dict[str, list] = {"vectors": _with_vectors(runs), "rewrite": _heads_holding(store, runs, forgotten),
+                             "expire": _superseded(runs),
                              "cache": [], "temporary": _temporaries(store)}
     newest = forgotten.newest()
     entries = _cache_entries(store)
@@ -639,6 +681,9 @@ def _timed(step: Any) -> tuple[Any, float, str | None]:
 
 def _describe(store: ArtifactStore, plan: dict[str, list], runs: dict[str, _Run]) -> list[PurgeAction]:
     actions = []
+    for run, chunks in plan["vectors"]:
+        actions.append(PurgeAction("rewrite deleted rows", _rel(store, run.folder),
+                                   f"a head whose deletion vectors hide rows in {chunks} chunk(s)", run_id=run.run_id))
     for run, source, _ids, rows in plan["rewrite"]:
         actions.append(PurgeAction("rewrite version", _rel(store, run.folder),
                                    f"a head that still holds {rows} row(s) derived from forgotten {source} rows",
@@ -659,8 +704,28 @@ def _describe(store: ArtifactStore, plan: dict[str, list], runs: dict[str, _Run]
 def _execute(store: ArtifactStore, runs: dict[str, _Run], forgotten: Forgotten) -> list[PurgeAction]:
     from lester.ivm.maintain import apply_request
 
+    from lester.ivm.deletion_vectors import materialise
+    from lester.ivm.versions import StoredRun
+
     actions: list[PurgeAction] = []
     plan = _plan(store, runs, forgotten)
+    # 0. heads with deletion vectors: the chunks that carry them are rewritten, the model
+    # refreshed exactly (the requests' certified steps end here)
+    for run, chunks in plan["vectors"]:
+        t0 = time.perf_counter()
+        action = PurgeAction("rewrite deleted rows", _rel(store, run.folder),
+                             f"a head whose deletion vectors hid rows in {chunks} chunk(s)", run_id=run.run_id,
+                             chunks=chunks)
+        try:
+            action.new_run_id = materialise(store, StoredRun(run.run_id, run.folder))
+        except LesterError as error:
+            action.error = str(error)
+        action.seconds = time.perf_counter() - t0
+        actions.append(action)
+        _crash_point("vectors-rewritten")
+    if plan["vectors"]:
+        runs = _runs(store)
+        plan = _plan(store, runs, forgotten)
     # 1. kept versions that hold forgotten rows get a version without them
     for run, source, ids, rows in plan["rewrite"]:
         t0 = time.perf_counter()

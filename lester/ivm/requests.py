@@ -31,7 +31,7 @@ from lester.errors import LesterError
 from lester.ivm.dataprep_delta import build_frame, source_paths, source_rows
 from lester.ivm.versions import StoredRun
 from lester.pipeline.catalog import RECORD_FILE
-from lester.pipeline.store import ArtifactStore
+from lester.pipeline.store import ArtifactStore, find_row_ids
 
 
 class RequestError(LesterError, ValueError):
@@ -81,7 +81,7 @@ def lineage_head(store: ArtifactStore, run_id: str) -> str | None:
     current = run_id
     while True:
         children = catalog.query("SELECT run_id FROM runs WHERE parent_run = ? ORDER BY created DESC, run_id DESC",
-                                 [current])["run_id"].tolist()
+                                 [current], views=False)["run_id"].tolist()
         if not children or children[0] in seen:
             return head
         head = current = children[0]
@@ -222,14 +222,19 @@ def id_mask(ids: np.ndarray, texts: Iterable[str]) -> np.ndarray:
 
 def matching_rows(stored: StoredRun, labels: Sequence[str], ids: set[str]) -> dict[str, np.ndarray]:
     """Stored train/test row positions derived from any of ``ids`` under ``labels``."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     if not ids:
         return {"train": np.zeros(0, np.int64), "test": np.zeros(0, np.int64)}
     found = _matching_row_ids(stored, labels, ids)
-    if found is not None:
-        return found
+    if found is None:
+        found = _matching_provenance(stored, labels, ids)
+    # rows the version's deletion vectors hide are gone from it already
+    return {split: np.setdiff1d(rows, stored.deleted(split), assume_unique=True) for split, rows in found.items()}
+
+
+def _matching_provenance(stored: StoredRun, labels: Sequence[str], ids: set[str]) -> dict[str, np.ndarray]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     provenance = stored.row_provenance
     hit = pc.and_(
         pc.is_in(provenance.column("source").cast(pa.string()), pa.array(list(labels), pa.string())),
@@ -254,6 +259,12 @@ def _matching_row_ids(stored: StoredRun, labels: Sequence[str], ids: set[str]) -
         table = stored.row_ids(split)
         if table is None:
             return None
+        if table.dtype.kind in "iuU":
+            wanted = _ids_like(ids, table.dtype)
+            indexed = [find_row_ids(stored.folder, split, column, wanted) for column in at]
+            if all(hits is not None for hits in indexed):
+                found[split] = np.unique(np.concatenate(indexed)) if indexed else np.zeros(0, np.int64)
+                continue
         hit = np.zeros(len(table), dtype=bool)
         for column in at:
             hit |= id_mask(table[:, column], ids)

@@ -38,7 +38,7 @@ import scipy.sparse as sp
 from lester.errors import LesterError
 from lester.frame.frame import PROVENANCE_COLUMN_PREFIX
 from lester.models.metrics import evaluate, predictions_and_scores
-from lester.models.unlearning import ModelUpdate, single_blas_thread, update_model
+from lester.models.unlearning import ModelUpdate, initial_state, single_blas_thread, update_model
 from lester.pipeline.catalog import (
     CHUNK_PROVENANCE,
     RECORD_FILE,
@@ -68,6 +68,7 @@ from lester.pipeline.store import (
 
 SPLITS = ("train", "test")
 STATE_FILE = "ivm_state.npz"
+DELETED_KEY = "deleted"  # run.json: {split: [stored positions]}, the version's deletion vectors
 
 
 class VersionError(LesterError, RuntimeError):
@@ -224,6 +225,20 @@ class StoredRun:
         """``split``, ``row`` (position in the split), ``source``, ``source_id``."""
         return load_row_provenance(self.folder)
 
+    def deleted(self, split: str) -> np.ndarray:
+        """The version's deletion vector for ``split``: stored row positions (in the split's
+        chunks, increasing) that the version no longer has; their chunks still hold them until
+        ``lester purge`` rewrites the chunks. Empty for a run without deletion vectors."""
+        return np.asarray(self.info.get(DELETED_KEY, {}).get(split, []), dtype=np.int64)
+
+    def stored_rows(self, split: str) -> int:
+        """Rows the split's chunks hold, deleted ones included."""
+        return int(sum(n for _, n in self.chunks(split)))
+
+    def live(self, split: str) -> np.ndarray:
+        """The stored positions of the rows the version has (all but its deletion vector)."""
+        return np.setdiff1d(np.arange(self.stored_rows(split)), self.deleted(split), assume_unique=True)
+
     def state(self) -> dict[str, np.ndarray] | None:
         path = self.folder / STATE_FILE
         if not path.exists():
@@ -325,6 +340,12 @@ def _take_rows(X: Any, keep: np.ndarray) -> Any:
     return X[keep] if not sp.issparse(X) else X.tocsr()[keep]
 
 
+def _stacked(a: Any, b: Any) -> Any:
+    if sp.issparse(a) or sp.issparse(b):
+        return sp.vstack([sp.csr_matrix(a), sp.csr_matrix(b)], format="csr")
+    return np.concatenate([np.asarray(a), np.asarray(b)])
+
+
 def _arrow_rows(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     table = pa.Table.from_pandas(frame[schema.names], preserve_index=False)
     try:
@@ -411,6 +432,13 @@ def _build_version(parent: StoredRun, deltas: Mapping[str, SplitDelta], definiti
     deltas = {split: deltas.get(split) or SplitDelta() for split in SPLITS}
     for delta in deltas.values():
         delta.removed = np.unique(np.asarray(delta.removed, dtype=np.int64))
+    # Rows the parent's deletion vectors hide go physically now: the version written here has
+    # none. The model already reflects them, so its update sees the parent's live rows only.
+    hidden = {split: parent.deleted(split) for split in SPLITS}
+    requested = {split: deltas[split].removed for split in SPLITS}
+    for split in SPLITS:
+        if len(hidden[split]):
+            deltas[split] = SplitDelta(np.union1d(requested[split], hidden[split]), deltas[split].added)
     chunks, y, old_X, old_y, encoded, keeps, row_ids = {}, {}, {}, {}, {}, {}, {}
     for split in SPLITS:
         delta = deltas[split]
@@ -481,12 +509,24 @@ def _build_version(parent: StoredRun, deltas: Mapping[str, SplitDelta], definiti
 
     t0 = time.perf_counter()
     train_added = encoded.get("train", (None, None))
-    if deltas["train"].empty:
+    if not len(requested["train"]) and "train" not in encoded:
         update = ModelUpdate(parent.model, "unchanged", True, parent.state(), 0.0,
                              "no training row changed; the model is kept")
     else:
-        update = update_model(parent.model, old_X["train"], old_y["train"], deltas["train"].removed,
+        X_live, y_live, removed = old_X["train"], old_y["train"], requested["train"]
+        if len(hidden["train"]):
+            live = np.setdiff1d(np.arange(len(y_live)), hidden["train"], assume_unique=True)
+            X_live, y_live = _take_rows(X_live, _keep_mask(len(y_live), hidden["train"])), y_live[live]
+            removed = np.searchsorted(live, removed)
+        update = update_model(parent.model, X_live, y_live, removed,
                               X_add=train_added[0], y_add=train_added[1], state=parent.state())
+        if update.strategy == "newton_step" and update.state is not None:
+            # statistics exact at the new parameters, with the certificate's terms, so that the
+            # next request is a deletion-vector step again
+            kept = _take_rows(X_live, _keep_mask(len(y_live), removed))
+            if train_added[0] is not None:
+                kept = _stacked(kept, train_added[0])
+            update.state = initial_state(update.model, kept, y["train"])
     seconds["update_model"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -648,8 +688,9 @@ def write_version(
 
 
 # run.json keys a version does not inherit: the lineage's changes (with ids in clear) were
-# recorded there before the forget set existed, and must not be copied forward
-_NOT_INHERITED = ("ivm_changes", "derived_by")
+# recorded there before the forget set existed, and must not be copied forward; deletion
+# vectors and the note on train metrics describe one version's files only
+_NOT_INHERITED = ("ivm_changes", "derived_by", DELETED_KEY, "train_metrics")
 
 
 def inherited_info(info: Mapping[str, Any]) -> dict[str, Any]:
@@ -662,7 +703,8 @@ def still_head(store: ArtifactStore, parent: str) -> Callable[[], None]:
     read the same head would otherwise both write a version of it, each still holding what the
     other removed)."""
     def check() -> None:
-        children = store.catalog.query("SELECT run_id FROM runs WHERE parent_run = ?", [parent])["run_id"].tolist()
+        children = store.catalog.query("SELECT run_id FROM runs WHERE parent_run = ?", [parent],
+                                       views=False)["run_id"].tolist()
         if children:
             raise VersionError(
                 f"run {parent} got a newer version ({children[0]}) while this request was applied; nothing "

@@ -202,6 +202,14 @@ def _gram_downdate(model: Any, delta: _Delta, state: dict | None) -> tuple[Any, 
         come = _gram_statistics(delta.X_add, _as_targets(delta.y_add))
         for key in stats:
             stats[key] = stats[key] + come[key]
+    return gram_solve(model, stats), stats, how
+
+
+def gram_solve(model: Any, stats: dict[str, np.ndarray]) -> Any:
+    """A copy of the least-squares or ridge ``model`` fitted from its Gram statistics alone
+    (``gram_n``, ``gram_sx``, ``gram_sy``, ``gram_xtx``, ``gram_xty``): O(d³), whatever the
+    number of rows they sum up."""
+    d = stats["gram_xtx"].shape[0]
     n = float(stats["gram_n"])
     if n <= 0:
         raise UnlearningError("the update removes every training row")
@@ -229,7 +237,7 @@ def _gram_downdate(model: Any, delta: _Delta, state: dict | None) -> tuple[Any, 
     intercept = y_mean - x_mean @ w
     if model.fit_intercept:
         updated.intercept_ = float(intercept[0]) if single else intercept
-    return updated, stats, how
+    return updated
 
 
 # -- exact: naive Bayes ---------------------------------------------------------------------
@@ -442,9 +450,30 @@ def logistic_state(model: Any, X: Any, y: np.ndarray) -> dict[str, np.ndarray] |
     d = X.shape[1]
     C, pen = _logistic_penalty(model, d)
     theta = _binary_logistic_theta(model)
-    gradient, hessian = _binary_logistic_parts(model, X, np.asarray(y), theta, C)
+    y = np.asarray(y)
+    gradient, hessian = _binary_logistic_parts(model, X, y, theta, C)
     return {"logit_theta": theta, "logit_hessian": hessian + np.diag(pen),
-            "logit_residual": gradient + pen * theta, "logit_n": np.array(float(X.shape[0]))}
+            "logit_residual": gradient + pen * theta, "logit_n": np.array(float(X.shape[0])),
+            **certificate_terms(model, X, y)}
+
+
+def certificate_terms(model: Any, X: Any, y: np.ndarray) -> dict[str, np.ndarray]:
+    """What :func:`lester.models.downdate.downdate` needs beside the Hessian to bound the
+    gradient a Newton step from stored statistics leaves: ``logit_cube`` (C·Σ‖x̃ᵢ‖³ over the
+    rows, x̃ with the intercept's 1: it bounds the objective's third derivative), the number
+    of positive rows, the bound so far (0: the solver's own residual is the reference) and
+    the budget (the solver's stopping tolerance on this objective: C·n·tol)."""
+    C, _ = _logistic_penalty(model, X.shape[1])
+    return {"logit_cube": np.array(C * float(np.sum(row_norms(X, model.fit_intercept) ** 3))),
+            "logit_pos": np.array(float(np.count_nonzero(np.asarray(y) == model.classes_[1]))),
+            "logit_bound": np.array(0.0),
+            "logit_budget": np.array(C * float(X.shape[0]) * float(model.tol))}
+
+
+def row_norms(X: Any, fit_intercept: bool) -> np.ndarray:
+    """‖[xᵢ, 1]‖ (or ‖xᵢ‖ without an intercept) of each row."""
+    squares = np.asarray(X.multiply(X).sum(axis=1)).ravel() if sp.issparse(X) else np.einsum("ij,ij->i", X, X)
+    return np.sqrt(squares + float(fit_intercept))
 
 
 def _fast_logistic_applies(model: Any) -> bool:

@@ -80,13 +80,16 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
                 ("value", "DOUBLE")),
     "row_chunks": (("run_id", "VARCHAR"), ("split", "VARCHAR"), ("part", "VARCHAR"),
                    ("first_row", "BIGINT"), ("rows", "BIGINT")),
+    # a version's deletion vectors: stored rows (positions in the split's chunks) that the
+    # version no longer has, until ``lester purge`` rewrites their chunks
+    "deleted_rows": (("run_id", "VARCHAR"), ("split", "VARCHAR"), ("row", "BIGINT")),
 }
 ROW_PROVENANCE: tuple[tuple[str, str], ...] = (
     ("run_id", "VARCHAR"), ("split", "VARCHAR"), ("row", "BIGINT"), ("source", "VARCHAR"),
     ("source_id", "VARCHAR"),
 )
 # Tables a run brings in its catalog.json (its runs row comes from its record).
-RUN_TABLES = ("sources", "column_provenance", "matrix_provenance", "metrics", "row_chunks")
+RUN_TABLES = ("sources", "column_provenance", "matrix_provenance", "metrics", "row_chunks", "deleted_rows")
 # Columns of a row provenance chunk file (run, split and the chunk's first row come from
 # row_chunks: a chunk file is shared, hard-linked, by the versions that did not change it).
 CHUNK_PROVENANCE = ("row", "source", "source_id")
@@ -359,6 +362,83 @@ def _read_record(folder: Path) -> dict[str, Any]:
     return payload
 
 
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[tuple[str, str]],
+                rows: Sequence[Sequence[Any]]) -> None:
+    """Insert ``rows`` (lists in the order of ``columns``, (name, DuckDB type) pairs) into
+    ``table`` with one statement over an Arrow table: ``executemany`` costs about 1 ms a row
+    on a busy machine, and a version of a 1M-row run lists hundreds of chunks."""
+    if not rows:
+        return
+    data = pa.table({name: pa.array([row[i] for row in rows]) if any(row[i] is not None for row in rows)
+                     else pa.nulls(len(rows)) for i, (name, _) in enumerate(columns)})
+    con.register("_lester_rows", data)
+    try:
+        casts = ", ".join(f"CAST({_quote(c)} AS {t})" for c, t in columns)
+        con.execute(f"INSERT INTO {table} SELECT {casts} FROM _lester_rows")
+    finally:
+        con.unregister("_lester_rows")
+
+
+_HELD_DATABASES: dict[str, list[Any]] = {}  # database path -> [connection, depth, thread]
+
+
+class _Borrowed:
+    """The connection a :func:`held_database` block holds, lent to one caller: closing it, or
+    leaving its ``with`` block, leaves it open for the next caller of the block."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self._con = con
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> _Borrowed:
+        return self
+
+    def __exit__(self, *exc: Any) -> bool:
+        return False
+
+
+def borrowed_database(path: str | os.PathLike) -> _Borrowed | None:
+    """The connection to the database ``path`` that a :func:`held_database` block of this
+    thread holds, or None."""
+    held = _HELD_DATABASES.get(os.path.abspath(path))
+    if held is None or held[2] != threading.get_ident():
+        return None
+    # the views an earlier borrower made (``runs`` shadows ``main.runs``) go with it
+    for view in ("runs", "row_provenance"):
+        held[0].execute(f"DROP VIEW IF EXISTS temp.main.{view}")
+    return _Borrowed(held[0])
+
+
+@contextmanager
+def held_database(path: str | os.PathLike) -> Iterator[None]:
+    """Open the database ``path`` once for the ``with`` block: every catalog, forget-set and
+    audit access of this thread inside it uses that one connection. Opening a DuckDB file
+    costs 10-40 ms on a busy machine, several times what a deletion-vector request does, and
+    a request would otherwise open it five times. The caller holds the store's writer lock
+    (readers in other processes answer from the run folders meanwhile)."""
+    key = os.path.abspath(path)
+    held = _HELD_DATABASES.get(key)
+    if held is not None and held[2] == threading.get_ident():
+        held[1] += 1
+        try:
+            yield
+        finally:
+            held[1] -= 1
+        return
+    con = duckdb.connect(key)
+    _HELD_DATABASES[key] = [con, 1, threading.get_ident()]
+    try:
+        yield
+    finally:
+        _HELD_DATABASES.pop(key, None)
+        con.close()
+
+
 class Catalog:
     """The catalog database ``<store>/catalog.duckdb``; opened per call, never held open,
     so that several processes can take turns on one store.
@@ -386,18 +466,19 @@ class Catalog:
         self.lock = lock or StoreLock(self.root)
 
     # -- opening ----------------------------------------------------------------------------
-    def _connect(self) -> duckdb.DuckDBPyConnection:
+    def _connect(self, views: bool = True) -> duckdb.DuckDBPyConnection:
         on_disk = self._scan()
         con, damaged = self._open_read_only(READER_WAIT)
+        finish = self._with_views if views else (lambda c: c)
         if con is not None:
             if self._current(con, on_disk):
-                return self._with_views(con)
+                return finish(con)
             con.close()
         if self._sync_locked(on_disk, lock_wait=0.0, open_wait=1.0):
             con, damaged = self._open_read_only(READER_WAIT)
             if con is not None:
                 if self._current(con, on_disk):
-                    return self._with_views(con)
+                    return finish(con)
                 con.close()
         if damaged is not None:
             _warn(f"{self.path} is damaged ({damaged}) and could not be rebuilt now (the store is "
@@ -442,6 +523,9 @@ class Catalog:
     def _open_read_only(self, wait: float) -> tuple[duckdb.DuckDBPyConnection | None, str | None]:
         """A read-only connection, waiting up to ``wait`` s for a writer to let go; None when
         there is no database, it stays locked, or it is damaged (then the error's text)."""
+        lent = borrowed_database(self.path)
+        if lent is not None:
+            return lent, None
         deadline = time.monotonic() + wait
         pause = 0.01
         while True:
@@ -462,6 +546,9 @@ class Catalog:
         s for readers to let go; a damaged database is replaced by an empty one, which the
         sync then fills from the run folders. None when it cannot be had in time or the
         store cannot be written."""
+        lent = borrowed_database(self.path)
+        if lent is not None:
+            return lent
         deadline = time.monotonic() + wait
         pause = 0.01
         rebuilt = False
@@ -563,7 +650,7 @@ class Catalog:
             # named as the store was (relative or absolute): paths shown to the user read as
             # the --store they gave, and are valid from this process's directory either way
             runs_dir = self.runs_dir
-            (database,) = con.execute("SELECT current_database()").fetchone()
+            (database,) = con.execute("SELECT current_database()").fetchall()[0]
             prefix = _sql_string(str(runs_dir) + os.sep)
             con.execute(f"CREATE OR REPLACE TEMP VIEW runs AS SELECT * REPLACE ('{prefix}' || run_id AS folder) "
                         f"FROM {_quote(database)}.main.runs")
@@ -586,7 +673,10 @@ class Catalog:
                     "CAST(c.first_row + p.row AS BIGINT) AS row, CAST(p.source AS VARCHAR) AS source, "
                     "CAST(p.source_id AS VARCHAR) AS source_id "
                     f"FROM read_parquet([{listed}], filename=true) p JOIN row_chunks c ON p.filename = "
-                    f"'{prefix}' || c.run_id || '{os.sep}row_provenance{os.sep}' || c.split || '-' || c.part || '.parquet'"
+                    f"'{prefix}' || c.run_id || '{os.sep}row_provenance{os.sep}' || c.split || '-' || c.part || '.parquet' "
+                    # a version's deletion vectors hide the rows its shared chunks still hold
+                    "ANTI JOIN deleted_rows d ON d.run_id = c.run_id AND d.split = c.split "
+                    "AND d.row = c.first_row + p.row"
                 )
             if bodies:
                 body = " UNION ALL ".join(bodies)
@@ -655,13 +745,13 @@ class Catalog:
                     [run.get(c) for c in columns])
         for name, rows in payload.get("tables", {}).items():
             if rows and name in TABLES:
-                width = len(TABLES[name])
-                con.executemany(f"INSERT INTO main.{name} VALUES ({', '.join('?' * width)})",
-                                [[run_id, *row] for row in rows])
+                insert_rows(con, f"main.{name}", TABLES[name], [[run_id, *row] for row in rows])
 
-    def query(self, sql: str, parameters: Sequence[Any] = ()) -> pd.DataFrame:
-        """Run a read query against the catalog and return the result."""
-        with self._connect() as con:
+    def query(self, sql: str, parameters: Sequence[Any] = (), *, views: bool = True) -> pd.DataFrame:
+        """Run a read query against the catalog and return the result (``views=False``: of
+        the tables only, without building the ``row_provenance`` view over the run folders,
+        which lists every chunk file of every run)."""
+        with self._connect(views) as con:
             return con.execute(sql, list(parameters)).df()
 
     def runs(self) -> pd.DataFrame:

@@ -61,6 +61,7 @@ import numpy as np
 import pandas as pd
 
 from lester.errors import LesterError
+from lester.pipeline.catalog import borrowed_database, insert_rows
 
 CATALOG_FILE = "catalog.duckdb"
 HASH_SCHEME = "hmac-sha256"
@@ -92,11 +93,19 @@ def _quote(name: str) -> str:
 
 def create_tables(con: duckdb.DuckDBPyConnection, schema: str = "main") -> None:
     """Create the durable tables where missing, and add columns an older store lacks."""
+    present: dict[str, set[str]] = {}
+    for table, column in con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = ? "
+            "AND table_catalog = current_database()", [schema]).fetchall():
+        present.setdefault(table, set()).add(column)
     for name, columns in DURABLE_TABLES.items():
         body = ", ".join(f"{_quote(c)} {t}" for c, t in columns)
-        con.execute(f"CREATE TABLE IF NOT EXISTS {schema}.{name} ({body})")
+        if name not in present:
+            con.execute(f"CREATE TABLE IF NOT EXISTS {schema}.{name} ({body})")
+            continue
         for column, kind in columns:  # a store made before these columns existed
-            con.execute(f"ALTER TABLE {schema}.{name} ADD COLUMN IF NOT EXISTS {_quote(column)} {kind}")
+            if column not in present[name]:
+                con.execute(f"ALTER TABLE {schema}.{name} ADD COLUMN IF NOT EXISTS {_quote(column)} {kind}")
 
 
 # -- keyed hashes ----------------------------------------------------------------------------
@@ -189,6 +198,10 @@ def _connect(root: Path, write: bool, wait: float = DATABASE_WAIT) -> duckdb.Duc
     """A connection to the catalog for the sets; None for reading a store without one yet.
     Waits for another process to let go of the file (the index sync holds it briefly)."""
     path = Path(root) / CATALOG_FILE
+
+    lent = borrowed_database(path)
+    if lent is not None:
+        return lent
     if not write and not path.exists():
         return None
     deadline = time.monotonic() + wait
@@ -377,19 +390,17 @@ def register(root: str | os.PathLike, key: bytes, *, action: str, source: str, i
         con.execute("BEGIN TRANSACTION")
         try:
             (seq,) = con.execute("SELECT coalesce(max(seq), 0) + 1 FROM (SELECT seq FROM forget_set "
-                                 "UNION ALL SELECT seq FROM redaction_set)").fetchone()
+                                 "UNION ALL SELECT seq FROM redaction_set)").fetchall()[0]
             hashes = subject_hashes(key, source, [s.id_text for s in subjects])
             rows = [[seq, source, digest, id_kind, s.fingerprint, s.content_hash, entry_id, created]
                     for digest, s in zip(hashes, subjects, strict=True)]
             if action == "forget":
                 known = {d for (d,) in con.execute("SELECT id_hash FROM forget_set WHERE source = ?", [source]).fetchall()}
                 rows = [r for r in rows if r[2] not in known]  # a row is forgotten once
-                if rows:
-                    con.executemany(f"INSERT INTO forget_set VALUES ({', '.join('?' * len(_SUBJECT))})", rows)
+                insert_rows(con, "forget_set", DURABLE_TABLES["forget_set"], rows)
             else:
                 text = json.dumps(value)
-                con.executemany(f"INSERT INTO redaction_set VALUES ({', '.join('?' * (len(_SUBJECT) + 2))})",
-                                [[*r, column, text] for r in rows])
+                insert_rows(con, "redaction_set", DURABLE_TABLES["redaction_set"], [[*r, column, text] for r in rows])
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -407,8 +418,8 @@ def append_audit(root: str | os.PathLike, entries: Sequence[Mapping[str, Any]]) 
     con = _connect(Path(root), write=True)
     try:
         create_tables(con)
-        con.executemany(f"INSERT INTO audit_log VALUES ({', '.join('?' * len(columns))})",
-                        [[json.dumps(e.get(c)) if c == "request" else e.get(c) for c in columns] for e in entries])
+        insert_rows(con, "audit_log", DURABLE_TABLES["audit_log"],
+                    [[json.dumps(e.get(c)) if c == "request" else e.get(c) for c in columns] for e in entries])
     finally:
         con.close()
 

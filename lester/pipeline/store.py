@@ -568,9 +568,25 @@ def save_rows_part(folder: Path, split: str, part: str, rows: pa.Table) -> None:
     pq.write_table(rows, folder / f"{split}.parquet" / f"{part}.parquet", **FAST_PARQUET)
 
 
+def deleted_rows(folder: Path, split: str) -> np.ndarray:
+    """The stored positions of ``split`` that the run's deletion vectors hide (``deleted`` in
+    ``run.json``: a ``lester forget`` that shares its parent's chunks records them there, and
+    ``lester purge`` rewrites the chunks without them); empty for most runs."""
+    path = Path(folder) / "run.json"
+    if not path.exists():
+        return np.zeros(0, np.int64)
+    return np.asarray(json.loads(path.read_text()).get("deleted", {}).get(split, []), dtype=np.int64)
+
+
 def load_rows(folder: Path, split: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """A split's prepared rows (``train`` or ``test``) as one DataFrame, in stored order."""
-    return pq.read_table(Path(folder) / f"{split}.parquet", columns=columns).to_pandas()
+    """A split's prepared rows (``train`` or ``test``) as one DataFrame, in stored order,
+    without the rows the run's deletion vectors hide (their index is their stored position)."""
+    table = pq.read_table(Path(folder) / f"{split}.parquet", columns=columns)
+    deleted = deleted_rows(folder, split)
+    if not len(deleted):
+        return table.to_pandas()
+    live = np.setdiff1d(np.arange(table.num_rows), deleted, assume_unique=True)
+    return table.take(pa.array(live)).to_pandas().set_axis(live)
 
 
 def load_row_provenance(folder: Path) -> pa.Table:
@@ -596,18 +612,54 @@ def load_row_provenance(folder: Path) -> pa.Table:
             first += rows
     if not parts:
         return pa.table({c: pa.array([], pa.int64() if c == "row" else pa.string()) for c in columns})
-    return pa.concat_tables(parts)
+    table = pa.concat_tables(parts)
+    for split in ("train", "test"):  # rows the run's deletion vectors hide
+        deleted = deleted_rows(folder, split)
+        if len(deleted):
+            hidden = pa.compute.and_(pa.compute.equal(table.column("split"), split),
+                                     pa.compute.is_in(table.column("row"), pa.array(deleted)))
+            table = table.filter(pa.compute.invert(hidden))
+    return table
 
 
 def save_row_ids(folder: Path, split: str, ids: np.ndarray | None) -> None:
-    if ids is not None:
-        np.save(folder / f"row_ids_{split}.npy", ids, allow_pickle=False)
+    """Save each row's source ids, and beside them their index: per provenance label, the
+    ids sorted (``row_ids_<split>.sorted.npy``, one row per label) and the stored positions
+    in that order (``row_ids_<split>.order.npy``), so that finding the rows of k ids is
+    k binary searches in memory-mapped files, not a pass over every row."""
+    if ids is None:
+        return
+    np.save(folder / f"row_ids_{split}.npy", ids, allow_pickle=False)
+    if ids.ndim != 2 or ids.dtype.kind not in "iuU":
+        return
+    order = np.argsort(ids, axis=0, kind="stable").T.copy()
+    np.save(folder / f"row_ids_{split}.order.npy", order, allow_pickle=False)
+    np.save(folder / f"row_ids_{split}.sorted.npy", np.take_along_axis(ids.T, order, axis=1), allow_pickle=False)
 
 
 def load_row_ids(folder: Path, split: str) -> np.ndarray | None:
-    """Each row's source ids, one column per provenance label (None when not stored)."""
+    """Each row's source ids, one column per provenance label (None when not stored),
+    memory-mapped: a request reads the rows it names only."""
     path = Path(folder) / f"row_ids_{split}.npy"
-    return np.load(path, allow_pickle=False) if path.exists() else None
+    return np.load(path, allow_pickle=False, mmap_mode="r") if path.exists() else None
+
+
+def find_row_ids(folder: Path, split: str, column: int, values: np.ndarray) -> np.ndarray | None:
+    """The stored positions (increasing) of the split's rows whose ids in provenance
+    ``column`` are among ``values`` (of the ids' own type), from the index
+    :func:`save_row_ids` wrote; None for a run stored without one."""
+    folder = Path(folder)
+    sorted_path, order_path = folder / f"row_ids_{split}.sorted.npy", folder / f"row_ids_{split}.order.npy"
+    if not sorted_path.exists() or not order_path.exists():
+        return None
+    ordered = np.load(sorted_path, allow_pickle=False, mmap_mode="r")[column]
+    order = np.load(order_path, allow_pickle=False, mmap_mode="r")[column]
+    if ordered.dtype.kind == "U":  # a longer text would be cut to the stored width and match wrongly
+        values = [v for v in np.asarray(values).tolist() if len(str(v)) <= ordered.dtype.itemsize // 4]
+    values = np.unique(np.asarray(values, dtype=ordered.dtype))
+    low, high = np.searchsorted(ordered, values, "left"), np.searchsorted(ordered, values, "right")
+    hits = [np.asarray(order[a:b]) for a, b in zip(low.tolist(), high.tolist(), strict=True) if b > a]
+    return np.sort(np.concatenate(hits)).astype(np.int64) if hits else np.zeros(0, np.int64)
 
 
 # Uncompressed and without dictionaries: chunks are written often (every new version) and

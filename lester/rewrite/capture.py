@@ -18,8 +18,12 @@ recording back gives the outputs as ``lester run`` would compute them:
 * **files read**: every path the script opened (Python's ``open`` audit event), found or not,
   so a path built at run time can be named and sampled.
 
-This module is imported by the sandbox runner by its path (it must not import lester) and
-runs only inside the sandbox, on the user's code.
+The outputs a script *wrote* win over those it computed: :func:`written_outputs` says which
+written file holds the prepared table, X and y.
+
+This module is imported by the sandbox runner by its path, so it must not import lester. It
+runs the user's code inside the sandbox, and in the opaque stage of a rewrite
+(``rules/opaque.py``), which obtains the script's outputs the same way (:func:`run_script`).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ FEATURE_TABLE = "the feature table the model was fitted on"
 
 FIT_METHODS = ("fit", "fit_transform", "fit_predict")
 RECORDER = "__lester_recorder__"
+TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq", ".json", ".jsonl", ".pkl")
 
 
 @dataclass
@@ -243,3 +248,142 @@ def prepare_main(script: str) -> tuple[Any, dict, Recorder]:
     module.__dict__[RECORDER] = recorder
     sys.modules["__main__"] = module
     return code, module.__dict__, recorder
+
+
+# -- what a script wrote ------------------------------------------------------------------
+def role_of(path: Any) -> str | None:
+    """``X`` or ``y`` when a written file's name says it holds one, else None.
+
+    >>> role_of("out/X.npy"), role_of("labels.csv"), role_of("out/prepared.csv")
+    ('X', 'y', None)
+    """
+    stem = os.path.splitext(os.path.basename(os.fspath(path)))[0].lower()
+    if stem in ("x", "x_all", "features", "x_full"):
+        return "X"
+    if stem in ("y", "y_all", "labels", "label", "target", "y_full"):
+        return "y"
+    return None
+
+
+def written_outputs(written: list[Any]) -> dict[str, list[str]]:
+    """The written files that may hold each output, best first: ``prepared`` (tables, those
+    named like it first), ``X`` and ``y`` (by :func:`role_of`).
+
+    >>> written_outputs(["out/summary.csv", "out/prepared.csv", "out/X.npy"])
+    {'prepared': ['out/prepared.csv'], 'X': ['out/X.npy']}
+    """
+    paths = [os.fspath(p) for p in written]
+    tables = [p for p in paths if os.path.splitext(p)[1].lower() in TABLE_SUFFIXES and role_of(p) is None]
+    named = [p for p in tables if "prepared" in os.path.splitext(os.path.basename(p))[0].lower()]
+    found = {"prepared": (named or tables)[:1]}
+    for role in ("X", "y"):
+        found[role] = [p for p in paths if role_of(p) == role][:1]
+    return {role: files for role, files in found.items() if files}
+
+
+def read_table(path: Any) -> Any:
+    """A written table as a DataFrame (a pickle is unpickled: call this only where the
+    script's own code may run)."""
+    import pandas as pd
+
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    if suffix in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    if suffix == ".pkl":
+        return pd.read_pickle(path)
+    if suffix in (".json", ".jsonl"):
+        return pd.read_json(path, lines=suffix == ".jsonl")
+    return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+
+
+def read_array(path: Any) -> Any:
+    """A written array (``.npy``, ``.npz``, a sparse ``.npz``, or a headerless csv)."""
+    import numpy as np
+    import pandas as pd
+
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    if suffix == ".npy":
+        return np.load(path, allow_pickle=True)
+    if suffix == ".npz":
+        with np.load(path, allow_pickle=True) as archive:
+            if {"data", "indices", "indptr", "shape"} <= set(archive.files):
+                import scipy.sparse
+
+                return scipy.sparse.load_npz(path).toarray()
+            return archive[archive.files[0]]
+    return pd.read_csv(path, header=None).to_numpy()
+
+
+def dense(value: Any) -> Any:
+    """A matrix or vector as a numpy array: sparse densified, a frame of numbers and booleans
+    (get_dummies) as floats, as a model sees it."""
+    import numpy as np
+
+    if hasattr(value, "toarray"):
+        value = value.toarray()
+    if hasattr(value, "to_numpy"):
+        try:
+            return value.to_numpy(dtype=float)
+        except (TypeError, ValueError):
+            value = value.to_numpy()
+    return np.asarray(value)
+
+
+def _files_under(folder: str) -> dict[str, tuple[int, int]]:
+    state = {}
+    for root, _, files in os.walk(folder):  # links (to the caller's folder) are not followed
+        for name in files:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                info = os.stat(path)
+                state[os.path.relpath(path, folder)] = (info.st_size, info.st_mtime_ns)
+    return state
+
+
+def run_script(source: str, filename: str, folder: str, names: dict[str, Any]) -> dict[str, Any]:
+    """Run a script instrumented as ``__main__`` in ``folder`` (with ``names`` defined) and
+    return its ``prepared`` table, ``X`` and ``y`` as the sandbox captures an original's:
+    the files it wrote in ``folder`` first, else the arguments of its final fit; and ``model``,
+    the fitted final estimator.
+
+    Example:
+        >>> import tempfile
+        >>> script = "from sklearn.linear_model import LinearRegression\\n" \\
+        ...          "LinearRegression().fit([[0.0], [1.0], [2.0]], [1.0, 3.0, 5.0])"
+        >>> outputs = run_script(script, "fit.py", tempfile.mkdtemp(), {})
+        >>> outputs["X"].tolist(), outputs["y"].tolist()
+        ([[0.0], [1.0], [2.0]], [1.0, 3.0, 5.0])
+    """
+    import numpy as np
+
+    recorder = Recorder()
+    namespace = {"__name__": "__main__", "__file__": os.path.join(folder, os.path.basename(filename)),
+                 RECORDER: recorder, **names}
+    before = _files_under(folder)
+    here, argv = os.getcwd(), sys.argv
+    os.chdir(folder)
+    sys.argv = [filename]  # the script sees none of its caller's arguments
+    try:
+        exec(instrument(source, filename), namespace)  # noqa: S102 - the user's own script
+    finally:
+        os.chdir(here)
+        sys.argv = argv
+    after = _files_under(folder)
+    written = sorted(p for p, state in after.items() if before.get(p) != state)
+    fitted = recorder.outputs()
+    outputs: dict[str, Any] = {}
+    for role, files in written_outputs(written).items():
+        path = os.path.join(folder, files[0])
+        outputs[role] = read_table(path) if role == "prepared" else read_array(path)
+    for role in ("prepared", "X", "y", "model"):
+        if role not in outputs and role in fitted:
+            outputs[role] = fitted[role]
+    if "prepared" in outputs:
+        outputs["prepared"] = outputs["prepared"].reset_index(drop=True)
+    if "X" in outputs:
+        X = dense(outputs["X"])
+        outputs["X"] = X.reshape(len(X), -1)
+    if "y" in outputs:  # labels keep their type: the model is fitted on them as the script's was
+        y = outputs["y"]
+        outputs["y"] = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y).ravel()
+    return outputs

@@ -22,21 +22,7 @@ import sys
 import traceback
 from pathlib import Path
 
-_TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq", ".json", ".jsonl", ".pkl")
 _SKIPPED = (".lester-capture", "__pycache__")
-
-
-def _dense(value):
-    import numpy as np
-
-    if hasattr(value, "toarray"):
-        value = value.toarray()
-    if hasattr(value, "to_numpy"):
-        try:  # a frame of numbers and booleans (get_dummies) is a float matrix to a model
-            return value.to_numpy(dtype=float)
-        except (TypeError, ValueError):
-            value = value.to_numpy()
-    return np.asarray(value)
 
 
 def _frame(value):
@@ -71,7 +57,7 @@ def _save_frame(frame, path: Path) -> None:
 def _save_array(value, path: Path, role: str) -> bool:
     import numpy as np
 
-    array = _dense(value)
+    array = _sibling("capture").dense(value)
     if array.dtype == object:
         if role == "X":
             return False  # an object feature matrix is no model input; not kept
@@ -158,26 +144,18 @@ def _flush_files() -> None:
 def _keep_written(result: dict, capture: Path) -> None:
     """The tables and arrays the script wrote: the outputs to compare, over its variables (an
     unreadable file leaves the variable's value, if any)."""
-    written = [Path(p) for p in result["files"]]
-    tables = [p for p in written if p.suffix.lower() in _TABLE_SUFFIXES and _role_of(p) is None]
-    preferred = [p for p in tables if "prepared" in p.stem.lower()] or tables
-    if preferred:
-        path = preferred[0]
+    capturing = _sibling("capture")
+    for role, paths in capturing.written_outputs(list(result["files"])).items():
+        path = paths[0]
         try:
-            _save_frame(_read_table(path), capture / "prepared.parquet")
-            result["found"]["prepared"] = f"file {path}"
+            if role == "prepared":
+                # a pickled table is unpickled here, inside the sandbox, never by lester itself
+                _save_frame(capturing.read_table(path), capture / "prepared.parquet")
+            elif not _save_array(capturing.read_array(path), capture / f"{role}.npy", role):
+                continue
+            result["found"][role] = f"file {path}"
         except Exception as exc:  # noqa: BLE001 - an unreadable output is reported, not fatal
-            result["found"].setdefault("prepared", f"file {path} (unreadable: {exc})")
-    from_files: set[str] = set()
-    for path in written:
-        role = _role_of(path)
-        if role and role not in from_files:
-            from_files.add(role)
-            try:
-                if _save_array(_read_array(path), capture / f"{role}.npy", role):
-                    result["found"][role] = f"file {path}"
-            except Exception as exc:  # noqa: BLE001
-                result["found"].setdefault(role, f"file {path} (unreadable: {exc})")
+            result["found"].setdefault(role, f"file {path} (unreadable: {exc})")
 
 
 def _save_role(role: str, value, capture: Path) -> bool:
@@ -248,45 +226,6 @@ def _reads(opened: list[str]) -> list[str]:
         if text not in seen:
             seen.append(text)
     return seen
-
-
-def _role_of(path: Path) -> str | None:
-    stem = path.stem.lower()
-    if stem in ("x", "x_all", "features", "x_full"):
-        return "X"
-    if stem in ("y", "y_all", "labels", "label", "target", "y_full"):
-        return "y"
-    return None
-
-
-def _read_table(path: Path):
-    import pandas as pd
-
-    suffix = path.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    if suffix == ".pkl":  # unpickled here, inside the sandbox, never by lester itself
-        return pd.read_pickle(path)
-    if suffix in (".json", ".jsonl"):
-        return pd.read_json(path, lines=suffix == ".jsonl")
-    return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
-
-
-def _read_array(path: Path):
-    import numpy as np
-    import pandas as pd
-
-    suffix = path.suffix.lower()
-    if suffix == ".npy":
-        return np.load(path, allow_pickle=True)
-    if suffix == ".npz":
-        with np.load(path, allow_pickle=True) as archive:
-            if {"data", "indices", "indptr", "shape"} <= set(archive.files):
-                import scipy.sparse
-
-                return scipy.sparse.load_npz(path).toarray()
-            return archive[archive.files[0]]
-    return pd.read_csv(path, header=None).to_numpy()
 
 
 def run_candidate(module_path: str, capture: Path) -> dict:

@@ -1,11 +1,16 @@
 """The whole script as one opaque step, when the rules cannot translate part of it.
 
-The emitted ``dataprep`` runs the script's own code in a temporary folder (its input paths
-replaced by the ``dataprep`` parameters, every other relative path seen through links to the
-current folder) and returns what it wrote: ``out/prepared.csv`` with the rows of ``X.npy`` and
-``y.npy`` as extra columns (``_X_0``, ..., ``_y``), which ``encode_features`` passes through and
-``extract_label`` reads back. The results are exactly the script's; provenance is coarse: every
-prepared row comes from the script as a whole, and features are not refitted on training rows.
+The emitted ``dataprep`` runs the script's own code, instrumented, in a temporary folder (its
+input paths replaced by the ``dataprep`` parameters, every other relative path seen through
+links to the current folder) and returns its outputs obtained as the sandbox captures the
+original's (:func:`lester.rewrite.capture.run_script`): the prepared table, X and y it wrote,
+else those it computed (the arguments of its final estimator's fit, over all rows of its
+split, and the feature table they came from). X and y ride along the prepared rows as extra
+columns (``_X_0``, ..., ``_y``), which ``encode_features`` passes through and
+``extract_label`` reads back; a script that fits nothing is a data preparation pipeline. The
+results are exactly the script's; provenance is coarse: every prepared row comes from the
+script as a whole (its status is ``reproduced``, never ``valid``), and features are not
+refitted on training rows.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
+from lester.rewrite.capture import FIT_METHODS, role_of
 from lester.rewrite.rules.expressions import code_of, literal_value
 from lester.rewrite.rules.plan import identifier
 from lester.rewrite.rules.program import OpaqueStep, RulesProgram, RulesUnsupported
@@ -30,12 +36,17 @@ import tempfile
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.compose import ColumnTransformer, make_column_selector
-{model_imports}
+
 import lester as lt
+from lester.rewrite.capture import run_script
 
 # The original script, with its input paths replaced by the dataprep parameters.
 _SCRIPT = {script!r}
+_DEFAULT_INPUTS = {{{defaults}}}
+# the estimator the script fitted last, from the latest run of the script in this process
+_FITTED = {{}}
 
 
 def _run_script(inputs):
@@ -46,54 +57,67 @@ def _run_script(inputs):
         for entry in os.listdir(here):
             if entry != "out":
                 os.symlink(os.path.join(here, entry), os.path.join(folder, entry))
-        namespace = {{"__name__": "__main__", "__file__": os.path.join(folder, "script.py")}}
-        namespace.update({{name: os.path.abspath(path) for name, path in inputs.items()}})
-        os.chdir(folder)
-        try:
-            exec(compile(_SCRIPT, {filename!r}, "exec"), namespace)
-        finally:
-            os.chdir(here)
-        out = os.path.join(folder, "out")
-        frame = None
-        if os.path.exists(os.path.join(out, "prepared.csv")):
-            frame = pd.read_csv(os.path.join(out, "prepared.csv"))
-        extra = {{}}
-        if os.path.exists(os.path.join(out, "X.npy")):
-            X = np.load(os.path.join(out, "X.npy"), allow_pickle=False)
-            X = X.reshape(len(X), -1)
-            for j in range(X.shape[1]):
-                extra[f"_X_{{j}}"] = X[:, j]
-        if os.path.exists(os.path.join(out, "y.npy")):
-            extra["_y"] = np.load(os.path.join(out, "y.npy"), allow_pickle=False)
-        if frame is None:
-            frame = pd.DataFrame(extra)
-        elif extra:
-            lengths = {{len(v) for v in extra.values()}}
-            if lengths != {{len(frame)}}:
-                raise ValueError({filename!r} + ": X/y have a different number of rows than prepared.csv; "
-                                 "they cannot ride along the prepared rows")
-            frame = frame.assign(**extra)
-        return frame
+        names = {{name: os.path.abspath(path) for name, path in inputs.items()}}
+        outputs = run_script(_SCRIPT, {filename!r}, folder, names)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    if "model" in outputs:
+        _FITTED["model"] = outputs["model"]
+    extra = {{}}
+    if "X" in outputs:
+        extra.update({{f"_X_{{j}}": outputs["X"][:, j] for j in range(outputs["X"].shape[1])}})
+    if "y" in outputs:
+        extra["_y"] = outputs["y"]
+    frame = outputs.get("prepared")
+    if frame is None and not extra:
+        raise ValueError({filename!r} + ": the script wrote no table and fitted no model: nothing to prepare")
+    if frame is None:
+        return pd.DataFrame(extra)
+    if extra and {{len(v) for v in extra.values()}} != {{len(frame)}}:
+        raise ValueError({filename!r} + f": X/y have {{len(next(iter(extra.values())))}} rows and the "
+                         f"prepared table {{len(frame)}}: they cannot ride along the prepared rows")
+    return frame.assign(**extra)
 
 
 def dataprep({params}) -> lt.Frame:
     return lt.from_pandas(_run_script({{{inputs}}}), name="script")
 
 
-def encode_features() -> ColumnTransformer:
+{model_stages}
+'''
+
+_MODEL_STAGES = '''def encode_features() -> ColumnTransformer:
     return ColumnTransformer([
         ("script_features", "passthrough", make_column_selector(pattern="^_X_")),
     ], sparse_threshold=0)
 
 
 def extract_label(prepared: pd.DataFrame) -> np.ndarray:
+    if "_y" not in prepared.columns:
+        raise ValueError({filename!r} + ": the script fitted no model on labels in this run")
     return prepared["_y"].to_numpy()
 
 
+def make_model(**params):
+    """The script's final estimator, unfitted, with ``params`` over its own."""
+    if "model" not in _FITTED:
+        # dataprep's rows came from lester's cache: run the script again for its estimator
+        _run_script(_DEFAULT_INPUTS)
+    if "model" not in _FITTED:
+        raise ValueError({filename!r} + ": the script fitted no estimator in this run")
+    return clone(_FITTED["model"]).set_params(**params)
+'''
+
+_PREP_ONLY_STAGES = '''def encode_features() -> ColumnTransformer:
+    raise NotImplementedError({filename!r} + " computes no features: a data preparation pipeline")
+
+
+def extract_label(prepared: pd.DataFrame) -> np.ndarray:
+    raise NotImplementedError({filename!r} + " has no labels: a data preparation pipeline")
+
+
 def make_model():
-    {model}
+    raise NotImplementedError({filename!r} + " fits no model: a data preparation pipeline")
 '''
 
 
@@ -147,38 +171,37 @@ def opaque_program(source: str, filename: str, cause: RulesUnsupported) -> Rules
         names[path] = name
     hidden = {path: f"__lester_input_{name}" for path, name in names.items()}
     script = module.visit(_ReplaceInputs(hidden)).code
-    model, model_imports = _model(module)
     total = len(source.splitlines()) or 1
     reason = f"{cause}"
+    fits = _fits_or_saves_a_model_input(module)
+    stages = _MODEL_STAGES if fits else _PREP_ONLY_STAGES
     code = _TEMPLATE.format(
         filename=filename, reason="\n".join("# " + line for line in _wrap(f"Kept opaque because: {reason}").splitlines()), script=script,
         params=", ".join(f"{n}={p!r}" for p, n in names.items()),
         inputs=", ".join(f"{hidden[p]!r}: {n}" for p, n in names.items()),
-        model=f"return {model}" if model else
-        f"raise NotImplementedError({filename + ' builds no scikit-learn model'!r})",
-        model_imports="\n".join(model_imports),
+        defaults=", ".join(f"{hidden[p]!r}: {p!r}" for p in names),
+        model_stages=stages.format(filename=filename),
     )
     steps = [OpaqueStep(stage, (1, total), f"the whole script runs as one step: {cause.reason} "
                                             f"({cause.stage}, lines {cause.lines[0]}-{cause.lines[1]})")
-             for stage in ("dataprep", "encode_features", "extract_label")]
+             for stage in (("dataprep", "encode_features", "extract_label") if fits else ("dataprep",))]
     return RulesProgram(code=code, sources={n: p for p, n in names.items()}, opaque_steps=steps,
                         notes=[str(cause)])
 
 
-def _model(module: cst.Module) -> tuple[str | None, list[str]]:
-    imports = {}
-    for node in module.body:
-        if isinstance(node, cst.SimpleStatementLine) and isinstance(node.body[0], cst.ImportFrom):
-            small = node.body[0]
-            if "sklearn" in code_of(small.module) and not isinstance(small.names, cst.ImportStar):
-                for alias in small.names:
-                    imports[(alias.asname.name.value if alias.asname else alias.name.value)] = code_of(node).strip()
-    for assign in m.findall(module, m.Assign(value=m.Call(func=m.Name()))):
-        func = assign.value.func.value
-        if func in imports and func[:1].isupper() and not any(
-                w in func for w in ("Encoder", "Scaler", "Transformer", "Vectorizer")):
-            return code_of(assign.value), [imports[func]]
-    return None, []
+def _fits_or_saves_a_model_input(module: cst.Module) -> bool:
+    """Whether the script fits something or writes X or y: else it only prepares data, and
+    its module has no feature, label or model stage (an encoder over no column cannot run)."""
+    if m.findall(module, m.Call(func=m.Attribute(attr=m.OneOf(*(m.Name(n) for n in FIT_METHODS))))):
+        return True
+    for string in m.findall(module, m.SimpleString()):
+        try:
+            value = literal_value(string)
+        except Exception:  # noqa: BLE001, S112 - a string we cannot read names no file
+            continue
+        if isinstance(value, str) and role_of(value) is not None and "." in value:
+            return True
+    return False
 
 
 def _wrap(text: str, width: int = 96) -> str:

@@ -23,7 +23,11 @@ def fold_boxplots(path: Path, scores: Mapping[str, Sequence[float]], metric: str
     shown.sort(key=lambda item: float(np.median(item[1])))
     figure, axes = plt.subplots(figsize=(9, 1.2 + 0.35 * max(1, len(shown))))
     if shown:
-        axes.boxplot([values for _, values in shown], vert=False)
+        boxes = [values for _, values in shown]
+        try:
+            axes.boxplot(boxes, orientation="horizontal")
+        except TypeError:  # matplotlib before 3.10
+            axes.boxplot(boxes, vert=False)
         axes.set_yticks(range(1, len(shown) + 1), [_short(label) for label, _ in shown], fontsize=7)
     axes.set_xlabel(f"{metric} per fold (validation)")
     axes.set_title(title, fontsize=9)

@@ -71,3 +71,19 @@ def _plain(value):
     if isinstance(value, pd.Timestamp):
         return value.isoformat()
     return value
+
+
+@pytest.fixture(scope="session")
+def spark_engine():
+    """The Spark engine, on one local session shared by the whole test session (2 cores, as CI
+    has); skips the test, saying why, where pyspark or Java is missing."""
+    from lester.frame.engines import configure_engine, get_engine
+    from lester.frame.engines.spark_session import unavailable
+
+    reason = unavailable()
+    if reason is not None:
+        pytest.skip(f"Spark engine unavailable: {reason}")
+    configure_engine("spark", master="local[2]")
+    engine = get_engine("spark")
+    engine.spark.conf.set("spark.sql.shuffle.partitions", "2")  # tiny tables: few tasks
+    return engine

@@ -1,8 +1,9 @@
-"""Property test: the DuckDB and pandas engines return the same rows and provenance.
+"""Property test: the DuckDB, pandas and Spark engines return the same rows and provenance.
 
 Hypothesis builds random small tables and random plans over them (filter, project, join,
 union, select, rename, drop, explode, aggregate, distinct, sort, limit) and checks that
-``to_pandas(provenance=True)`` agrees between ``engine="duckdb"`` and ``engine="pandas"`` as a
+``to_pandas(provenance=True)`` agrees between ``engine="duckdb"`` and ``engine="pandas"`` (and,
+on fewer plans, ``engine="spark"``; skipped with the reason where Spark cannot run) as a
 multiset of normalised rows (and in order, after a sort). Each example also records the
 Python code that rebuilds it, so a failure prints a copy-pasteable reproduction.
 
@@ -22,12 +23,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import lester as lt
 from lester.errors import PlanError
 from lester.frame import plan as p
+from lester.frame.engines.spark_session import unavailable as spark_unavailable
 
 # Switches for constructs that once made the engines disagree (each names its regression test
 # below). All are fixed and on; should one regress, set its switch to False so the random plans
@@ -47,6 +49,8 @@ GENERATE_CASE_CLASHES = True  # test_column_names_differing_only_in_case (refuse
 
 # ~30 s on two cores; set LESTER_ENGINE_EXAMPLES=5000 (say) for a deeper local search
 MAX_EXAMPLES = int(os.environ.get("LESTER_ENGINE_EXAMPLES", "250"))
+# Spark runs every step as Spark jobs (~0.1-1 s each on 2 cores): fewer plans, all three engines
+SPARK_EXAMPLES = int(os.environ.get("LESTER_SPARK_ENGINE_EXAMPLES", "30"))
 
 # -------------------------------------------------------------------------------------------
 # Normalisation and comparison
@@ -465,8 +469,10 @@ class Builder:
         scalars = state.scalar_columns()
         if len(scalars) > 1 and self.draw(st.integers(0, 5)) == 0:
             first, second = self.draw(st.permutations(scalars))[:2]
-            # hash(3) == hash(3.0) == hash(np.int64(3)): robust to int/float representations
-            udf = Udf("lambda x, y: x is None or y is None or hash(x) % 3 != hash(y) % 3")
+            # hash(3) == hash(3.0) == hash(np.int64(3)): robust to int/float representations;
+            # a str's or datetime's hash differs between processes (Spark's workers), its length not
+            udf = Udf("lambda x, y: x is None or y is None or "
+                      "(lambda h: h(x) % 3 != h(y) % 3)(lambda v: hash(v) if isinstance(v, (int, float)) else len(str(v)))")
             frame = state.frame.filter(udf.func, columns=[first, second])
             return self.emit(state, f".filter({udf.source}, columns={[first, second]!r})", frame, state.types)
         if column not in typed or self.draw(st.integers(0, 2)) == 0:
@@ -739,9 +745,11 @@ class Unavailable(Exception):
 
 
 def check_engines_agree(
-    frame: lt.Frame, code: str, sources: dict[str, Table], total_order: bool = False
+    frame: lt.Frame, code: str, sources: dict[str, Table], total_order: bool = False,
+    engines: tuple[str, ...] = ("duckdb", "pandas"),
 ) -> None:
-    """Both engines' rows agree; ``total_order``: the sort (if last) breaks every tie."""
+    """Every engine's rows agree with the first's; ``total_order``: the sort (if last) breaks
+    every tie."""
     node = frame.plan
     prov_columns = [f"prov:{label}" for label in node.provenance]
 
@@ -754,57 +762,73 @@ def check_engines_agree(
             assert name in sources and source_column in sources[name].types, (column, origin, code)
 
     results = {}
-    for engine in ("duckdb", "pandas"):
+    for engine in engines:
         try:
             results[engine] = frame.to_pandas(provenance=True, engine=engine)
         except Exception as exc:
             raise AssertionError(f"engine {engine} raised {type(exc).__name__}: {exc}\n\n{code}") from exc
-    duck, pand = results["duckdb"], results["pandas"]
     for engine, result in results.items():
         assert list(result.columns) == frame.columns + prov_columns, (engine, list(result.columns), code)
         assert list(frame.provenance(engine=engine).columns) == list(node.provenance), code
 
-    duck_rows, pandas_rows = normalised_rows(duck), normalised_rows(pand)
-    if Counter(duck_rows) != Counter(pandas_rows):
-        only_duck = Counter(duck_rows) - Counter(pandas_rows)
-        only_pandas = Counter(pandas_rows) - Counter(duck_rows)
-        raise AssertionError(
-            f"engines disagree on {frame.columns + prov_columns}\n"
-            f"only duckdb ({sum(only_duck.values())}): {_sort_rows(list(only_duck.elements()))[:8]}\n"
-            f"only pandas ({sum(only_pandas.values())}): {_sort_rows(list(only_pandas.elements()))[:8]}\n"
-            f"\n{code}\n\n{frame.explain()}"
-        )
+    first, *others = engines
+    first_rows = normalised_rows(results[first])
+    for other in others:
+        other_rows = normalised_rows(results[other])
+        if Counter(first_rows) != Counter(other_rows):
+            only_first = Counter(first_rows) - Counter(other_rows)
+            only_other = Counter(other_rows) - Counter(first_rows)
+            raise AssertionError(
+                f"engines disagree on {frame.columns + prov_columns}\n"
+                f"only {first} ({sum(only_first.values())}): {_sort_rows(list(only_first.elements()))[:8]}\n"
+                f"only {other} ({sum(only_other.values())}): {_sort_rows(list(only_other.elements()))[:8]}\n"
+                f"\n{code}\n\n{frame.explain()}"
+            )
 
-    # order, when the plan ends with sort (+ limit)
-    top = node.children[0] if isinstance(node, p.Limit) else node
-    if isinstance(top, p.Sort):
-        positions = [frame.columns.index(c) for c in top.by]
-        duck_keys = [tuple(r[i] for i in positions) for r in duck_rows]
-        pandas_keys = [tuple(r[i] for i in positions) for r in pandas_rows]
-        assert duck_keys == pandas_keys, f"sort order differs\n{duck_keys}\n{pandas_keys}\n\n{code}"
-        if total_order:
-            assert duck_rows == pandas_rows, f"row order differs\n{duck_rows}\n{pandas_rows}\n\n{code}"
+        # order, when the plan ends with sort (+ limit)
+        top = node.children[0] if isinstance(node, p.Limit) else node
+        if isinstance(top, p.Sort):
+            positions = [frame.columns.index(c) for c in top.by]
+            first_keys = [tuple(r[i] for i in positions) for r in first_rows]
+            other_keys = [tuple(r[i] for i in positions) for r in other_rows]
+            assert first_keys == other_keys, (
+                f"sort order differs ({first}, {other})\n{first_keys}\n{other_keys}\n\n{code}")
+            if total_order:
+                assert first_rows == other_rows, (
+                    f"row order differs ({first}, {other})\n{first_rows}\n{other_rows}\n\n{code}")
 
 
-@settings(
-    max_examples=MAX_EXAMPLES,
+_RANDOM_PLANS = settings(
     deadline=None,
     derandomize=True,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
-@given(st.data())
-def test_engines_agree_on_random_plans(data):
+
+
+def _random_plan_agrees(data, engines: tuple[str, ...]) -> None:
     names = data.draw(st.sampled_from([TABLE_NAMES[:2], TABLE_NAMES]))
     sources = {name: data.draw(tables(name)) for name in names}
     builder = Builder(data.draw, sources)
     state = builder.plan()
     code = "\n".join(
         ["import numpy as np, pandas as pd, lester as lt", *builder.code,
-         f"print({state.var}.to_pandas(provenance=True, engine='duckdb'))",
-         f"print({state.var}.to_pandas(provenance=True, engine='pandas'))"]
+         *[f"print({state.var}.to_pandas(provenance=True, engine={engine!r}))" for engine in engines]]
     )
-    check_engines_agree(state.frame, code, sources, total_order=state.limit_safe)
+    check_engines_agree(state.frame, code, sources, total_order=state.limit_safe, engines=engines)
+
+
+@settings(_RANDOM_PLANS, max_examples=MAX_EXAMPLES)
+@given(st.data())
+def test_engines_agree_on_random_plans(data):
+    _random_plan_agrees(data, ("duckdb", "pandas"))
+
+
+# no shrinking: each step of it is a Spark run, and the failure prints its plan's code anyway
+@settings(_RANDOM_PLANS, max_examples=SPARK_EXAMPLES, phases=[Phase.explicit, Phase.generate])
+@given(st.data())
+def test_spark_agrees_on_random_plans(spark_engine, data):
+    _random_plan_agrees(data, ("duckdb", "pandas", "spark"))
 
 
 # -------------------------------------------------------------------------------------------
@@ -859,7 +883,7 @@ def _agree(frame: lt.Frame) -> None:
         source.name: Table(source.name, frame, {c: "?" for c in source.columns}, "")
         for source in names.values()
     }
-    check_engines_agree(frame, frame.explain(), tables_)
+    check_engines_agree(frame, frame.explain(), tables_, engines=AGREEING_ENGINES)
 
 
 def _nullable_ints() -> lt.Frame:
@@ -871,6 +895,8 @@ def _nullable_ints() -> lt.Frame:
 # Regression tests: each of these disagreed between the engines once (the comment says how).
 # Those still marked ``bug`` disagree today (strict xfail: remove the mark once fixed).
 bug = pytest.mark.xfail(strict=True, raises=AssertionError)
+# the regression tests run on Spark too where it can run (tests/test_spark_*.py say when not)
+AGREEING_ENGINES = ("duckdb", "pandas") + (("spark",) if spark_unavailable() is None else ())
 
 
 def test_python_function_sees_ints_of_nullable_int_column():
@@ -997,13 +1023,13 @@ def test_left_join_keeps_integer_columns():
 def _consistent(frame: lt.Frame) -> None:
     """Both engines succeed and agree, or both refuse with the same kind of error."""
     errors = {}
-    for engine in ("duckdb", "pandas"):
+    for engine in AGREEING_ENGINES:
         try:
             frame.to_pandas(engine=engine)
         except lt.LesterError as exc:
             errors[engine] = type(exc).__name__
     if errors:
-        assert errors.get("duckdb") == errors.get("pandas"), errors
+        assert len({errors.get(engine) for engine in AGREEING_ENGINES}) == 1, errors
     else:
         _agree(frame)
 

@@ -3,7 +3,10 @@
 * prepared data: a multiset of rows over the original's columns (row order and the
   candidate's extra columns do not matter; ``1`` equals ``1.0``, a date equals its text);
 * X: the same rows and, up to column order, the same columns within a float tolerance;
-* y: equal (or within the tolerance for floats), row by row;
+* y: equal (or within the tolerance for floats), row by row; where rows cannot be paired
+  through the prepared data, X's rows are compared together with their labels, and a y
+  equal only as a multiset is no evidence (``skipped``);
+* NaN equals NaN everywhere (prepared cells, X, y, model parameters);
 * model: the same estimator class and parameters.
 
 The report says what differed precisely: missing and extra rows with examples, columns of X
@@ -96,8 +99,17 @@ def compare_outputs(
         rows = _row_orders(order, len(mine), len(theirs))
         # unpaired rows: X is compared together with y, so no label can move to another row
         labels = (original.y, candidate.y) if original.y is not None and candidate.y is not None else None
-        checks.append(_compare_matrix(mine, theirs, rows, rtol, atol, labels) if role == "X"
-                      else _compare_labels(mine, theirs, rows, rtol, atol, original.prepared, order))
+        if role == "X":
+            checks.append(_compare_matrix(mine, theirs, rows, rtol, atol, labels))
+            continue
+        check = _compare_labels(mine, theirs, rows, rtol, atol, original.prepared, order)
+        x_check = next((c for c in checks if c.what == "X"), None)
+        paired_in_x = x_check is not None and x_check.status == "match" and _labels_fit(original, candidate)
+        if check.status == "match" and rows is None and not paired_in_x:
+            # equal as a multiset says nothing of which row carries which label
+            check = Check("y", "skipped", f"{check.detail}, but neither the prepared rows nor X pair them "
+                          "with rows: a label moved to another row would go unseen, so this is no evidence")
+        checks.append(check)
     if original.model is not None:
         checks.append(_compare_model(original.model, candidate.model))
     found = ", ".join(f"{k} from {v}" for k, v in original.found.items())
@@ -286,6 +298,12 @@ def _compare_matrix(mine, theirs, rows, rtol: float, atol: float, labels=None) -
                  f"{b.shape[0]}x{b.shape[1]}; {len(unmatched)} script columns unmatched", examples)
 
 
+def _labels_fit(original: Outputs, candidate: Outputs) -> bool:
+    """Both sides have one label per row of X, so rows of X can be compared with their labels."""
+    return all(o.X is not None and o.y is not None and len(np.asarray(o.y).ravel()) == len(o.X)
+               for o in (original, candidate))
+
+
 def _agreement(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.isclose(a, b, equal_nan=True).mean())
 
@@ -333,7 +351,18 @@ def _compare_model(mine: dict, theirs: dict | None) -> Check:
     if mine["class"] != theirs["class"]:
         return Check("model", "differ", f"the script fits a {mine['class']}, the candidate makes a {theirs['class']}")
     changed = [f"{k}: script {mine['params'][k]!r}, candidate {theirs['params'].get(k)!r}"
-               for k in sorted(mine["params"]) if mine["params"][k] != theirs["params"].get(k)]
+               for k in sorted(mine["params"]) if not _same_parameter(mine["params"][k], theirs["params"].get(k))]
     if changed:
         return Check("model", "differ", f"{mine['class']} with different parameters", changed[:EXAMPLES * 2])
     return Check("model", "match", f"{mine['class']} with the same parameters")
+
+
+def _same_parameter(mine: Any, theirs: Any) -> bool:
+    """Equal parameter values, NaN equal to NaN (``missing_values=np.nan`` on both sides).
+
+    >>> _same_parameter(float("nan"), float("nan")), _same_parameter(1, 1.0), _same_parameter(0.3, 0.5)
+    (True, True, False)
+    """
+    if isinstance(mine, float) and isinstance(theirs, float) and math.isnan(mine) and math.isnan(theirs):
+        return True
+    return mine == theirs

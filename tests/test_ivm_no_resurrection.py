@@ -24,6 +24,7 @@ import pytest
 
 import lester as lt
 from lester.ivm import RequestError, forget, redact
+from lester.pipeline.store import load_rows
 
 # Linear in both sources; the output keeps text columns of both, so a redacted value that came
 # back would be visible in the stored rows.
@@ -168,7 +169,8 @@ def _run(work: Path, pipeline: str, cache: bool = True):
 
 
 def _rows(folder: Path) -> pd.DataFrame:
-    return pd.concat([pd.read_parquet(folder / "train.parquet"), pd.read_parquet(folder / "test.parquet")])
+    """The version's prepared rows as its readers see them (deletion vectors applied)."""
+    return pd.concat([load_rows(folder, "train"), load_rows(folder, "test")])
 
 
 def _heads(store: Path) -> list[str]:

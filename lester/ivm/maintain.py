@@ -23,6 +23,7 @@ from lester.ivm.dataprep_delta import (
     source_paths,
 )
 from lester.ivm.deletion_vectors import build_dv_version, dv_applies, write_dv_version
+from lester.ivm.recovery import crash_point, roll_back_unaudited
 from lester.ivm.requests import (
     AffectedRun,
     RequestError,
@@ -373,6 +374,8 @@ def _apply(
     private = private_request(request, key)
     cache: dict = {"__subject_key__": key}
     t0 = time.perf_counter()
+    if not dry_run:  # a version a killed request registered without its audit row goes first
+        roll_back_unaudited(artifacts)
     candidates, older, _ = resolve(artifacts, source, ids=ids, where=where, run=run, all_runs=all_runs, cache=cache)
     kind = id_kind([c.run for c in candidates], source)
     named = "named by key" if kind == "key" else "named by position"
@@ -442,6 +445,7 @@ def _apply(
         if entry is not None:
             entries.append(entry)
     if entries:
+        crash_point("registered")
         registered(entries)
     elif not dry_run:
         registered([{"entry_id": entry_id, "created": _now(), "action": action, "request": private,

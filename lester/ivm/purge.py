@@ -647,6 +647,9 @@ def purge(
         return PurgeReport(str(artifacts.root), True, actions, pending, within_text,
                            time.perf_counter() - started, message)
     with artifacts.write_lock(command="lester purge"):
+        from lester.ivm.recovery import roll_back_unaudited
+
+        roll_back_unaudited(artifacts)  # a version a killed request left without its audit row
         runs = _runs(artifacts)
         forgotten = Forgotten(artifacts, list(runs.values()))
         pending = _pending(forgotten, within, now)

@@ -529,7 +529,7 @@ class ScriptReader:
                 return
         if func in ("next",) and len(call.args) == 1:
             target = self.value(call.args[0].value, line_node)
-            if isinstance(target, (FileIn, CsvReader)):
+            if isinstance(target, (FileIn, CsvReader, Lines)):  # Lines: only iter(lines) has a next
                 target.skipped += 1
                 return
         if func in ("np.save", "numpy.save") and len(call.args) == 2:
@@ -688,9 +688,15 @@ class ScriptReader:
                 return Lines(file, file.skipped)
         if func in ("next",) and len(args) == 1:
             target = self.value(args[0].value, line_node)
-            if isinstance(target, (FileIn, CsvReader)):
+            if isinstance(target, (FileIn, CsvReader, Lines)):  # Lines: only iter(lines) has a next
                 target.skipped += 1
                 return Ignored("the header line")
+        if func == "iter" and len(args) == 1 and not kwargs:
+            held = self.value(args[0].value, line_node, names)
+            if isinstance(held, (FileIn, CsvReader)):
+                return held  # a file or reader is its own iterator
+            if isinstance(held, Lines):
+                return Lines(held.file, held.skipped)  # its own position: next() skips from it
         if m.matches(node, m.Call(func=m.Attribute(attr=m.Name("pop")), args=[m.Arg(m.Integer("0"))])):
             target = self.value(node.func.value, line_node)
             if isinstance(target, Lines):
@@ -745,6 +751,12 @@ class ScriptReader:
             return Lines(owner.file, owner.skipped + int(node.slice[0].slice.lower.value))
         if isinstance(owner, Lines) and m.matches(node.slice[0].slice, m.Index(m.Integer("0"))):
             return Ignored("the header line")  # header = lines[0], then lines[1:] for the rows
+        if isinstance(owner, CsvReader) and not owner.dict_rows and m.matches(
+                node.slice[0].slice, m.Slice(lower=m.Integer(), upper=None)):
+            return CsvReader(owner.file, False, owner.options, owner.skipped + int(node.slice[0].slice.lower.value))
+        if isinstance(owner, CsvReader) and not owner.dict_rows and m.matches(
+                node.slice[0].slice, m.Index(m.Integer("0"))):
+            return Ignored("the header record")  # header = rows[0], then rows[1:]
         from lester.rewrite.rules import pandas_ops
         if isinstance(owner, (Frame, Series, Grouped)):
             return pandas_ops.subscript(self, owner, node, line_node)
@@ -1079,10 +1091,15 @@ class ScriptReader:
             return
         ctx.names[name] = ("fields", file)
 
-    def reader_rows(self, reader: CsvReader, line_node) -> Rows:
-        """``list(csv.DictReader(f))``: every record, its fields the file's columns (known at run time)."""
-        if not reader.dict_rows or reader.fieldnames is not None:
-            raise self.fail(line_node, "a list of csv.reader rows (fields by position) is not translated")
+    def reader_rows(self, reader: CsvReader, line_node) -> Rows | CsvReader:
+        """``list(csv.DictReader(f))``: every record, its fields the file's columns (known at run
+        time); ``list(csv.reader(f))``: the records by position."""
+        if not reader.dict_rows:
+            # list(csv.reader(f)): the records as the reader yields them, sliced past a header
+            # (rows[1:]) and looped over like the reader itself
+            return CsvReader(reader.file, False, reader.options, reader.skipped)
+        if reader.fieldnames is not None:
+            raise self.fail(line_node, "a list of csv.DictReader rows with given fieldnames is not translated")
         file = reader.file
         options = {"header": str(file.skipped + reader.skipped)}
         options.update(_string_options(file, reader.options))
@@ -1296,6 +1313,8 @@ class ScriptReader:
         if rexpr.column is not None:
             ctx.names[name] = ColumnB(rexpr.column, rexpr.ctype)
             return
+        if ctx.rs is None:
+            raise self.fail(line_node, f"{name!r} is assigned in the loop before any row is read")
         col = self.plan.fresh_column(ctx.rs, identifier(name) or "value")
         self.plan.project(ctx.rs, col, rexpr, self.line(line_node), f"{name} = {code_of(value).strip()}")
         ctx.names[name] = ColumnB(col, rexpr.ctype)

@@ -89,6 +89,19 @@ def _live_ops(ops: list[Op], final_var: str) -> list[Op]:
     return list(reversed(keep))
 
 
+def _read_somewhere(copied: list[tuple[cst.CSTNode, str]], generated: str) -> list[str]:
+    """The copied code less the script's functions nothing reads any more (a helper the
+    normalizer wrote into the loop that called it)."""
+    defined = {node.name.value: text for node, text in copied if isinstance(node, cst.FunctionDef)}
+    kept = [text for node, text in copied if not isinstance(node, cst.FunctionDef)]
+    while True:
+        used = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", generated + "\n".join(kept)))
+        more = [text for name, text in defined.items() if name in used and text not in kept]
+        if not more:
+            return [text for _, text in copied if text in kept]
+        kept += more
+
+
 def module_code(parts: ModuleParts) -> str:
     lines: list[str] = [f'"""Pipeline compiled from {parts.filename} by lester\'s rules engine."""', ""]
     body_defs = _stage_functions(parts)
@@ -99,7 +112,8 @@ def module_code(parts: ModuleParts) -> str:
         if isinstance(node, cst.SimpleStatementLine) and isinstance(node.body[0], (cst.Import, cst.ImportFrom)):
             import_lines.append((node, text))
         else:
-            copied_code.append(text)
+            copied_code.append((node, text))
+    copied_code = _read_somewhere(copied_code, "\n".join(parts.generated_helpers) + body_defs)
     generated = "\n".join(copied_code) + "\n".join(parts.generated_helpers) + body_defs
     used = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", generated))
     needed_imports = []

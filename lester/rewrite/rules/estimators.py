@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 import libcst as cst
 
-from lester.rewrite.rules.normalize import NameSubstitution
+from lester.rewrite.rules.substitution import NameSubstitution
 
 _DEPTH = 6
 

@@ -8,6 +8,8 @@ alike before the reader sees them, so one translation rule serves every style:
   ``main()``) becomes the function's body, its parameters bound first and its final
   ``return`` assigned to the target; a local that would clobber a module-level name still
   needed is renamed;
+* :func:`~lester.rewrite.rules.row_helpers.inline_row_helpers` - ``parsed = parse(line)`` in a
+  loop body becomes the helper's body there, its early ``return None`` a ``continue``;
 * :func:`inplace_as_assignment` - ``df.drop(columns=c, inplace=True)`` becomes
   ``df = df.drop(columns=c)``;
 * :func:`readline_loops` - ``while True: line = f.readline(); if not line: break; ...`` and
@@ -43,12 +45,12 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import libcst as cst
 import libcst.matchers as m
 
 from lester.rewrite.analysis import function_locals
+from lester.rewrite.rules.row_helpers import inline_row_helpers
+from lester.rewrite.rules.substitution import KeepingPositions, NameSubstitution, Origin, made_from
 
 _INPLACE_METHODS = {
     "fillna", "drop", "dropna", "rename", "replace", "drop_duplicates", "reset_index", "set_index",
@@ -56,7 +58,6 @@ _INPLACE_METHODS = {
 }
 _MAX_DEPTH = 6
 
-Origin = dict[int, cst.CSTNode]  # id(new statement) -> the script's statement it stands for
 
 
 def normalized(module: cst.Module) -> tuple[list[cst.CSTNode], Origin]:
@@ -64,6 +65,7 @@ def normalized(module: cst.Module) -> tuple[list[cst.CSTNode], Origin]:
     origin: Origin = {}
     body = flatten_main(list(module.body), origin)
     body = inline_calls(body, origin)
+    body = inline_row_helpers(body, origin)
     body = inplace_as_assignment(body, origin)
     body = readline_loops(body, origin)
     body = header_flags(body, origin)
@@ -71,22 +73,6 @@ def normalized(module: cst.Module) -> tuple[list[cst.CSTNode], Origin]:
     body = unrolled_name_loops(body, origin)
     body = constant_keys(body, origin)
     return body, origin
-
-
-class _Substitution(cst.CSTTransformer):
-    """A transformer that hands back the script's own nodes wherever it changed nothing, so
-    their positions (the lines errors name) stay known."""
-
-    def on_leave(self, original_node, updated_node):
-        result = super().on_leave(original_node, updated_node)
-        if result is updated_node and updated_node is not original_node and updated_node.deep_equals(original_node):
-            return original_node
-        return result
-
-
-def _made(new: cst.CSTNode, old: cst.CSTNode, origin: Origin) -> cst.CSTNode:
-    origin[id(new)] = origin.get(id(old), old)
-    return new
 
 
 # -- if __name__ == "__main__" ------------------------------------------------------------------
@@ -145,8 +131,8 @@ def _hoisted(stmt: cst.CSTNode, functions: dict, taken: set[str], origin: Origin
         name, n = f"{base}_{n}", n + 1
     taken.add(name)
     replaced = stmt.visit(_Replace(finder.found, cst.Name(name)))
-    return [_made(_assign([cst.AssignTarget(cst.Name(name))], finder.found), stmt, origin),
-            _made(replaced, stmt, origin)]
+    return [made_from(_assign([cst.AssignTarget(cst.Name(name))], finder.found), stmt, origin),
+            made_from(replaced, stmt, origin)]
 
 
 class _FirstCall(cst.CSTVisitor):
@@ -253,13 +239,13 @@ def _inline(function: cst.FunctionDef, call: cst.Call, targets: list[cst.AssignT
         renamer = NameSubstitution(lambda name: cst.Name(renames[name]) if name in renames else None)
         statements = [s.visit(renamer) for s in statements]
         returned = returned.visit(renamer) if returned is not None else None
-    made: list[cst.CSTNode] = [_made(_assign([cst.AssignTarget(cst.Name(n))], v), stmt, origin)
+    made: list[cst.CSTNode] = [made_from(_assign([cst.AssignTarget(cst.Name(n))], v), stmt, origin)
                                for n, v in bindings]
     made += statements
     if returned is not None and targets:
-        made.append(_made(_assign(targets, returned), stmt, origin))
+        made.append(made_from(_assign(targets, returned), stmt, origin))
     elif returned is not None and not isinstance(returned, (cst.Name, cst.SimpleString)):
-        made.append(_made(cst.SimpleStatementLine([cst.Expr(returned)]), stmt, origin))
+        made.append(made_from(cst.SimpleStatementLine([cst.Expr(returned)]), stmt, origin))
     return made
 
 
@@ -293,32 +279,12 @@ def _clashes(function: cst.FunctionDef, local: set[str], targets, body, position
             and name not in assigned}
 
 
-class NameSubstitution(_Substitution):
-    """Replace variables (not attribute or keyword names) by what ``replacement`` gives for
-    them (None: keep the name)."""
-
-    def __init__(self, replacement: Callable[[str], cst.BaseExpression | None]):
-        self.replacement = replacement
-
-    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
-        new = self.replacement(updated.value)
-        return updated if new is None else new
-
-    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
-        # df.fillna: the attribute's name is no variable
-        return updated.with_changes(attr=original.attr)
-
-    def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:
-        return updated.with_changes(keyword=original.keyword)
-
-
-# -- df.method(..., inplace=True) --------------------------------------------------------------
 def inplace_as_assignment(body: list[cst.CSTNode], origin: Origin) -> list[cst.CSTNode]:
     transformer = _Inplace(origin)
     return [stmt.visit(transformer) for stmt in body]
 
 
-class _Inplace(_Substitution):
+class _Inplace(KeepingPositions):
     def __init__(self, origin: Origin):
         self.origin = origin
 
@@ -341,7 +307,7 @@ class _Inplace(_Substitution):
             args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
         target = call.func.value
         new = _assign([cst.AssignTarget(cst.Name(target.value))], call.with_changes(args=args))
-        return _made(new, original, self.origin)
+        return made_from(new, original, self.origin)
 
 
 # -- readline loops ----------------------------------------------------------------------------
@@ -377,7 +343,7 @@ def _is_end_test(stmt: cst.CSTNode, name: str) -> bool:
             operator=m.Equal() | m.Is(), comparator=m.SimpleString() | m.Name("None"))]))
 
 
-class _Readline(_Substitution):
+class _Readline(KeepingPositions):
     def __init__(self, origin: Origin):
         self.origin = origin
 
@@ -394,7 +360,7 @@ class _Readline(_Substitution):
         if m.findall(cst.IndentedBlock(rest), m.Break()) or not rest:
             return updated  # another way out of the loop: not a plain loop over lines
         loop = cst.For(target=cst.Name(read[0]), iter=read[1], body=updated.body.with_changes(body=rest))
-        return _made(loop, original, self.origin)
+        return made_from(loop, original, self.origin)
 
 
 def _primed_loops(body: list[cst.CSTNode], origin: Origin) -> list[cst.CSTNode]:
@@ -413,7 +379,7 @@ def _primed_loops(body: list[cst.CSTNode], origin: Origin) -> list[cst.CSTNode]:
                     cst.IndentedBlock(inner[:-1]), m.Break() | m.Continue()):
                 loop = cst.For(target=cst.Name(read[0]), iter=read[1],
                                body=after.body.with_changes(body=inner[:-1]))
-                out.append(_made(loop, after, origin))
+                out.append(made_from(loop, after, origin))
                 index += 2
                 continue
         out.append(stmt)
@@ -457,7 +423,7 @@ def _iterables(body: list[cst.CSTNode]) -> tuple[set[str], set[str]]:
     return iterators, lists
 
 
-class _HeaderFlag(_Substitution):
+class _HeaderFlag(KeepingPositions):
     def __init__(self, counts: dict[str, int], iterators: set[str], lists: set[str], origin: Origin):
         self.counts, self.iterators, self.lists, self.origin = counts, iterators, lists, origin
 
@@ -487,9 +453,9 @@ class _HeaderFlag(_Substitution):
             return updated
         if start is not None:  # enumerate counts the skipped row, as the flag's loop did
             rows = cst.Call(cst.Name("enumerate"), [cst.Arg(rows), cst.Arg(cst.Integer(str(int(start.value) + 1)))])
-        loop = _made(updated.with_changes(iter=rows, body=updated.body.with_changes(body=inner[1:])), original,
+        loop = made_from(updated.with_changes(iter=rows, body=updated.body.with_changes(body=inner[1:])), original,
                      self.origin)
-        return cst.FlattenSentinel([*(_made(b, original, self.origin) for b in before), loop])
+        return cst.FlattenSentinel([*(made_from(b, original, self.origin) for b in before), loop])
 
 
 def _flag_test(stmt: cst.CSTNode) -> str | None:
@@ -526,7 +492,7 @@ def unrolled_dict_loops(body: list[cst.CSTNode], origin: Origin) -> list[cst.CST
         for entry_key, entry_value in entries:
             bindings = [_assign([cst.AssignTarget(cst.Name(key))], entry_key),
                         _assign([cst.AssignTarget(cst.Name(value))], entry_value)]
-            out += [_made(b, loop, origin) for b in bindings] + list(loop.body.body)
+            out += [made_from(b, loop, origin) for b in bindings] + list(loop.body.body)
     return out
 
 
@@ -569,7 +535,7 @@ def constant_keys(body: list[cst.CSTNode], origin: Origin) -> list[cst.CSTNode]:
         if usable and not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
             new = stmt.visit(_KeySubstitution(usable))
             if new is not stmt:
-                stmt = _made(new, stmt, origin)
+                stmt = made_from(new, stmt, origin)
         out.append(stmt)
         for name in bound:
             known.pop(name, None)
@@ -589,7 +555,7 @@ def _literal_assignment(stmt: cst.CSTNode) -> tuple[str, cst.BaseExpression] | N
     return None
 
 
-class _KeySubstitution(_Substitution):
+class _KeySubstitution(KeepingPositions):
     def __init__(self, known: dict[str, cst.BaseExpression]):
         self.known = known
 
@@ -624,7 +590,7 @@ def unrolled_name_loops(body: list[cst.CSTNode], origin: Origin) -> list[cst.CST
             if var not in facts.rebinds and not m.findall(stmt.body, m.Break() | m.Continue()) and stmt.orelse is None:
                 for name in names:
                     renamer = NameSubstitution(lambda n, name=name: cst.Name(name) if n == var else None)
-                    out += [_made(s.visit(renamer), stmt, origin) for s in stmt.body.body]
+                    out += [made_from(s.visit(renamer), stmt, origin) for s in stmt.body.body]
                 continue
         listed = _name_list_assignment(stmt)
         facts = StatementNames()

@@ -29,7 +29,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from lester.rewrite.rules.expressions import is_literal, literal_value
-from lester.rewrite.rules.normalize import Origin, _made, _Substitution
+from lester.rewrite.rules.substitution import KeepingPositions, Origin, made_from
 
 _PARSER = m.Call(func=m.Attribute(value=m.Name("argparse"), attr=m.Name("ArgumentParser")) | m.Name("ArgumentParser"))
 
@@ -58,7 +58,7 @@ def with_defaults(body: list[cst.CSTNode], origin: Origin) -> list[cst.CSTNode]:
         if namespaces or environment:
             new = stmt.visit(_Defaults(namespaces, environment))
             if new is not stmt:
-                stmt = _made(new, stmt, origin)
+                stmt = made_from(new, stmt, origin)
         out.append(stmt)
     return out
 
@@ -121,7 +121,7 @@ def _sets_default(value: cst.BaseExpression) -> bool:
             and all(isinstance(literal_value(a.value), str) for a in value.args[:2]))
 
 
-class _Defaults(_Substitution):
+class _Defaults(KeepingPositions):
     def __init__(self, namespaces: dict[str, dict[str, Any]], environment: dict[str, str]):
         self.namespaces, self.environment = namespaces, environment
 

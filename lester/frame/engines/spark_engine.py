@@ -175,6 +175,12 @@ class _Compilation:
         if isinstance(node.expression, SqlExpr):
             value = self._sql(node, child, node.expression)
             items = [value.alias(c) if c == node.output else F.col(_name(c)) for c in columns]
+            projected = self._analysed(node, lambda: child.select(*items))
+            if projected.schema[node.output].dataType.typeName() != "timestamp":
+                return projected
+            # Spark's date functions make timestamps with a time zone (in the session's, UTC);
+            # DuckDB's keep none, as the sources' timestamps have none
+            items[columns.index(node.output)] = value.cast("timestamp_ntz").alias(node.output)
             return self._analysed(node, lambda: child.select(*items))
         return self._python_project(node, child, columns)
 
@@ -188,7 +194,7 @@ class _Compilation:
         fields = {f.name: f for f in child.schema.fields}
         fields[node.output] = StructField(node.output, from_arrow_type(kind), True)
         schema = StructType([fields[c] for c in columns])
-        arrow_schema = to_arrow_schema(schema)
+        arrow_schema = to_arrow_schema(schema, timezone="UTC")
         step.schema = pa.schema([f.with_type(kind) if f.name == node.output else f for f in arrow_schema])
         return child.mapInArrow(step.project, schema)
 
@@ -244,7 +250,11 @@ class _Compilation:
         from pyspark.sql import functions as F
 
         child = self.compile(node.children[0])
-        items = [F.explode(F.col(_name(c))).alias(c) if c == node.column else F.col(_name(c))
+        column = F.col(_name(node.column))
+        if child.schema[node.column].dataType.typeName() == "void":
+            # a Python step that returned no value at all: no list, so no row
+            column = column.cast("array<string>")
+        items = [F.explode(column).alias(c) if c == node.column else F.col(_name(c))
                  for c in output_columns(node)]
         return self._analysed(node, lambda: child.select(*items))
 

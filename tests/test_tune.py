@@ -172,8 +172,12 @@ def test_a_repeated_tournament_computes_nothing_and_a_new_contender_only_itself(
     # the tree's 2 settings x 2 encoder settings x 4 folds; the encoders are fitted again
     # (they are not cached) but only for the folds the new contender needs
     assert (more.computed, more.cached) == (16, 16)
-    stored = records.query(ArtifactStore(case / ".lester"), "SELECT count(*) AS n FROM tune_results")
-    assert int(stored["n"][0]) == 32
+    stored = records.query(ArtifactStore(case / ".lester"),
+                           "SELECT count(*) FILTER (fold >= 0) AS folds, count(*) FILTER (fold = -1) AS tests "
+                           "FROM tune_results")
+    # fold -1: the winner's score on the test split, reused by the repeat
+    assert (int(stored["folds"][0]), int(stored["tests"][0])) == (32, 1)
+    assert again.test_score == first.test_score
 
 
 def test_a_failing_contender_is_reported_and_the_rest_complete(case):

@@ -34,21 +34,19 @@ from lester.tune.final import build_estimator, load_original
 
 TOURNAMENT = {tournament!r}
 ORIGINAL = {original!r}
-ESTIMATOR = {estimator!r}
-PARAMS = {params!r}
-FEATURES = {features!r}
 
 _original = load_original(ORIGINAL)
 dataprep = _original.dataprep
 extract_label = _original.extract_label
 
 
+# the settings are written inside the functions: the stage cache keys on their source
 def encode_features():
-    return _original.encode_features(**FEATURES)
+    return _original.encode_features(**{features!r})
 
 
 def make_model():
-    return build_estimator(_original, ESTIMATOR, PARAMS)
+    return build_estimator(_original, {estimator!r}, {params!r})
 '''
 
 

@@ -82,6 +82,16 @@ def make_folds(rows: pd.DataFrame, k: int, *, by: Sequence[str], seed: int = 0) 
     return folds
 
 
+def content_digest(rows: pd.DataFrame) -> str:
+    """A digest of the content of ``rows`` (every column, in order).
+
+    >>> content_digest(pd.DataFrame({"a": [1]})) == content_digest(pd.DataFrame({"a": [1]}))
+    True
+    """
+    hashed = pd.util.hash_pandas_object(_hashable(rows), index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes() + ",".join(map(str, rows.columns)).encode()).hexdigest()[:32]
+
+
 def _hashable(rows: pd.DataFrame) -> pd.DataFrame:
     # lists (an aggregate's provenance) and other objects hash by their text
     out = rows.copy()

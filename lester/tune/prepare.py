@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,7 +22,8 @@ from lester.pipeline.config import RunConfig
 from lester.pipeline.definition import Pipeline
 from lester.pipeline.runner import run
 from lester.pipeline.store import ArtifactStore
-from lester.tune.folds import Fold, make_folds
+from lester.tune.folds import Fold, content_digest, make_folds
+from lester.tune.space import digest
 
 
 class TuneDataError(LesterError, ValueError):
@@ -43,6 +43,7 @@ class Prepared:
     sources: list[str]          # source names the pipeline read (what forget and redact name)
     forget_set_seq: int
     seconds: float
+    fingerprint: str            # of the content of both sides of the split
 
 
 def prepare(definition: Pipeline, config: RunConfig, store: ArtifactStore, k: int,
@@ -67,8 +68,9 @@ def prepare(definition: Pipeline, config: RunConfig, store: ArtifactStore, k: in
     split = config.split
     by = [split.group] if split.kind == "group" and split.group else provenance or data_columns
     folds = make_folds(result.train, k, by=by, seed=split.seed)
+    fingerprint = digest([f.fingerprint for f in folds] + [content_digest(result.test)])
     return Prepared(result.train, result.test, data_columns, y_train, y_test, folds,
-                    source_names(definition, config), int(seq), time.perf_counter() - started)
+                    source_names(definition, config), int(seq), time.perf_counter() - started, fingerprint)
 
 
 def _labels(definition: Pipeline, rows: pd.DataFrame, side: str) -> np.ndarray:
@@ -98,11 +100,3 @@ def fold_rows(prepared: Prepared, fold: Fold) -> tuple[pd.DataFrame, pd.DataFram
     rows = prepared.train[prepared.data_columns]
     return (rows.iloc[fold.train].reset_index(drop=True), rows.iloc[fold.validation].reset_index(drop=True),
             prepared.y_train[fold.train], prepared.y_train[fold.validation])
-
-
-def as_path(value: str | os.PathLike | Path | None) -> Path | None:
-    return None if value is None else Path(value)
-
-
-def plain_mapping(value: Mapping[str, Any]) -> dict[str, Any]:
-    return {str(k): (v.item() if hasattr(v, "item") else v) for k, v in value.items()}

@@ -90,11 +90,11 @@ def fit_and_score(pipeline_path: str | None, estimator_blob: bytes, X_train: Any
                   X_validation: Any, y_validation: np.ndarray, metric: str) -> Outcome:
     """Fit an estimator and score it with scikit-learn's scorer ``metric`` (GridSearchCV's).
 
-    >>> from sklearn.linear_model import Ridge
-    >>> X = np.arange(8.0).reshape(-1, 1)
-    >>> out = fit_and_score(None, pickle.dumps(Ridge()), X[:6], X[:6, 0] * 2, X[6:], X[6:, 0] * 2, "r2")
-    >>> out.error is None and out.score > 0.9
-    True
+    >>> from sklearn.linear_model import LinearRegression
+    >>> X = np.arange(12.0).reshape(-1, 1)
+    >>> out = fit_and_score(None, pickle.dumps(LinearRegression()), X[:8], X[:8, 0] * 2, X[8:], X[8:, 0] * 2, "r2")
+    >>> out.error is None and round(out.score, 6)
+    1.0
     """
     from sklearn.base import clone
     from sklearn.metrics import get_scorer

@@ -173,7 +173,7 @@ def tune(
         test_score = _score(model, X_test, data.y_test, metric)
         say("final", f"run {final_run}: the winner refitted on train+validation, stored")
     else:
-        test_score, model, X_test = _refit_and_test(definition, data, winner, metric)
+        test_score, model, X_test = _test_score(artifacts, definition, data, winner, metric, plan, plots)
     seconds["refit"] = time.perf_counter() - t0
     say("test", f"winner {winner.label}: {metric} {test_score:.4f} on the test split")
     plot_paths = {}
@@ -295,6 +295,24 @@ def _flush(store: ArtifactStore, pending: list[dict[str, Any]]) -> None:
         pending.clear()
 
 
+def _test_score(store: ArtifactStore, definition: Pipeline, data: Prepared, winner: Candidate, metric: str,
+                plan: Mapping[str, str], need_model: bool) -> tuple[float, Any, Any]:
+    """The winner's test score, from the catalog when this data and setting were scored before
+    (a result of "fold" -1) and no plot needs the model itself."""
+    key = digest(["tune-test", data.fingerprint, plan, winner.features, winner.estimator, winner.params, metric])
+    hit = records.cached_results(store, [key]).get(key)
+    if hit is not None and hit["score"] is not None and not need_model:
+        return float(hit["score"]), None, None
+    started = time.perf_counter()
+    score, model, X_test = _refit_and_test(definition, data, winner, metric)
+    records.insert(store, "tune_results", [{
+        "key": key, "contender": winner.contender, "estimator": winner.estimator, "params": winner.params,
+        "features": winner.features, "fold": -1, "fold_fingerprint": data.fingerprint, "metric": metric,
+        "score": score, "fit_seconds": time.perf_counter() - started, "score_seconds": 0.0, "error": None,
+        "created": datetime.now(timezone.utc).replace(tzinfo=None)}])
+    return score, model, X_test
+
+
 def _refit_and_test(definition: Pipeline, data: Prepared, winner: Candidate, metric: str) -> tuple[float, Any, Any]:
     """The winner refitted on the whole training side (train + validation), scored on test."""
     from sklearn.base import clone
@@ -315,7 +333,7 @@ def _plots(folder: Path, found: Sequence[Candidate], data: Prepared, results: Ma
     scores = {c.label: [results[(c.key, f.index)]["score"] for f in data.folds
                         if results[(c.key, f.index)].get("score") is not None] for c in found}
     paths = {"folds": str(fold_boxplots(folder / "folds.png", scores, metric, f"tournament {tournament_id}"))}
-    if X_test is not None and len(data.y_test):
+    if model is not None and X_test is not None and len(data.y_test):
         drawn = winner_plot(folder / "winner.png", model, X_test, data.y_test, winner.label)
         if drawn is not None:
             paths["winner"] = str(drawn)

@@ -181,7 +181,10 @@ def run_candidate(
     script_dir: str | os.PathLike | None = None,
     timeout: float = 60,
 ) -> Outputs:
-    """Run a candidate pipeline module's stages on the sample inputs (its default paths)."""
+    """Run a candidate pipeline module on the sample inputs (its default paths) exactly as
+    ``lester run`` runs it: split, encoder fitted on the training rows, model fitted, with the
+    default configuration's parameters. Its X comes back over all prepared rows, its encoder
+    fitted on them, to compare with the script's (captured the same way)."""
     with _run_folder("candidate") as run:
         if script_dir is not None:
             _copy_local_modules(Path(script_dir), run.work)

@@ -18,6 +18,10 @@ the parameters passed to ``make_model(**model)`` and ``encode_features(**feature
     [model]
     C = 0.5
 
+    [engine]                         # optional: where the data preparation runs
+    name = "spark"                   # "duckdb" (default), "pandas" or "spark"
+    spark_master = "local[4]"        # default $LESTER_SPARK_MASTER or local[*]
+
 Resolution order, later wins: included files (in order, recursively), the file itself, the
 caller's ``base`` mapping (command-line ``--source NAME=PATH``), then ``--set key=value``
 overrides. Tables merge key by key; scalars and lists replace. Relative paths in ``pipeline`` and
@@ -62,11 +66,14 @@ __all__ = [
 DEFAULT_CONFIG_NAME = "lester.toml"
 SPLIT_KINDS = ("random", "group", "time")
 
-TOP_LEVEL_KEYS = ("include", "pipeline", "sources", "split", "model", "features", "compliance")
+TOP_LEVEL_KEYS = ("include", "pipeline", "sources", "split", "model", "features", "compliance", "engine")
 SPLIT_KEYS = ("kind", "test_size", "seed", "group", "time_column")
 # [compliance] is about the store, not the run: kept out of ``raw`` (and so of run fingerprints)
 COMPLIANCE_KEYS = ("purge_within",)
-_SECTIONS = ("sources", "split", "model", "features", "compliance")
+# [engine] says where the plan runs, not what it computes (the engines agree): kept out of raw too
+ENGINE_KEYS = ("name", "spark_master")
+ENGINE_NAMES = ("duckdb", "pandas", "spark")
+_SECTIONS = ("sources", "split", "model", "features", "compliance", "engine")
 
 _OVERRIDE_FORM = "section.key=value (for example model.C=0.5 or split.kind=group)"
 _KEY_SEGMENT = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -140,6 +147,8 @@ class RunConfig:
     files: tuple[Path, ...] = dataclasses.field(default=(), compare=False)
     # [compliance] settings (purge_within = "24h"), read by `lester purge`; not part of raw
     compliance: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False)
+    # [engine] settings (name = "spark", spark_master = "spark://host:7077"); not part of raw
+    engine: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, where: str = "configuration") -> RunConfig:
@@ -414,6 +423,7 @@ def _check_layer(data: dict[str, Any], where: str, *, allow_include: bool) -> No
                 path=path,
             )
     _check_split_values(split, where, path)
+    _check_engine(data.get("engine", {}), where, path)
     for key, value in data.get("compliance", {}).items():
         if key not in COMPLIANCE_KEYS:
             raise ConfigError(
@@ -427,6 +437,24 @@ def _check_layer(data: dict[str, Any], where: str, *, allow_include: bool) -> No
                 f'unit (s, m, h, d or w), e.g. {key} = "24h"',
                 path=path,
             )
+
+
+def _check_engine(engine: Mapping[str, Any], where: str, path: str | None) -> None:
+    for key, value in engine.items():
+        if key not in ENGINE_KEYS:
+            raise ConfigError(
+                f"{where}: unknown key engine.{key}{_did_you_mean(key, ENGINE_KEYS)}; "
+                f"allowed engine keys: {', '.join(ENGINE_KEYS)}",
+                path=path,
+            )
+        if not (isinstance(value, str) and value):
+            raise ConfigError(f"{where}: engine.{key} = {value!r} must be a non-empty string", path=path)
+    if "name" in engine and engine["name"] not in ENGINE_NAMES:
+        raise ConfigError(
+            f"{where}: engine.name = {engine['name']!r} must be one of "
+            f"{', '.join(repr(n) for n in ENGINE_NAMES)}",
+            path=path,
+        )
 
 
 def _check_split_values(split: Mapping[str, Any], where: str, path: str | None) -> None:
@@ -521,6 +549,7 @@ def _finish(
         raw=raw,
         files=files,
         compliance=dict(merged.get("compliance", {})),
+        engine=dict(merged.get("engine", {})),
     )
 
 

@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute  # pa.compute
 
 from lester.frame.dependence import linear_in, source_columns_read
+from lester.frame.engines import engine_for
 from lester.frame.frame import PROVENANCE_COLUMN_PREFIX
 from lester.models.metrics import evaluate
 from lester.pipeline.config import RunConfig, load_config
@@ -233,7 +234,7 @@ def run(
     def prepare() -> dict[str, Any]:
         frame = definition.prepare(paths)
         applied = apply_to_frame(frame, sets)
-        prepared = frame.to_pandas(provenance=True)
+        prepared = frame.to_pandas(provenance=True, engine=engine_for(resolved.engine))
         labels = list(frame.plan.provenance)
         prov_columns = [f"{PROVENANCE_COLUMN_PREFIX}{label}" for label in labels]
         source_rows = [

@@ -4,6 +4,7 @@ the same plan on a cluster (``pip install 'lester[spark]'``, imported only when 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from lester.errors import PlanError
@@ -42,6 +43,20 @@ def configure_engine(engine: str, **options: Any) -> None:
     _shared[engine] = ENGINES[engine](**options)
 
 
+def engine_for(settings: Mapping[str, str]) -> Any:
+    """The engine a run's ``[engine]`` settings name (``name``, and ``spark_master`` for
+    Spark), or the :func:`default_engine` when they name none.
+
+    >>> engine_for({}).name == default_engine()
+    True
+    """
+    name = settings.get("name") or default_engine()
+    master = settings.get("spark_master")
+    if name == "spark" and master and getattr(_shared.get("spark"), "master", None) != master:
+        configure_engine("spark", master=master)
+    return get_engine(name)
+
+
 def get_engine(engine: str | Any | None = None) -> Any:
     """An engine instance from its name (``"duckdb"``, ``"pandas"``, ``"spark"``), an
     instance, or None (the :func:`default_engine`).
@@ -60,4 +75,4 @@ def get_engine(engine: str | Any | None = None) -> Any:
     return _shared[engine]
 
 
-__all__ = ["DuckDBEngine", "PandasEngine", "configure_engine", "default_engine", "get_engine"]
+__all__ = ["DuckDBEngine", "PandasEngine", "configure_engine", "default_engine", "engine_for", "get_engine"]

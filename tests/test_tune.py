@@ -272,3 +272,25 @@ def test_the_tables_are_in_the_catalog_and_the_command_line_prints_them(case):
     bad = runner.invoke(main, ["tune", "pipeline.py", "--config", "tune.toml", "--set", "tune.folds=1",
                                "--store", str(case / ".lester")])
     assert bad.exit_code != 0 and "folds = 1 must be at least 2" in bad.output and "Traceback" not in bad.output
+
+
+def test_forget_on_the_command_line_names_the_tournament_and_refresh_reports_the_winner(case):
+    from lester.cli import main
+
+    store = str(case / ".lester")
+    result = run_tune(case, settings(LR, features={}, folds=3), final=True)
+    train = pd.read_parquet(Path(ArtifactStore(store).catalog.run(result.final_run)["folder"]) / "train.parquet")
+    customer = str(int(train["customer_id"].iloc[0]))
+    runner = CliRunner()
+    forgot = runner.invoke(main, ["forget", "--source", "customers", "--id", customer, "--all-runs", "--store", store])
+    assert forgot.exit_code == 0, forgot.output
+    assert f"lester tune --refresh {result.tournament_id}" in forgot.output
+    listed = runner.invoke(main, ["-q", "tune", "--stale", "--store", store])
+    assert listed.output.split() == [result.tournament_id]
+    refreshed = runner.invoke(main, ["tune", "--refresh", result.tournament_id[:12], "--jobs", "1", "--no-plots",
+                                     "--store", store])
+    assert refreshed.exit_code == 0, refreshed.output
+    assert f"refresh of {result.tournament_id}: the winner" in refreshed.output
+    assert "6 result(s) computed, 0 from the catalog" in refreshed.output
+    missing = runner.invoke(main, ["tune", "--refresh", "Tnope", "--store", store])
+    assert missing.exit_code != 0 and "no tournament matches 'Tnope'" in missing.output

@@ -134,6 +134,18 @@ def _finish(report: MaintenanceReport) -> None:
         print_report(report, output.console(), verbose=output.verbose)
 
 
+def _note_tournaments(store: str) -> None:
+    """Name the tournaments (``lester tune``) whose sources a request just touched."""
+    output = current_output()
+    if output.json or output.quiet:
+        return
+    from lester.tune.refresh import stale
+
+    for found in stale(store):
+        output.console().print(f"tournament {found['tournament_id']} read {', '.join(found['sources'])}: "
+                               f"lester tune --refresh {found['tournament_id']}", highlight=False, markup=False)
+
+
 @click.command("forget")
 @click.option("--source", required=True, help="The source the rows come from, e.g. customers.")
 @click.option("--id", "ids", multiple=True, help="A source row id (its key value); repeatable.")
@@ -163,6 +175,7 @@ def forget_command(source, ids, where, run_id, all_runs, all_rows, verify, dry_r
     except LesterError as error:
         exit_with_error(error)
     _finish(report)
+    _note_tournaments(store)
 
 
 @click.command("redact")
@@ -193,3 +206,4 @@ def redact_command(source, column, where, with_, run_id, all_runs, all_rows, ver
     except LesterError as error:
         exit_with_error(error)
     _finish(report)
+    _note_tournaments(store)

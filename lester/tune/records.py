@@ -88,6 +88,17 @@ def ensure_tables(store: Any) -> None:
         _connect(store.root, write=True).close()
 
 
+def has_tournaments(store: Any) -> bool:
+    """Whether the store's catalog holds the tournament tables (read only: creates nothing)."""
+    con = _connect(store.root, write=False)
+    if con is None:
+        return False
+    try:
+        return _has_table(con, "tournaments")
+    finally:
+        con.close()
+
+
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
                             [name]).fetchall()[0][0])

@@ -28,6 +28,8 @@ def stale(store: str | os.PathLike | ArtifactStore = ".lester") -> list[dict[str
         ['T20261202-041502-4be1f0']
     """
     artifacts = store if isinstance(store, ArtifactStore) else ArtifactStore(store, create=False)
+    if not records.has_tournaments(artifacts):
+        return []
     found = records.query(artifacts, "SELECT tournament_id, sources, forget_set_seq, winner, final_run "
                                      "FROM tournaments t WHERE NOT EXISTS (SELECT 1 FROM tournaments n "
                                      "WHERE n.refreshed_from = t.tournament_id) ORDER BY created")

@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 import lester as lt
-
 from lester.tune.backends import BackendError, backend
 from tests.test_tune import LR, TREE, run_tune, settings, write_case
 
@@ -31,9 +30,8 @@ def test_dask_local_cluster_gives_the_table_of_local_processes(case, tmp_path):
 
 
 def test_unknown_backends_and_misplaced_addresses_are_clear_errors():
-    with pytest.raises(BackendError, match="cluster engine is Dask"):
-        with backend("ray"):
-            pass
-    with pytest.raises(BackendError, match="--address names a Dask scheduler"):
-        with backend("loky", address="tcp://127.0.0.1:1"):
-            pass
+    with pytest.raises(BackendError, match="cluster engine is Dask"), backend("ray"):
+        pass
+    address = "tcp://127.0.0.1:1"
+    with pytest.raises(BackendError, match="--address names a Dask scheduler"), backend("loky", address=address):
+        pass

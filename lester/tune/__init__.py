@@ -23,5 +23,5 @@ _EXPORTS = {
     "stale": "lester.tune.refresh",
     "tune": "lester.tune.tournament",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = ["TournamentError", "TournamentResult", "refresh", "stale", "tune"]
 __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from lester.cli_params import current_output, exit_with_error, name_value_pairs, output_options, store_option
+from lester.cli_params import (
+    current_output,
+    exit_with_error,
+    name_value_pairs,
+    output_options,
+    store_option,
+)
 
 SHORT_HELP = "Run a model-selection tournament over a pipeline's contenders and encoder settings."
 
@@ -90,7 +96,7 @@ def _print_result(result, console) -> None:
     from lester.tune.report import print_table
 
     print_table(result.ranking, console, result.metric, f"tournament {result.tournament_id}")
-    say = lambda line: console.print(line, highlight=False, markup=False)  # noqa: E731
+    say = lambda line: console.print(line, highlight=False, markup=False)
     say(f"{result.computed} result(s) computed, {result.cached} from the catalog, {result.failed} failed; "
         f"{result.encoders_fitted} fold encoder(s) fitted; {result.seconds.get('total', 0):.2f} s")
     say(f"winner: {result.winner} (validation {result.validation_score:.4f}, test {result.test_score:.4f})")

@@ -59,7 +59,7 @@ def prepare(definition: Pipeline, config: RunConfig, store: ArtifactStore, k: in
     data_only = dataclasses.replace(definition, encode_features=None, extract_label=None, make_model=None)
     say = progress or (lambda stage, message: None)
     # the runner's words about the stages left out here would only confuse
-    shown = lambda stage, message: say(stage, message) if stage in ("dataprep", "forget set") else None  # noqa: E731
+    shown = lambda stage, message: say(stage, message) if stage in ("dataprep", "forget set") else None
     result = run(data_only, config=config, store=store, capture=False, progress=shown)
     data_columns = [c for c in result.train.columns if not c.startswith(PROVENANCE_COLUMN_PREFIX)]
     provenance = [c for c in result.train.columns if c.startswith(PROVENANCE_COLUMN_PREFIX)]
@@ -76,7 +76,7 @@ def prepare(definition: Pipeline, config: RunConfig, store: ArtifactStore, k: in
 def _labels(definition: Pipeline, rows: pd.DataFrame, side: str) -> np.ndarray:
     try:
         y = np.asarray(definition.extract_label(rows))
-    except Exception as error:  # noqa: BLE001 - the user's stage, reported by name
+    except Exception as error:
         raise TuneDataError(f"extract_label() raised {type(error).__name__}: {error}") from error
     if len(y) != len(rows):
         raise TuneDataError(f"extract_label() returned {len(y)} labels for {len(rows)} {side} rows")

@@ -294,10 +294,13 @@ def _case(folder: Path, customers: int, kind: str, base: lt.RunResult, request, 
           present: list) -> dict:
     store = folder / ".lester"
 
+    sent = [0]
+
     def send(verify: bool):
-        if request == "redact":
-            report = lt.redact("mails", "mail_text", "mail_text LIKE '%4111%'", "[redacted]",
-                               run=head[0], verify=verify, store=store)
+        if request == "redact":  # a third of the card numbers each time (a repeat finds new ones)
+            where = f"mail_text LIKE '%4111%' AND mail_id % {REPEATS} = {sent[0]}"
+            sent[0] += 1
+            report = lt.redact("mails", "mail_text", where, "[redacted]", run=head[0], verify=verify, store=store)
         else:
             ids = [present.pop() for _ in range(min(request, len(present)))]
             report = lt.forget("customers", ids, run=head[0], verify=verify, store=store)

@@ -113,7 +113,8 @@ def _store_write_error(error: OSError, root: Path) -> OSError:
     """A store error that says what happened and what to do, for an ``OSError`` met while
     writing the store; other errors are returned as they are."""
     where = error.filename or root
-    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+    if error.errno in (errno.ENOSPC, errno.EDQUOT) or (error.errno is None and _nearly_full(root)):
+        # numpy's short write ("3162 requested and 1008 written") is an OSError without errno
         return StoreFullError(root, (
             f"no space left on the device of the store {root} (writing {where}): nothing was "
             "registered and the partial run was removed; free some space (or give --store a "
@@ -123,6 +124,13 @@ def _store_write_error(error: OSError, root: Path) -> OSError:
             f"the store {root} is read-only ({error.strerror}: {where}); this command writes the "
             "store: make it writable, or give --store a folder you can write"))
     return error
+
+
+def _nearly_full(root: Path) -> bool:
+    try:
+        return shutil.disk_usage(root).free < 64 * 1024
+    except OSError:
+        return False
 
 
 def _fsync_enabled() -> bool:
@@ -358,8 +366,8 @@ class ArtifactStore:
                 if _fsync_enabled():
                     _fsync_path(self.runs_dir, directory=True)
         except OSError as error:
+            translated = _store_write_error(error, self.root)  # before the space is freed again
             shutil.rmtree(staging, ignore_errors=True)
-            translated = _store_write_error(error, self.root)
             if translated is error:
                 raise
             raise translated from error

@@ -430,3 +430,70 @@ def test_newton_step_keeps_the_old_solvers_slack():
     same = update_model(old, X, y, [])
     np.testing.assert_allclose(same.model.coef_, old.coef_)
     np.testing.assert_allclose(same.model.intercept_, old.intercept_)
+
+
+# -- deletion-vector updates from stored statistics alone (lester.models.downdate) -----------
+
+
+def _logistic_case(n: int = 4000, seed: int = 0):
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    y = (X @ np.array([1.0, -0.5, 0.3, 0.0]) + rng.normal(size=n) > 0).astype(int)
+    return X, y, LogisticRegression().fit(X, y)
+
+
+def _gradient_left(model, X, y, residual):
+    """‖∇F(θ) − r₀‖ of sklearn's logistic objective (C·Σ loss + ½‖w‖²) at the model's θ."""
+    from scipy.special import expit
+
+    p = expit(X @ model.coef_.ravel() + model.intercept_[0])
+    g = np.append(X.T @ (model.C * (p - y)) + model.coef_.ravel(), (model.C * (p - y)).sum())
+    return float(np.linalg.norm(g - residual))
+
+
+def test_the_certified_bound_bounds_the_gradient_a_chain_of_newton_steps_leaves():
+    from lester.models.downdate import downdate
+    from lester.models.unlearning import initial_state
+
+    X, y, model = _logistic_case(n=20000)
+    state = initial_state(model, X, y)
+    keep = np.ones(len(y), dtype=bool)
+    for batch in (np.arange(0, 5), np.arange(100, 112), np.arange(900, 902)):
+        update = downdate(model, state, X[batch], y[batch])
+        keep[batch] = False
+        left = _gradient_left(update.model, X[keep], y[keep], state["logit_residual"])
+        assert update.strategy == "certified_newton"
+        assert left <= float(update.state["logit_bound"]) + 1e-12  # the bound holds
+        assert float(update.state["logit_n"]) == keep.sum()
+        model, state = update.model, update.state
+
+
+def test_a_bound_over_its_budget_asks_for_an_exact_refresh_which_resets_it():
+    from lester.models.downdate import RefreshNeeded, downdate, refresh
+    from lester.models.unlearning import initial_state
+
+    X, y, model = _logistic_case(n=600)
+    state = {**initial_state(model, X, y), "logit_budget": np.array(1e-12)}
+    with pytest.raises(RefreshNeeded, match="over its budget"):
+        downdate(model, state, X[:50], y[:50])
+    refreshed = refresh(model, state, X[50:], y[50:])
+    left = _gradient_left(refreshed.model, X[50:], y[50:], state["logit_residual"])
+    assert left == pytest.approx(float(refreshed.state["logit_bound"]), abs=1e-9) and left < 1e-6
+    assert float(refreshed.state["logit_n"]) == 550
+
+
+def test_a_ridge_downdate_from_stored_statistics_is_a_refit():
+    from sklearn.linear_model import Ridge
+
+    from lester.models.downdate import downdate
+    from lester.models.unlearning import initial_state
+
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(300, 5)), rng.normal(size=300)
+    model = Ridge(alpha=2.0).fit(X, y)
+    update = downdate(model, initial_state(model, X, y), X[:7], y[:7])
+    refit = Ridge(alpha=2.0).fit(X[7:], y[7:])
+    np.testing.assert_allclose(update.model.coef_, refit.coef_, atol=1e-10)
+    assert update.model.intercept_ == pytest.approx(refit.intercept_)

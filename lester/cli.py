@@ -266,15 +266,20 @@ def demo(customers: int, workdir: str | None, keep_history: bool) -> None:
               help="Override a configuration value, e.g. --set model.C=0.5 (repeatable).")
 @store_option
 @click.option("--no-cache", is_flag=True, help="Recompute every stage.")
+@click.option("--engine", type=click.Choice(["duckdb", "pandas", "spark"]), default=None,
+              help="Where the data preparation runs (default: lester.toml's [engine], else duckdb).")
+@click.option("--spark-master", default=None, metavar="URL",
+              help="Spark master for --engine spark, e.g. local[4] or spark://host:7077.")
 @show_values_option
 @output_options
-def run_command(pipeline, sources, config, overrides, store, no_cache, show_values) -> None:
+def run_command(pipeline, sources, config, overrides, store, no_cache, engine, spark_master, show_values) -> None:
     """Run a pipeline module: prepare data with provenance, split, encode, train,
     evaluate, and store every artifact and its provenance as a new run.
 
     \b
     RUN=$(lester run pipeline.py -q)      the new run's id, nothing else
     """
+    import json
     import os
     from contextlib import nullcontext
 
@@ -286,6 +291,9 @@ def run_command(pipeline, sources, config, overrides, store, no_cache, show_valu
 
     if config is None and os.path.exists("lester.toml"):
         config = "lester.toml"
+    # as --set engine.name=... would: after the files, so the command line wins
+    overrides = (*overrides, *([f"engine.name={engine}"] if engine else []),
+                 *([f"engine.spark_master={json.dumps(spark_master)}"] if spark_master else []))
     output = current_output()
     console = output.console()
     values = python_functions.show_values() if show_values else nullcontext()

@@ -149,3 +149,38 @@ def test_a_script_parsing_rows_in_a_helper_is_valid_and_declarative(tmp_path: Pa
     result = lt.rewrite("s.py", engine="rules", timeout=120)
     assert_valid_and_declarative(result, matched=("X", "y"))
     assert "parse_visit" not in result.code
+
+
+def test_parsed_then_none_dropped_is_one_loop_that_skips_the_rejected_rows() -> None:
+    from lester.rewrite.rules.row_helpers import parse_then_drop_none
+
+    body = list(cst.parse_module(textwrap.dedent("""
+        def parse(line):
+            parts = line.split(",")
+            if len(parts) != 3:
+                return None
+            return parts[0], float(parts[2])
+        records = [parse(l) for l in lines[1:]]
+        print("junk:", sum(1 for r in records if r is None))
+        records = [r for r in records if r is not None]
+        total = len(records)
+    """)).body)
+    out = cst.Module(inline_row_helpers(parse_then_drop_none(body, {}), {})).code
+    assert "records = []\nfor l in lines[1:]:" in out
+    assert "if len(parts) != 3:\n        continue\n    records.append((parts[0], float(parts[2])))" in out
+    assert "print(" not in out and "total = len(records)" in out
+
+
+def test_a_list_read_between_map_and_filter_is_not_fused() -> None:
+    from lester.rewrite.rules.row_helpers import parse_then_drop_none
+
+    source = textwrap.dedent("""
+        def parse(line):
+            return line.split(",") if line else None
+        records = [parse(l) for l in lines]
+        rejected = len(records)
+        records = [r for r in records if r is not None]
+    """)
+    body = list(cst.parse_module(source).body)
+    assert cst.Module(parse_then_drop_none(body, {})).code == cst.Module(body).code
+

@@ -202,3 +202,26 @@ def test_lines_listed_then_the_first_set_aside_as_the_header() -> None:
         np.save("out/X.npy", np.array(ages).reshape(-1, 1))
     """), filename="s.py", allow_opaque=False, heads=HEADS)
     assert "header=0" in program.code and not program.pandas_steps
+
+
+def test_a_seen_set_keeps_the_first_row_of_each_key() -> None:
+    program = compile_script(textwrap.dedent("""
+        import csv
+        seen = set()
+        kept = []
+        with open("data/visits.csv") as f:
+            for row in csv.DictReader(f):
+                if row["kind"] == "x":
+                    continue
+                if row["id"] in seen:
+                    continue
+                seen.add(row["id"])
+                kept.append((row["id"], row["minutes"]))
+        with open("out/prepared.csv", "w") as out:
+            out.write("id,minutes\\n")
+            for i, minutes in kept:
+                out.write(f"{i},{minutes}\\n")
+    """), filename="s.py", allow_opaque=False, heads={"data/visits.csv": "id,kind,minutes,status\n"})
+    assert "drop_duplicates(subset=['id'], keep='first')" in program.code
+    # the filter before the guard decides which rows count as seen: it comes first
+    assert program.code.index("(kind <> 'x')") < program.code.index("keep='first'")

@@ -1190,10 +1190,28 @@ class ScriptReader:
 
     def body(self, stmts, ctx: Ctx) -> None:
         stmts = self._get_then_none_guard(list(stmts), ctx)
-        for stmt in stmts:
+        position = 0
+        while position < len(stmts):
+            stmt = stmts[position]
             if ctx.rs is None and ctx.pending is None:
                 raise self.fail(stmt, "the loop has no rows")
+            key = _seen_key(stmts, position)
+            if key is not None and ctx.rs is not None and key[1] not in ctx.names:
+                self.first_per_key(ctx, key[0], stmt)
+                position += 2
+                continue
             self.loop_statement(stmt, ctx)
+            position += 1
+
+    def first_per_key(self, ctx: Ctx, key: cst.BaseExpression, line_node) -> None:
+        """``if k in seen: continue`` then ``seen.add(k)``: the first row of each key, in the
+        loop's order (a pandas step keeps each row's provenance)."""
+        column = self.column_of(ctx, key, line_node, "key")
+        planned = f", columns={list(ctx.rs.columns)!r}" if ctx.rs.all_columns_known else ""
+        code = ("{rs}.pipe(lambda rows: rows.drop_duplicates(subset=[" + repr(column) + "], keep='first')"
+                f"{planned}, name='first_per_{identifier(column)}')")
+        ctx.rs = self.plan.raw(ctx.rs, code, self.line(line_node), f"the first row of each {code_of(key)}",
+                               same_rows=False)
 
     def _get_then_none_guard(self, stmts: list, ctx: Ctx) -> list:
         """``v = d.get(k)`` then ``if v is None: continue`` reads as ``if k not in d: continue`` + ``v = d[k]``.
@@ -2370,6 +2388,24 @@ def _is_empty_collection(value: cst.BaseExpression) -> bool:
 
 def _is_continue_line(stmt) -> bool:
     return isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[-1], cst.Continue)
+
+
+def _seen_key(stmts: list, position: int) -> tuple[cst.BaseExpression, str] | None:
+    """``if KEY in SEEN: continue`` at ``position`` and ``SEEN.add(KEY)`` after it: (KEY, SEEN)."""
+    if position + 1 >= len(stmts):
+        return None
+    guard, record = stmts[position], stmts[position + 1]
+    if not (isinstance(guard, cst.If) and guard.orelse is None and m.matches(guard.body, m.IndentedBlock(
+            body=[m.SimpleStatementLine(body=[m.Continue()])])) and m.matches(guard.test, m.Comparison(
+            comparisons=[m.ComparisonTarget(m.In(), m.Name())]))):
+        return None
+    key, seen = guard.test.left, guard.test.comparisons[0].comparator.value
+    if not m.matches(record, m.SimpleStatementLine(body=[m.Expr(m.Call(
+            func=m.Attribute(value=m.Name(seen), attr=m.Name("add")), args=[m.Arg()]))])):
+        return None
+    if not record.body[0].value.args[0].value.deep_equals(key):
+        return None
+    return key, seen
 
 
 def _ends_in_continue(stmts) -> bool:

@@ -49,7 +49,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from lester.rewrite.analysis import function_locals
-from lester.rewrite.rules.row_helpers import inline_row_helpers
+from lester.rewrite.rules.row_helpers import inline_row_helpers, parse_then_drop_none
 from lester.rewrite.rules.substitution import KeepingPositions, NameSubstitution, Origin, made_from
 
 _INPLACE_METHODS = {
@@ -65,6 +65,7 @@ def normalized(module: cst.Module) -> tuple[list[cst.CSTNode], Origin]:
     origin: Origin = {}
     body = flatten_main(list(module.body), origin)
     body = inline_calls(body, origin)
+    body = parse_then_drop_none(body, origin)
     body = inline_row_helpers(body, origin)
     body = inplace_as_assignment(body, origin)
     body = readline_loops(body, origin)

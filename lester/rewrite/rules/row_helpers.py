@@ -179,7 +179,8 @@ def _inlined(function: cst.FunctionDef, call: cst.Call, targets: list[cst.Assign
         returned = returned.visit(renamer) if returned is not None else None
     made: list[cst.BaseStatement] = list(bindings) + body
     if returned is not None and targets:
-        unpacked = _unpacked(targets[0], returned, statements, position + replaced)
+        unpacked = _unpacked(targets[0], returned, statements, position + replaced) \
+            or _used_once(targets[0], returned, statements, position + replaced)
         if unpacked is not None:
             made += unpacked
             replaced += 1
@@ -315,3 +316,91 @@ def _unpacked(target: cst.AssignTarget, returned: cst.BaseExpression, statements
             continue  # ``name = name``: the helper's local already is the caller's
         made.append(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(element.value)], value.value)]))
     return made
+
+
+def _used_once(target: cst.AssignTarget, returned: cst.BaseExpression, statements: Sequence[cst.BaseStatement],
+               position: int) -> list[cst.BaseStatement] | None:
+    """``parsed = (a, b)`` then ``rows.append(parsed)`` as ``rows.append((a, b))``, when the
+    next statement reads ``parsed`` once, as a plain statement, and nothing after it does."""
+    if not (isinstance(target.target, cst.Name) and isinstance(returned, (cst.Tuple, cst.List, cst.Dict))):
+        return None
+    name = target.target.value
+    following = statements[position] if position < len(statements) else None
+    if not isinstance(following, cst.SimpleStatementLine) or len(m.findall(following, m.Name(name))) != 1 \
+            or m.findall(following, m.AssignTarget(target=m.Name(name))):
+        return None
+    if any(m.findall(s, m.Name(name)) for s in statements[position + 1:]):
+        return None
+    value = returned.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()]) \
+        if isinstance(returned, cst.Tuple) else returned
+    return [following.visit(NameSubstitution(lambda n: value if n == name else None))]
+
+
+def parse_then_drop_none(body: list[cst.CSTNode], origin: Origin) -> list[cst.CSTNode]:
+    """``records = [parse(l) for l in lines]`` and later ``records = [r for r in records if r is
+    not None]`` (the helper returns None for rows it rejects) as one loop that skips those rows:
+    ``for l in lines: r = parse(l); if r is None: continue; records.append(r)``, which
+    :func:`inline_row_helpers` then reads into. Statements between the two that only display
+    the list (``print(sum(r is None for r in records))``) are left out: no output reads them."""
+    functions = {s.name.value for s in body if isinstance(s, cst.FunctionDef)}
+    out = list(body)
+    position = 0
+    while position < len(out):
+        fused = _fused(out, position, functions, origin)
+        if fused is not None:
+            out = fused
+        position += 1
+    return out
+
+
+def _fused(body: list[cst.CSTNode], position: int, functions: set[str], origin: Origin) -> list[cst.CSTNode] | None:
+    mapped = _list_comprehension(body[position])
+    if mapped is None:
+        return None
+    name, comp = mapped
+    if comp.for_in.ifs or comp.for_in.inner_for_in is not None or not isinstance(comp.for_in.target, cst.Name) \
+            or not m.matches(comp.elt, m.Call(func=m.Name())) or comp.elt.func.value not in functions:
+        return None
+    display: list[int] = []
+    for later in range(position + 1, len(body)):
+        stmt = body[later]
+        if not m.findall(stmt, m.Name(name)):
+            continue
+        kept = _list_comprehension(stmt)
+        if kept is not None and _drops_none(kept[1], name):
+            result, row = kept[0], kept[1].elt.value
+            if result != name and any(m.findall(s, m.Name(name)) for s in body[later + 1:]):
+                return None
+            for_in = comp.for_in
+            loop = cst.parse_statement(
+                f"for {for_in.target.value} in ITERABLE:\n    {row} = CALL\n    if {row} is None:\n"
+                f"        continue\n    {result}.append({row})\n")
+            loop = loop.visit(NameSubstitution(lambda n: {"ITERABLE": for_in.iter, "CALL": comp.elt}.get(n)))
+            start = cst.parse_statement(f"{result} = []\n")
+            made = [made_from(start, body[position], origin), made_from(loop, body[position], origin)]
+            return body[:position] + made + [s for i, s in enumerate(body[position + 1:], position + 1)
+                                              if i != later and i not in display]
+        if m.matches(stmt, m.SimpleStatementLine(body=[m.Expr()])):
+            display.append(later)  # print(...) / a bare expression reading the list
+            continue
+        return None
+    return None
+
+
+def _list_comprehension(stmt: cst.CSTNode) -> tuple[str, cst.ListComp] | None:
+    if m.matches(stmt, m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(m.Name())],
+                                                            value=m.ListComp())])):
+        assign = stmt.body[0]
+        return assign.targets[0].target.value, assign.value
+    return None
+
+
+def _drops_none(comp: cst.ListComp, source: str) -> bool:
+    """``[r for r in source if r is not None]`` or ``[r for r in source if r]``."""
+    for_in = comp.for_in
+    if not (isinstance(for_in.target, cst.Name) and m.matches(comp.elt, m.Name(for_in.target.value))
+            and m.matches(for_in.iter, m.Name(source)) and len(for_in.ifs) == 1 and for_in.inner_for_in is None):
+        return False
+    row, test = for_in.target.value, for_in.ifs[0].test
+    return m.matches(test, m.Name(row)) or m.matches(test, m.Comparison(
+        left=m.Name(row), comparisons=[m.ComparisonTarget(m.IsNot(), m.Name("None"))]))

@@ -333,6 +333,12 @@ def _case(folder: Path, customers: int, kind: str, base: lt.RunResult, request, 
     }
 
 
+def _head(folder: Path) -> str:
+    runs = lt.runs(folder / ".lester")
+    (head,) = set(runs["run_id"]) - set(runs["parent_run"].dropna())
+    return head
+
+
 def _purge(folder: Path, customers: int, kind: str, console: Console) -> dict:
     """``lester purge`` after the requests: the chunks that carry deletion vectors rewritten
     (per affected chunk), the superseded versions expired, the catalog compacted."""
@@ -464,13 +470,15 @@ def main(argv: list[str] | None = None) -> int:
                 present = rng.permutation(np.unique(base.train["customer_id"])).tolist()
                 head = [base.run_id]
                 for request in REQUESTS:
+                    if request == "redact":  # before it: a redaction writes a version in full
+                        purges.append(_purge(folder, customers, kind, console))
+                        head[0] = _head(folder)
                     case = _case(folder, customers, kind, base, request, rng, head, present)
                     cases.append(case)
                     console.print(f"  {request!s:>6}: incremental {case['incremental_s'] * 1000:.0f} ms, "
                                   f"retrain {case['retrain_s']:.2f} s, {case['speedup']:.0f}x, "
                                   f"agreement {100 * case['agreement']:.2f}%, "
                                   f"delta {case['metric_delta']:+.2f}", highlight=False)
-                purges.append(_purge(folder, customers, kind, console))
     finally:
         if args.keep:
             console.print(f"kept {work}")

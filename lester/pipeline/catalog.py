@@ -369,6 +369,11 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[tu
     on a busy machine, and a version of a 1M-row run lists hundreds of chunks."""
     if not rows:
         return
+    if len(rows) <= 16:  # a few rows: parameters cost less than registering a table
+        marks = "(" + ", ".join("?" * len(columns)) + ")"
+        con.execute(f"INSERT INTO {table} VALUES {', '.join([marks] * len(rows))}",
+                    [value for row in rows for value in row])
+        return
     data = pa.table({name: pa.array([row[i] for row in rows]) if any(row[i] is not None for row in rows)
                      else pa.nulls(len(rows)) for i, (name, _) in enumerate(columns)})
     con.register("_lester_rows", data)
@@ -379,15 +384,16 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[tu
         con.unregister("_lester_rows")
 
 
-_HELD_DATABASES: dict[str, list[Any]] = {}  # database path -> [connection, depth, thread]
+_HELD_DATABASES: dict[str, list[Any]] = {}  # database path -> [connection, depth, thread, flags]
 
 
 class _Borrowed:
     """The connection a :func:`held_database` block holds, lent to one caller: closing it, or
     leaving its ``with`` block, leaves it open for the next caller of the block."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection):
+    def __init__(self, con: duckdb.DuckDBPyConnection, flags: dict[str, Any]):
         self._con = con
+        self.flags = flags  # what the block's users did once for all of it (tables created)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._con, name)
@@ -409,9 +415,10 @@ def borrowed_database(path: str | os.PathLike) -> _Borrowed | None:
     if held is None or held[2] != threading.get_ident():
         return None
     # the views an earlier borrower made (``runs`` shadows ``main.runs``) go with it
-    for view in ("runs", "row_provenance"):
-        held[0].execute(f"DROP VIEW IF EXISTS temp.main.{view}")
-    return _Borrowed(held[0])
+    if held[3].pop("views", False):
+        for view in ("runs", "row_provenance"):
+            held[0].execute(f"DROP VIEW IF EXISTS temp.main.{view}")
+    return _Borrowed(held[0], held[3])
 
 
 @contextmanager
@@ -431,7 +438,7 @@ def held_database(path: str | os.PathLike) -> Iterator[None]:
             held[1] -= 1
         return
     con = duckdb.connect(key)
-    _HELD_DATABASES[key] = [con, 1, threading.get_ident()]
+    _HELD_DATABASES[key] = [con, 1, threading.get_ident(), {}]
     try:
         yield
     finally:
@@ -652,6 +659,8 @@ class Catalog:
             runs_dir = self.runs_dir
             (database,) = con.execute("SELECT current_database()").fetchall()[0]
             prefix = _sql_string(str(runs_dir) + os.sep)
+            if isinstance(con, _Borrowed):
+                con.flags["views"] = True
             con.execute(f"CREATE OR REPLACE TEMP VIEW runs AS SELECT * REPLACE ('{prefix}' || run_id AS folder) "
                         f"FROM {_quote(database)}.main.runs")
             select = ", ".join(f"CAST({_quote(c)} AS {t}) AS {_quote(c)}" for c, t in ROW_PROVENANCE)

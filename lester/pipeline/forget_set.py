@@ -93,6 +93,9 @@ def _quote(name: str) -> str:
 
 def create_tables(con: duckdb.DuckDBPyConnection, schema: str = "main") -> None:
     """Create the durable tables where missing, and add columns an older store lacks."""
+    flags = getattr(con, "flags", None)  # a connection held for a whole request: once is enough
+    if flags is not None and flags.get(f"durable:{schema}"):
+        return
     present: dict[str, set[str]] = {}
     for table, column in con.execute(
             "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = ? "
@@ -106,6 +109,8 @@ def create_tables(con: duckdb.DuckDBPyConnection, schema: str = "main") -> None:
         for column, kind in columns:  # a store made before these columns existed
             if column not in present[name]:
                 con.execute(f"ALTER TABLE {schema}.{name} ADD COLUMN IF NOT EXISTS {_quote(column)} {kind}")
+    if flags is not None:
+        flags[f"durable:{schema}"] = True
 
 
 # -- keyed hashes ----------------------------------------------------------------------------

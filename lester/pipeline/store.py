@@ -154,9 +154,15 @@ def fsync_tree(folder: Path) -> None:
         return
     for top, folders, files in os.walk(folder, topdown=False):
         for name in files:
-            _fsync_path(os.path.join(top, name))
+            path = os.path.join(top, name)
+            # a hard link to a committed run's file: its bytes are on the disk already, and the
+            # new name is flushed with its folder
+            if os.lstat(path).st_nlink == 1:
+                _fsync_path(path)
         for name in folders:
-            _fsync_path(os.path.join(top, name), directory=True)
+            path = os.path.join(top, name)
+            if not os.path.islink(path):  # a link to a committed run's folder: the same
+                _fsync_path(path, directory=True)
     _fsync_path(folder, directory=True)
 
 

@@ -91,13 +91,8 @@ def make_model(C=1.0):
     return LogisticRegression(C=C)
 '''
 
-CONFIG = '''
-pipeline = "pipeline.py"
-[split]
-kind = "group"
-group = "customer_id"
-test_size = 0.2
-'''
+# the pipeline's lester.toml: a group split by customer
+CONFIG = {"pipeline": "pipeline.py", "split": {"kind": "group", "group": "customer_id", "test_size": 0.2}}
 
 WORDS = ["thanks", "great", "broken", "slow", "love", "refund", "card", "app", "account", "transfer",
          "login", "fee", "help", "never", "again", "happy", "mortgage", "savings", "branch", "call"]
@@ -121,7 +116,9 @@ def write_data(folder: Path, mails: int, seed: int = 7) -> None:
     pd.DataFrame({"mail_id": np.arange(mails), "email": [f"c{o}@x.org" for o in owner],
                   "mail_text": texts}).to_csv(folder / "mails.csv", index=False)
     (folder / "pipeline.py").write_text(PIPELINE)
-    (folder / "lester.toml").write_text(CONFIG)
+    from lester.pipeline.config import dumps_toml
+
+    (folder / "lester.toml").write_text(dumps_toml(CONFIG))
 
 
 def tournament_settings(settings: int, folds: int) -> dict:

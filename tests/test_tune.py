@@ -191,8 +191,12 @@ def test_a_failing_contender_is_reported_and_the_rest_complete(case):
     assert (table.loc["LogisticRegression", "failed_folds"] == 0).all()
     assert result.winner.startswith("LogisticRegression") and result.failed == 8
     assert list(result.ranking["contender"][-2:]) in (["broken", "missing"], ["missing", "broken"])
-    with pytest.raises(TournamentError, match="--fail-fast: broken"):
-        run_tune(case, settings(broken, LR, features={}, metric="accuracy"), fail_fast=True)
+    # an interrupted tournament resumes: what completed before the stop is not computed again
+    interrupted = settings(LR, broken, features={}, metric="accuracy")
+    with pytest.raises(TournamentError, match="--fail-fast: broken .* failed on fold 0"):
+        run_tune(case, interrupted, fail_fast=True)  # in this process: tasks run in order
+    resumed = run_tune(case, interrupted)
+    assert (resumed.cached, resumed.computed) == (8 + 1, 3)
 
 
 def test_random_search_draws_n_iter_settings_reproducibly(case):

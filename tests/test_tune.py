@@ -273,9 +273,12 @@ def test_the_tables_are_in_the_catalog_and_the_command_line_prints_them(case):
     text = runner.invoke(main, ["tune", "pipeline.py", "--config", "tune.toml", "--jobs", "1", "--no-plots",
                                 "--no-final", "--set", "tune.metric=accuracy", "--store", str(case / ".lester")])
     assert text.exit_code == 0 and "0 result(s) computed, 6 from the catalog" in text.output
-    bad = runner.invoke(main, ["tune", "pipeline.py", "--config", "tune.toml", "--set", "tune.folds=1",
-                               "--store", str(case / ".lester")])
-    assert bad.exit_code != 0 and "folds = 1 must be at least 2" in bad.output and "Traceback" not in bad.output
+    for setting, message in (("tune.folds=1", "tune.toml: folds = 1 must be at least 2"),
+                             ("tune.metric=auc", "tune.toml: metric = 'auc' is not a scikit-learn scorer"),
+                             ("tune.contenders=[{estimator='x.Y', params='C'}]", "params must be a table")):
+        bad = runner.invoke(main, ["tune", "pipeline.py", "--config", "tune.toml", "--set", setting,
+                                   "--store", str(case / ".lester")])
+        assert bad.exit_code != 0 and message in bad.output and "Traceback" not in bad.output, bad.output
 
 
 def test_forget_on_the_command_line_names_the_tournament_and_refresh_reports_the_winner(case):

@@ -62,6 +62,7 @@ class TuneSettings:
     seed: int = 0
     config: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    where: str = "tune settings"   # the file they came from, for messages
 
 
 def split_overrides(overrides: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -132,4 +133,5 @@ def load_settings(source: str | os.PathLike | Mapping[str, Any] | None, override
         contenders=contenders_from(data.get("contenders") or [], where),
         features=dict(features), folds=int(data.get("folds") or 5), metric=data.get("metric"),
         n_iter=int(data.get("n_iter") or 10), seed=int(data.get("seed") or 0), config=config, raw=data,
+        where=where,
     )

@@ -111,6 +111,8 @@ def contenders_from(entries: Sequence[Mapping[str, Any]], where: str = "tune.tom
         if name in names:
             raise SpaceError(f"{here}: a second contender named {name!r}; give it name = \"...\"")
         names.add(name)
+        if not isinstance(entry.get("params") or {}, Mapping):
+            raise SpaceError(f"{here} ({name}): params must be a table, e.g. params = {{ C = [0.1, 1.0] }}")
         space = dict(entry.get("params") or {})
         for parameter, value in space.items():
             _check_value(value, f"{here} ({name}), parameter {parameter!r}")

@@ -135,6 +135,7 @@ def tune(
     found = candidates(settings.contenders, {**run_config.features, **settings.features},
                        n_iter=settings.n_iter, seed=settings.seed)
     metric = settings.metric or _default_metric(definition, found[0], data.y_train)
+    _check_metric(metric, settings)
     plan = {stage: definition.stage_code(stage) for stage in ("dataprep", "encode_features", "extract_label")}
     if any(c.estimator == OWN_MODEL for c in found):
         plan["make_model"] = definition.stage_code("make_model")
@@ -192,6 +193,20 @@ def tune(
 def _lookup(store: ArtifactStore, keys: Mapping[tuple[str, int], str]) -> dict[tuple[str, int], dict[str, Any]]:
     hits = records.cached_results(store, list(keys.values()))
     return {task: dict(hits[key]) for task, key in keys.items() if key in hits}
+
+
+def _check_metric(metric: str, settings: TuneSettings) -> None:
+    from sklearn.metrics import get_scorer, get_scorer_names
+
+    try:
+        get_scorer(metric)
+    except (ValueError, TypeError):
+        raise TournamentError(f"{settings.where}: metric = {metric!r} is not a scikit-learn scorer; for example "
+                              f"{', '.join(n for n in get_scorer_names() if n in _COMMON_METRICS)}") from None
+
+
+_COMMON_METRICS = {"accuracy", "roc_auc", "f1", "f1_macro", "r2", "neg_mean_squared_error",
+                   "neg_mean_absolute_error", "neg_log_loss", "balanced_accuracy"}
 
 
 def _default_metric(definition: Pipeline, candidate: Candidate, y: np.ndarray) -> str:

@@ -485,14 +485,25 @@ def audit_command(run_id, store) -> None:
     else:
         frame = _query(catalog, "SELECT * FROM audit_log ORDER BY created, entry_id", [])
     entries = _audit_entries(frame)
+    from dataclasses import asdict
+
+    from lester.ivm.cli_erasure import print_pending
+    from lester.ivm.purge import pending_requests
+
+    try:  # the requests whose rows lester purge has not made physical yet, with deadlines
+        within, pending = pending_requests(store)
+    except LesterError as error:
+        exit_with_error(error)
     if output.json:
-        output.emit({"store": str(Path(store)), "entries": entries})
+        output.emit({"store": str(Path(store)), "entries": entries, "purge_within": within,
+                     "pending_purges": [asdict(p) for p in pending]})
     elif output.quiet:
         output.ids(entry["entry_id"] for entry in entries)
     elif not entries:
         output.console().print("the audit log is empty: nothing was forgotten or redacted", highlight=False)
     else:
         _audit_table(entries, output.console(), title="audit log", verbose=output.verbose)
+        print_pending(pending, within, output.console())
 
 
 @main.command("trace")

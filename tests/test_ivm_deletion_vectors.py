@@ -174,6 +174,9 @@ def test_purge_rewrites_the_chunks_that_carry_deletion_vectors(case):
     assert lt.verify_erasure("customers", [gone], store=case / ".lester").clean
     info = json.loads((head / "run.json").read_text())
     assert set(info["metrics"]) == {"train", "test"}  # purge recomputes the train metrics
+    # the rewritten head is audited (a purge's rewrite is no interrupted request to roll back)
+    later = _forget(case, [_customer(base, 1)], rewrite.new_run_id)
+    assert later.run_id == rewrite.new_run_id and (case / ".lester" / "runs" / rewrite.new_run_id).is_dir()
 
 
 CRASHING_REQUEST = textwrap.dedent("""

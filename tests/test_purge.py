@@ -190,3 +190,28 @@ def test_kill_9_during_purge_leaves_the_store_consistent(forgotten, point):
     assert not again.remaining, again.remaining
     assert verify_erasure("customers", [customer], store=store).clean
     assert _digest(store / "runs" / head) == kept
+
+
+def test_lester_audit_shows_the_requests_pending_purge_with_their_deadlines(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from lester.cli import main
+
+    write_case(tmp_path)
+    result = run(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lester.toml").write_text('[compliance]\npurge_within = "2h"\n')
+    store = str(tmp_path / ".lester")
+    lt.forget("customers", [busiest_customer(result)], store=store)
+    shown = CliRunner().invoke(main, ["audit", "--store", store, "--json"])
+    assert shown.exit_code == 0, shown.output
+    document = json.loads(shown.output)
+    (pending,) = document["pending_purges"]
+    assert document["purge_within"] == "2h" and pending["action"] == "forget" and not pending["overdue"]
+    received = datetime.fromisoformat(pending["received"])
+    assert datetime.fromisoformat(pending["deadline"]) - received == timedelta(hours=2)
+    table = CliRunner().invoke(main, ["audit", "--store", store])
+    assert "requests pending purge (purge_within = 2h)" in table.output
+    lt.purge(store)
+    after = json.loads(CliRunner().invoke(main, ["audit", "--store", store, "--json"]).output)
+    assert after["pending_purges"] == []

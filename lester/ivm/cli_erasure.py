@@ -6,6 +6,7 @@ Loaded by ``lester --help``: nothing heavy at module level (the work is in the c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -109,17 +110,25 @@ def verify_erasure_command(source: str, ids: tuple[str, ...], where: str | None,
     raise SystemExit(report.exit_code)
 
 
+def print_pending(pending: Sequence[Any], purge_within: str, console: Console) -> None:
+    """The requests pending purge, with their deadlines (``lester purge`` and ``lester audit``)."""
+    from rich.table import Table
+
+    if not pending:
+        return
+    table = Table(title=f"requests pending purge (purge_within = {purge_within})")
+    for name in ("entry", "action", "source", "received", "deadline", ""):
+        table.add_column(name, no_wrap=name == "entry")
+    for item in pending:
+        plain_row(table, item.entry_id, item.action, item.source, item.received, item.deadline or "-",
+                  "OVERDUE" if item.overdue else "")
+    console.print(table)
+
+
 def print_purge(report: PurgeReport, console: Console, verbose: bool = False) -> None:
     from rich.table import Table
 
-    if report.pending:
-        table = Table(title=f"requests pending purge (purge_within = {report.purge_within})")
-        for name in ("entry", "action", "source", "received", "deadline", ""):
-            table.add_column(name, no_wrap=name == "entry")
-        for item in report.pending:
-            plain_row(table, item.entry_id, item.action, item.source, item.received, item.deadline or "-",
-                      "OVERDUE" if item.overdue else "")
-        console.print(table)
+    print_pending(report.pending, report.purge_within, console)
     shown = [a for a in report.actions if verbose or a.kind != "compact catalog" or a.error]
     if shown:
         table = Table(title="purge (dry run: nothing was changed)" if report.dry_run else "purge")

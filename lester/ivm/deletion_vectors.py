@@ -51,6 +51,7 @@ from lester.models.downdate import RefreshNeeded, downdate, downdate_applies
 from lester.models.metrics import evaluate, predictions_and_scores
 from lester.models.unlearning import ModelUpdate, UnlearningError, single_blas_thread
 from lester.pipeline.catalog import recorded_digest
+from lester.pipeline.forget_set import append_audit
 from lester.pipeline.store import ArtifactStore, check_pickle, load_matrix, run_pickle_key, save_json, save_pickle
 
 __all__ = ["DVVersion", "build_dv_version", "dv_applies", "materialise", "write_dv_version"]
@@ -282,6 +283,7 @@ def materialise(store: ArtifactStore, stored: StoredRun, *, entry_id: str | None
                 "train": evaluate(refreshed.model, X, version.y["train"], refreshed.model.predict(X)),
                 "test": evaluate(refreshed.model, None, version.y["test"], guess, scores=scores),
             }
-    new_id, _, _ = write_version(store, version, action="purge", request={"deletion_vectors": stored.run_id},
-                                 started=started, extra_info={"dataprep": "none"}, entry_id=entry_id)
+    new_id, _, entry = write_version(store, version, action="rewrite", request={"deletion_vectors": stored.run_id},
+                                     started=started, extra_info={"dataprep": "none"}, entry_id=entry_id)
+    append_audit(store.root, [{**entry, "source": None, "id_kind": None, "subjects": 0}])
     return new_id

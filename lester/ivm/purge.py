@@ -82,6 +82,7 @@ __all__ = [
     "PurgeError",
     "PurgeReport",
     "parse_duration",
+    "pending_requests",
     "purge",
     "purge_within",
 ]
@@ -246,7 +247,7 @@ class Forgotten:
             if row.get("action") == "purge":
                 purged.update(request.get("purged", []))
                 continue
-            if row.get("action") not in ("forget", "redact"):
+            if row.get("action") not in ("forget", "redact", "interrupted"):  # interrupted: rolled back
                 continue
             entry = out.setdefault(str(row["entry_id"]), {
                 "entry_id": str(row["entry_id"]), "action": row["action"],
@@ -594,6 +595,24 @@ def _pending(forgotten: Forgotten, within: timedelta, now: datetime) -> list[Pen
                                   deadline.isoformat(timespec="seconds") if deadline else None,
                                   bool(deadline is not None and now > deadline)))
     return out
+
+
+def pending_requests(store: str | os.PathLike | ArtifactStore = ".lester", *, config: str | os.PathLike | None = None,
+                     now: datetime | None = None) -> tuple[str, list[PendingRequest]]:
+    """The requests whose rows ``lester purge`` has not yet made physical, each with its
+    deadline (``[compliance] purge_within``, whose text is returned with them).
+
+    Example:
+        >>> import tempfile
+        >>> from lester.pipeline.store import ArtifactStore
+        >>> pending_requests(ArtifactStore(tempfile.mkdtemp()))
+        ('30d', [])
+    """
+    within_text = purge_within(config)
+    artifacts = store if isinstance(store, ArtifactStore) else open_store(store, create=False)
+    runs = _runs(artifacts)
+    return within_text, _pending(Forgotten(artifacts, list(runs.values())), parse_duration(within_text),
+                                 now or datetime.now(timezone.utc))
 
 
 def purge(

@@ -64,8 +64,9 @@ def roll_back_unaudited(store: ArtifactStore, heads: Sequence[StoredRun] | None 
     holds the writer lock; default: every lineage's head); returns their run ids. One query
     for all of them."""
     heads = version_heads(store) if heads is None else heads
-    derived = [(s, s.info.get("derived_by", {}).get("entry_id")) for s in heads if s.info.get("parent_run")]
-    derived = [(s, e) for s, e in derived if e]
+    # versions of requests only: a purge's rewrite is audited by the purge that made it
+    derived = [(s, s.info.get("derived_by", {})) for s in heads if s.info.get("parent_run")]
+    derived = [(s, d["entry_id"]) for s, d in derived if d.get("entry_id") and d.get("action") in ("forget", "redact")]
     if not derived:
         return []
     audited = _audited(store, [e for _, e in derived])

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING
 from lester import lazy_exports
 
 if TYPE_CHECKING:  # pragma: no cover
+    from lester.tune.errors import TournamentError
     from lester.tune.refresh import refresh, stale
-    from lester.tune.tournament import TournamentError, TournamentResult, tune
+    from lester.tune.tournament import TournamentResult, tune
 
 _EXPORTS = {
-    "TournamentError": "lester.tune.tournament",
+    "TournamentError": "lester.tune.errors",
     "TournamentResult": "lester.tune.tournament",
     "refresh": "lester.tune.refresh",
     "stale": "lester.tune.refresh",

@@ -18,10 +18,10 @@ from click.testing import CliRunner
 from sklearn.linear_model import Ridge
 
 import lester as lt
-from tests.erasure_case import PIPELINE, sources, write_case
 from lester.ivm.versions import StoredRun
 from lester.pipeline.catalog import Catalog
 from lester.pipeline.store import load_matrix, load_row_provenance, load_rows
+from tests.erasure_case import PIPELINE, sources, write_case
 
 RIDGE_PIPELINE = PIPELINE.read_text().replace(
     "from sklearn.linear_model import LogisticRegression", "from sklearn.linear_model import Ridge"
@@ -192,7 +192,8 @@ def test_a_request_killed_between_its_version_and_its_audit_row_is_rolled_back(c
     first, second = _customer(base, 0), _customer(base, 1)
     store = case / ".lester"
     killed = subprocess.run([sys.executable, "-c", CRASHING_REQUEST, str(store), first, base.run_id],
-                            capture_output=True, text=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
+                            capture_output=True, text=True, check=False,
+                            env={**os.environ, "PYTHONPATH": os.getcwd()})
     assert killed.returncode == -9, killed.stderr
     orphan = [p.name for p in (store / "runs").iterdir() if p.name != base.run_id]
     assert len(orphan) == 1  # registered, and no audit row says so
@@ -224,7 +225,7 @@ def test_a_purge_killed_after_rewriting_deletion_vectors_leaves_one_head_and_fin
     gone = _customer(base)
     change = _forget(case, [gone], base.run_id)
     store = case / ".lester"
-    killed = subprocess.run([sys.executable, "-c", CRASHING_PURGE, str(store)], capture_output=True, text=True,
+    killed = subprocess.run([sys.executable, "-c", CRASHING_PURGE, str(store)], capture_output=True, text=True, check=False,
                             env={**os.environ, "PYTHONPATH": os.getcwd()})
     assert killed.returncode == -9, killed.stderr
     runs = lt.runs(store)

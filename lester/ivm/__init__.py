@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from lester.ivm.maintain import MaintenanceReport, RunChange
     from lester.ivm.redact import redact
     from lester.ivm.requests import RequestError
+    from lester.ivm.verify import Verification
     from lester.models.unlearning import (
         ModelUpdate,
         UnlearningError,
@@ -23,7 +24,6 @@ if TYPE_CHECKING:  # pragma: no cover
         strategy_for,
         update_model,
     )
-    from lester.ivm.verify import Verification
 
 _EXPORTS = {
     "forget": "lester.ivm.forget",

@@ -29,7 +29,6 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +51,15 @@ from lester.models.metrics import evaluate, predictions_and_scores
 from lester.models.unlearning import ModelUpdate, UnlearningError, single_blas_thread
 from lester.pipeline.catalog import recorded_digest
 from lester.pipeline.forget_set import append_audit
-from lester.pipeline.store import ArtifactStore, check_pickle, load_matrix, run_pickle_key, save_json, save_pickle
+from lester.pipeline.store import (
+    ArtifactStore,
+    check_pickle,
+    load_matrix,
+    new_run_id,
+    run_pickle_key,
+    save_json,
+    save_pickle,
+)
 
 __all__ = ["DVVersion", "build_dv_version", "dv_applies", "materialise", "write_dv_version"]
 
@@ -195,8 +202,7 @@ def write_dv_version(
     """Register ``version`` as a new run (its parent must still be the head of its lineage);
     returns its id, folder and audit entry, as :func:`lester.ivm.versions.write_version`."""
     parent = version.parent
-    created = datetime.now(timezone.utc).replace(tzinfo=None)
-    run_id = f"{created:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+    run_id, created = new_run_id()
     rows_removed = int(sum(len(r) for r in version.removed.values()))
     store_root = Path(os.path.realpath(store.root))
     entry_id = entry_id or uuid.uuid4().hex

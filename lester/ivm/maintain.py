@@ -36,7 +36,6 @@ from lester.ivm.requests import (
     private_request,
     resolve,
 )
-from lester.models.unlearning import strategy_for
 from lester.ivm.verify import SourceChange, Verification, compare, retrain
 from lester.ivm.versions import (
     SPLITS,
@@ -54,11 +53,19 @@ from lester.ivm.versions import (
     still_head,
     write_version,
 )
+from lester.models.unlearning import strategy_for
 from lester.pipeline.catalog import chunk_provenance_path, held_database, write_provenance_chunk
 from lester.pipeline.config import RunConfig
 from lester.pipeline.forget_set import Sets, Subject, append_audit, register, row_hashes
 from lester.pipeline.split import split_mask
-from lester.pipeline.store import ArtifactStore, part_name, save_json, save_row_ids, save_rows_part
+from lester.pipeline.store import (
+    ArtifactStore,
+    new_run_id,
+    part_name,
+    save_json,
+    save_row_ids,
+    save_rows_part,
+)
 
 NO_MODEL = "no model"  # the strategy of a data-preparation run's versions: nothing to update
 
@@ -594,12 +601,9 @@ def _write_prepared_version(
     provenance without the removed rows and with the re-derived ones (its parent must still be
     the head); returns its id and its audit entry. Unchanged chunks are hard-linked from the parent, as
     :func:`lester.ivm.versions.write_version` does for runs with a model."""
-    from datetime import datetime, timezone
-
     import pyarrow as pa
 
-    created = datetime.now(timezone.utc).replace(tzinfo=None)
-    run_id = f"{created:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+    run_id, created = new_run_id()
     prov = stored.provenance_columns
     plans: dict[str, list[tuple[str, int, pa.Table | None, pa.Table | None]]] = {}
     row_ids: dict[str, np.ndarray | None] = {}

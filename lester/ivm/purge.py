@@ -724,9 +724,8 @@ def _describe(store: ArtifactStore, plan: dict[str, list], runs: dict[str, _Run]
 
 
 def _execute(store: ArtifactStore, runs: dict[str, _Run], forgotten: Forgotten) -> list[PurgeAction]:
-    from lester.ivm.maintain import apply_request
-
     from lester.ivm.deletion_vectors import materialise
+    from lester.ivm.maintain import apply_request
     from lester.ivm.versions import StoredRun
 
     actions: list[PurgeAction] = []

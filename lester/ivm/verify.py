@@ -33,8 +33,8 @@ from sklearn.base import is_classifier
 
 from lester.ivm.dataprep_delta import SourceRows, pipeline_with
 from lester.ivm.requests import id_mask
-from lester.models.unlearning import model_parameters
 from lester.ivm.versions import row_keys
+from lester.models.unlearning import model_parameters
 from lester.pipeline.config import RunConfig
 from lester.pipeline.definition import Pipeline
 from lester.pipeline.matrix_provenance import matrix_column_provenance

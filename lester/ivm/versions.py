@@ -23,7 +23,6 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -57,6 +56,7 @@ from lester.pipeline.store import (
     load_row_provenance,
     load_verified_pickle,
     matrix_part_path,
+    new_run_id,
     part_name,
     run_pickle_key,
     save_json,
@@ -602,8 +602,7 @@ def write_version(
     its lineage); returns the new run id, its folder and its audit entry (``request`` is the
     private form the caller gave), which the caller appends to the audit log."""
     parent = version.parent
-    created = datetime.now(timezone.utc).replace(tzinfo=None)
-    run_id = f"{created:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+    run_id, created = new_run_id()
     rows_removed = int(sum(len(d.removed) for d in version.deltas.values()))
     rows_added = int(sum(d.n_added for d in version.deltas.values()))
     manifest = {split: [[c.part, c.size] for c in version.chunks[split]] for split in SPLITS}

@@ -91,9 +91,9 @@ def downdate_applies(model: Any, state: dict[str, np.ndarray] | None, rows: int)
         if all(k in state for k in _GRAM_KEYS) and float(state["gram_n"]) == rows:
             return "gram_downdate"
         return None
-    if type(model) is LogisticRegression and len(model.classes_) == 2 and model.class_weight is None:
-        if all(k in state for k in _LOGIT_KEYS) and float(state["logit_n"]) == rows:
-            return "certified_newton"
+    binary = type(model) is LogisticRegression and len(model.classes_) == 2 and model.class_weight is None
+    if binary and all(k in state for k in _LOGIT_KEYS) and float(state["logit_n"]) == rows:
+        return "certified_newton"
     return None
 
 

@@ -401,10 +401,10 @@ class _Borrowed:
     def close(self) -> None:
         pass
 
-    def __enter__(self) -> _Borrowed:
+    def __enter__(self) -> _Borrowed:  # noqa: PYI034 - a proxy, not a subclass
         return self
 
-    def __exit__(self, *exc: Any) -> bool:
+    def __exit__(self, *exc: object) -> bool:
         return False
 
 

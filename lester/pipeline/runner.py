@@ -18,10 +18,8 @@ import hashlib
 import json
 import os
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +40,7 @@ from lester.pipeline.split import split_mask
 from lester.pipeline.store import (
     ArtifactStore,
     chunk_sizes,
+    new_run_id,
     part_name,
     save_json,
     save_matrix,
@@ -363,8 +362,7 @@ def _capture(
     matrix: list[Any],
     started: float,
 ) -> None:
-    created = datetime.now(timezone.utc).replace(tzinfo=None)
-    run_id = f"{created:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+    run_id, created = new_run_id()
     kinds = prep["kinds"]
 
     sizes = {"train": chunk_sizes(len(result.train)), "test": chunk_sizes(len(result.test))}

@@ -66,8 +66,10 @@ import pickle
 import secrets
 import shutil
 import time
+import uuid
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -433,6 +435,19 @@ class ArtifactStore:
                     pass
             if error.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM):
                 raise
+
+
+def new_run_id() -> tuple[str, datetime]:
+    """A new run's id (its creation time in UTC, then 6 random hex digits: ids sort by time)
+    and that time; the one place run ids are made, for first runs and versions alike.
+
+    Example:
+        >>> run_id, created = new_run_id()
+        >>> run_id.startswith(f"{created:%Y%m%d-%H%M%S}-") and len(run_id) == 22
+        True
+    """
+    created = datetime.now(timezone.utc).replace(tzinfo=None)
+    return f"{created:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}", created
 
 
 def open_store(path: str | os.PathLike = ".lester", create: bool = False,

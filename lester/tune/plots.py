@@ -21,7 +21,7 @@ def fold_boxplots(path: Path, scores: Mapping[str, Sequence[float]], metric: str
 
     shown = [(label, list(values)) for label, values in scores.items() if len(values)]
     shown.sort(key=lambda item: float(np.median(item[1])))
-    figure, axes = plt.subplots(figsize=(9, 1.2 + 0.35 * max(1, len(shown))))
+    figure, axes = plt.subplots(figsize=(11, 1.2 + 0.35 * max(1, len(shown))))
     if shown:
         boxes = [values for _, values in shown]
         try:
@@ -82,5 +82,39 @@ def winner_plot(path: Path, model: Any, X_test: Any, y_test: np.ndarray, label: 
     return path
 
 
-def _short(label: str, width: int = 70) -> str:
-    return label if len(label) <= width else label[: width - 1] + "…"
+def varying_labels(candidates: Sequence[Any]) -> dict[str, str]:
+    """Short labels, by candidate key: the contender and only the settings that vary among
+    its candidates (a fixed ``random_state`` says nothing on a plot).
+
+    >>> from lester.tune.space import Candidate
+    >>> found = [Candidate("tree", "t.T", {"depth": d, "seed": 0}, {}) for d in (2, 4)]
+    >>> sorted(varying_labels(found).values())
+    ['tree depth=2', 'tree depth=4']
+    """
+    def values(contender: str, kind: str) -> dict[str, set[str]]:
+        seen: dict[str, set[str]] = {}
+        for c in candidates:
+            if c.contender == contender:
+                for k, v in getattr(c, kind).items():
+                    seen.setdefault(k, set()).add(repr(v))
+        return seen
+
+    labels = {}
+    for c in candidates:
+        params, features = values(c.contender, "params"), values(c.contender, "features")
+        parts = [f"{k}={v!r}" for k, v in sorted(c.params.items()) if len(params[k]) > 1]
+        parts += [f"features.{k}={v!r}" for k, v in sorted(c.features.items()) if len(features[k]) > 1]
+        labels[c.key] = " ".join([c.contender, *parts])
+    return labels
+
+
+def _short(label: str, width: int = 80) -> str:
+    """A label cut in the middle: the contender's name and the last settings stay readable.
+
+    >>> _short("LogisticRegression C=0.1 max_iter=500 features.min_frequency=20", 40)
+    'LogisticRegression C…es.min_frequency=20'
+    """
+    if len(label) <= width:
+        return label
+    head = width // 2
+    return label[:head] + "…" + label[len(label) - (width - head - 1):]

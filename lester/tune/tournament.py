@@ -247,9 +247,10 @@ def _refit_and_test(definition: Pipeline, data: Prepared, winner: Candidate, met
 
 def _plots(folder: Path, found: Sequence[Candidate], data: Prepared, results: Mapping[tuple[str, int], Any],
            metric: str, tournament_id: str, model: Any, X_test: Any, winner: Candidate) -> dict[str, str]:
-    from lester.tune.plots import fold_boxplots, winner_plot
+    from lester.tune.plots import fold_boxplots, varying_labels, winner_plot
 
-    scores = {c.label: [results[(c.key, f.index)]["score"] for f in data.folds
+    labels = varying_labels(found)
+    scores = {labels[c.key]: [results[(c.key, f.index)]["score"] for f in data.folds
                         if results[(c.key, f.index)].get("score") is not None] for c in found}
     paths = {"folds": str(fold_boxplots(folder / "folds.png", scores, metric, f"tournament {tournament_id}"))}
     if model is not None and X_test is not None and len(data.y_test):

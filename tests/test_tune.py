@@ -301,3 +301,13 @@ def test_forget_on_the_command_line_names_the_tournament_and_refresh_reports_the
     assert "6 result(s) computed, 0 from the catalog" in refreshed.output
     missing = runner.invoke(main, ["tune", "--refresh", "Tnope", "--store", store])
     assert missing.exit_code != 0 and "no tournament matches 'Tnope'" in missing.output
+
+
+def test_the_pipelines_own_make_model_is_a_contender_and_its_winner_a_run(case):
+    own = {"estimator": "make_model", "params": {"C": [0.5, 2.0]}}
+    result = run_tune(case, settings(own, features={}, folds=3), final=True)
+    assert set(result.ranking["contender"]) == {"make_model"} and result.computed == 6
+    record = ArtifactStore(case / ".lester").catalog.run(result.final_run)
+    assert record["model"] == "LogisticRegression"
+    written = Path(record["pipeline"]).read_text()
+    assert f"TOURNAMENT = {result.tournament_id!r}" in written and "'make_model'" in written

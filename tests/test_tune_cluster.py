@@ -35,3 +35,9 @@ def test_unknown_backends_and_misplaced_addresses_are_clear_errors():
     address = "tcp://127.0.0.1:1"
     with pytest.raises(BackendError, match="--address names a Dask scheduler"), backend("loky", address=address):
         pass
+
+
+def test_an_address_without_a_scheduler_is_a_clear_error():
+    with pytest.raises(BackendError, match="--address tcp://127.0.0.1:1: no Dask scheduler answered"), \
+            backend("dask", address="tcp://127.0.0.1:1"):
+        pass

@@ -67,7 +67,7 @@ def _dask_client(address: str | None, n_jobs: int) -> Iterator[Any]:
         raise BackendError("backend 'dask' needs the distributed package: pip install 'lester[dask]'") from None
     if address is not None:
         try:
-            client = Client(address, timeout="10s")
+            client = Client(address, timeout="5s")
         except OSError as error:
             raise BackendError(f"--address {address}: no Dask scheduler answered ({error})") from None
         with client:

@@ -5,6 +5,10 @@ The held-out test rows never enter a fold. A row's fold is decided by hashing it
 a fold) or its provenance ids, never by its position: forgetting rows leaves every other row
 in its fold, which is what lets a refreshed tournament reuse the results of folds whose rows
 did not change.
+
+A ``time`` split keeps its test side the latest rows, but the folds of its training side are
+assigned by the same hash (not in time order): a validation fold may lie before rows its
+model trained on.
 """
 
 from __future__ import annotations

@@ -61,7 +61,7 @@ from lester.pipeline.store import (
     save_pickle,
 )
 
-__all__ = ["DVVersion", "build_dv_version", "dv_applies", "materialise", "write_dv_version"]
+__all__ = ["DVVersion", "build_dv_version", "dv_applies", "materialise"]
 
 # the folders of per-row chunk files a version shares with its parent as they are
 SHARED_FOLDERS = ("train.parquet", "test.parquet", "X_train", "X_test", "row_provenance")
@@ -188,19 +188,13 @@ def _owner_link(parent: Path, name: str) -> str:
     return os.path.join("..", parent.name, name)
 
 
-def write_dv_version(
-    store: ArtifactStore,
-    version: DVVersion,
-    *,
-    action: str,
-    request: dict[str, Any],
-    started: float,
-    extra_info: dict[str, Any] | None = None,
-    info_updates: dict[str, Any] | None = None,
-    entry_id: str | None = None,
-) -> tuple[str, Path, dict[str, Any]]:
-    """Register ``version`` as a new run (its parent must still be the head of its lineage);
-    returns its id, folder and audit entry, as :func:`lester.ivm.versions.write_version`."""
+def write_dv_version(store: ArtifactStore, version: DVVersion, **options: Any) -> tuple[str, Path, dict[str, Any]]:
+    """Register ``version`` (its parent must still be the head of its lineage); called by
+    :func:`lester.ivm.versions.write_version`, whose keyword ``options`` it takes, and returns
+    what that returns."""
+    action, request, started = options["action"], options["request"], options["started"]
+    extra_info, info_updates = options.get("extra_info"), options.get("info_updates")
+    entry_id = options.get("entry_id")
     parent = version.parent
     run_id, created = new_run_id()
     rows_removed = int(sum(len(r) for r in version.removed.values()))

@@ -22,7 +22,7 @@ from lester.ivm.dataprep_delta import (
     provenance_columns,
     source_paths,
 )
-from lester.ivm.deletion_vectors import build_dv_version, dv_applies, write_dv_version
+from lester.ivm.deletion_vectors import build_dv_version, dv_applies
 from lester.ivm.recovery import crash_point, roll_back_unaudited
 from lester.ivm.requests import (
     AffectedRun,
@@ -533,8 +533,7 @@ def _maintain_run(
     version = vectors or build_version(stored, deltas)
     seconds.update(version.seconds)
     t0 = time.perf_counter()
-    write = write_dv_version if vectors is not None else write_version
-    new_id, _, entry = write(
+    new_id, _, entry = write_version(
         artifacts, version, action=action, request=request, started=started,
         extra_info={"dataprep": how}, info_updates=applied, entry_id=entry_id,
     )

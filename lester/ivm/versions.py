@@ -37,7 +37,13 @@ import scipy.sparse as sp
 from lester.errors import LesterError
 from lester.frame.frame import PROVENANCE_COLUMN_PREFIX
 from lester.models.metrics import evaluate, predictions_and_scores
-from lester.models.unlearning import ModelUpdate, initial_state, single_blas_thread, update_model
+from lester.models.unlearning import (
+    ModelUpdate,
+    initial_state,
+    single_blas_thread,
+    stack_rows,
+    update_model,
+)
 from lester.pipeline.catalog import (
     CHUNK_PROVENANCE,
     RECORD_FILE,
@@ -340,12 +346,6 @@ def _take_rows(X: Any, keep: np.ndarray) -> Any:
     return X[keep] if not sp.issparse(X) else X.tocsr()[keep]
 
 
-def _stacked(a: Any, b: Any) -> Any:
-    if sp.issparse(a) or sp.issparse(b):
-        return sp.vstack([sp.csr_matrix(a), sp.csr_matrix(b)], format="csr")
-    return np.concatenate([np.asarray(a), np.asarray(b)])
-
-
 def _arrow_rows(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     table = pa.Table.from_pandas(frame[schema.names], preserve_index=False)
     try:
@@ -525,7 +525,7 @@ def _build_version(parent: StoredRun, deltas: Mapping[str, SplitDelta], definiti
             # next request is a deletion-vector step again
             kept = _take_rows(X_live, _keep_mask(len(y_live), removed))
             if train_added[0] is not None:
-                kept = _stacked(kept, train_added[0])
+                kept = stack_rows(kept, train_added[0])
             update.state = initial_state(update.model, kept, y["train"])
     seconds["update_model"] = time.perf_counter() - t0
 
@@ -600,7 +600,15 @@ def write_version(
 ) -> tuple[str, Path, dict[str, Any]]:
     """Register ``version`` as a new run (parent: the old one, which must still be the head of
     its lineage); returns the new run id, its folder and its audit entry (``request`` is the
-    private form the caller gave), which the caller appends to the audit log."""
+    private form the caller gave), which the caller appends to the audit log. The one writer
+    of versions: a deletion-vector version (:class:`lester.ivm.deletion_vectors.DVVersion`)
+    is written in its own layout, chunks shared with the parent."""
+    options = {"action": action, "request": request, "started": started, "extra_info": extra_info,
+               "info_updates": info_updates, "entry_id": entry_id}
+    if not isinstance(version, NewVersion):
+        from lester.ivm.deletion_vectors import write_dv_version
+
+        return write_dv_version(store, version, **options)
     parent = version.parent
     run_id, created = new_run_id()
     rows_removed = int(sum(len(d.removed) for d in version.deltas.values()))

@@ -106,7 +106,8 @@ def _take(X: Any, rows: np.ndarray) -> Any:
     return X[rows] if not sp.issparse(X) else X.tocsr()[rows]
 
 
-def _stack(a: Any, b: Any) -> Any:
+def stack_rows(a: Any, b: Any) -> Any:
+    """The rows of ``a`` then those of ``b`` (sparse if either is)."""
     if sp.issparse(a) or sp.issparse(b):
         return sp.vstack([sp.csr_matrix(a), sp.csr_matrix(b)], format="csr")
     return np.concatenate([np.asarray(a), np.asarray(b)])
@@ -144,7 +145,7 @@ class _Delta:
     @cached_property
     def X_new(self) -> Any:
         kept = _take(self.X, np.flatnonzero(self.keep))
-        return _stack(kept, self.X_add) if self.has_added else kept
+        return stack_rows(kept, self.X_add) if self.has_added else kept
 
     @cached_property
     def y_new(self) -> np.ndarray:

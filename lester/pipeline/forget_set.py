@@ -322,13 +322,28 @@ def apply_to_rows(sets: Sets, source: str, rows: pd.DataFrame, ids: np.ndarray, 
     if mine.redactions:
         changed = rows.copy()
         touched = np.zeros(len(rows), bool)
-        for _, kind, digest, entry_fingerprint, entry_content, column, value in mine.redactions:
+        # Consecutive entries that blank one column with one value (a request's rows) are one
+        # mask: an entry at a time is O(entries · rows), hours for a redaction of 50k mails.
+        groups: list[tuple[tuple[str, str, str], list[tuple]]] = []
+        for entry in mine.redactions:
+            _, kind, _, _, _, column, value = entry
+            same = (kind, column, json.dumps(value, sort_keys=True, default=str))
+            if groups and groups[-1][0] == same:
+                groups[-1][1].append(entry)
+            else:
+                groups.append((same, [entry]))
+        for (kind, column, _), entries in groups:
+            value = entries[0][6]
             if column not in changed.columns:
                 continue
             if kind == "position" and not keyed:
-                mask = hits("redact", set(), {entry_fingerprint: {digest}}, {entry_content} if entry_content else set())
+                fingerprints: dict[str | None, set[str]] = {}
+                for _, _, digest, entry_fingerprint, _, _, _ in entries:
+                    fingerprints.setdefault(entry_fingerprint, set()).add(digest)
+                # a row's content finds it again only in another version of the file
+                mask = hits("redact", set(), fingerprints, {e[4] for e in entries if e[4] and e[3] != fingerprint})
             else:
-                mask = id_hashes == digest
+                mask = np.isin(id_hashes, [e[2] for e in entries])
             if mask.any():
                 if changed[column].dtype != object and not isinstance(value, (int, float)):
                     changed[column] = changed[column].astype(object)

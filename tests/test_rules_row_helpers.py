@@ -184,3 +184,16 @@ def test_a_list_read_between_map_and_filter_is_not_fused() -> None:
     body = list(cst.parse_module(source).body)
     assert cst.Module(parse_then_drop_none(body, {})).code == cst.Module(body).code
 
+
+
+def test_a_helper_defined_inside_the_with_block_is_inlined_too() -> None:
+    out = _inlined("""
+        with open("data/c.csv") as f:
+            def parse_row(line):
+                code, amount = line.strip().split(",")
+                return code, amount
+            for line in f:
+                code, amount = parse_row(line)
+                rows.append((code, float(amount)))
+    """)
+    assert "for line in f:\n        code, amount = line.strip().split(\",\")\n        rows.append" in out

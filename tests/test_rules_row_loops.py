@@ -225,3 +225,52 @@ def test_a_seen_set_keeps_the_first_row_of_each_key() -> None:
     assert "drop_duplicates(subset=['id'], keep='first')" in program.code
     # the filter before the guard decides which rows count as seen: it comes first
     assert program.code.index("(kind <> 'x')") < program.code.index("keep='first'")
+
+
+STATISTIC_SCRIPT = '''
+import csv
+import os
+import numpy as np
+
+
+def to_float(s):
+    try:
+        return float(s)
+    except ValueError:
+        return None
+
+
+with open("data/t.csv") as f:
+    tickets = list(csv.DictReader(f))
+# the yardstick over the whole export, before the filters below
+resp_all = [to_float(t["resp"]) for t in tickets]
+resp_all = [r for r in resp_all if r is not None]
+avg_resp = sum(resp_all) / len(resp_all)
+X, y = [], []
+for t in tickets:
+    if t["status"] == "spam":
+        continue
+    resp = to_float(t["resp"])
+    if resp is None:
+        continue
+    X.append([resp / avg_resp, float(t["hour"])])
+    y.append(1 if t["escalated"] == "yes" else 0)
+os.makedirs("out", exist_ok=True)
+np.save("out/X.npy", np.array(X))
+np.save("out/y.npy", np.array(y))
+'''
+
+
+def test_a_statistic_of_other_rows_used_per_row_is_joined_onto_each_row(tmp_path: Path, monkeypatch) -> None:
+    rng = np.random.default_rng(4)
+    n = 140
+    (tmp_path / "data").mkdir()
+    pd.DataFrame({"id": range(n), "resp": np.where(rng.random(n) < 0.15, "n/a", rng.uniform(1, 30, n).round(2)),
+                  "status": rng.choice(["open", "spam", "closed"], n), "hour": rng.integers(0, 24, n),
+                  "escalated": rng.choice(["yes", "no"], n)}).to_csv(tmp_path / "data" / "t.csv", index=False)
+    (tmp_path / "s.py").write_text(STATISTIC_SCRIPT)
+    monkeypatch.chdir(tmp_path)
+    result = lt.rewrite("s.py", engine="rules", timeout=120)
+    assert result.status == "valid", result.report.text()
+    assert not result.report.opaque_steps and not result.report.pandas_steps
+    assert ".aggregate(avg_resp" in result.code and "lt.join(" in result.code  # one number, on each row

@@ -33,6 +33,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from lester.rewrite.analysis import StatementNames, string_values
 from lester.rewrite.rules import features as feat
 from lester.rewrite.rules import pandas_steps
+from lester.rewrite.rules.broadcast import broadcast_statistics
 from lester.rewrite.rules.expressions import (
     GLOBAL,
     ColumnB,
@@ -1164,6 +1165,7 @@ class ScriptReader:
         return lookup
 
     def expr(self, ctx: Ctx, node: cst.BaseExpression, line_node, predicate: bool = False) -> RowExpr:
+        broadcast_statistics(self, ctx, node, line_node)
         node = self._probe_joins(ctx, node, line_node)
         try:
             return translate(node, self.lookup_in(ctx), constants=self.constants, predicate=predicate)

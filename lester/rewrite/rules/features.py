@@ -343,18 +343,23 @@ def _scaled_comprehension(it: ScriptReader, ctx, elt, target, line_node) -> Vec 
 
 
 def _comprehension(it: ScriptReader, node, line_node) -> Any:
-    """``[expr for r in rows]`` (a per-row column) or ``[[...] for r in rows]`` (matrix rows)."""
+    """``[expr for r in rows]`` (a per-row column) or ``[[...] for r in rows]`` (matrix rows),
+    ``if`` clauses filtering the rows first."""
     if len(node.for_in.children) and node.for_in.inner_for_in is not None:
         raise Untranslatable("nested comprehension loops")
     comp = node.for_in
-    if comp.ifs:
-        raise Untranslatable("a filtering comprehension changes the rows")
     from lester.rewrite.rules.dataflow import Ctx
     source = it.iterable(comp.iter, None, {}, line_node)
     ctx = Ctx(None, {})
     it.start_rows(ctx, source, comp.target, line_node)
     if ctx.rs is None:
         raise Untranslatable("a comprehension over unparsed lines")
+    for condition in comp.ifs:  # [e for r in rows if c]: the rows of a loop that skips `not c`
+        guard = cst.If(test=cst.UnaryOperation(cst.Not(), condition.test.with_changes(
+            lpar=[cst.LeftParen()], rpar=[cst.RightParen()])), body=cst.IndentedBlock(
+            [cst.SimpleStatementLine([cst.Continue()])]))
+        it._copy_position(guard, line_node)
+        it.loop_statement(guard, ctx)
     elt = node.elt
     if isinstance(elt, (cst.List, cst.Tuple)):
         blocks = []

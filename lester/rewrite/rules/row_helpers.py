@@ -42,6 +42,7 @@ Example:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 import libcst as cst
@@ -59,11 +60,15 @@ _NONE_GUARDS = (m.If(test=m.Comparison(left=m.Name(), comparisons=[m.ComparisonT
 
 def inline_row_helpers(body: list[cst.CSTNode], origin: Origin) -> list[cst.CSTNode]:
     """Every statement of a loop body that calls a helper of the script, as the helper's body."""
-    functions = {s.name.value: s for s in body if isinstance(s, cst.FunctionDef) and _plain(s)}
+    defined = _module_functions(body)
+    functions = {name: f for name, f in defined.items() if f is not None and _plain(f)}
     if not functions:
         return body
-    names_elsewhere = {name: {n.value for s in body if s is not f for n in m.findall(s, m.Name())}
-                       for name, f in functions.items()}
+    everywhere = Counter(n.value for s in body for n in m.findall(s, m.Name()))
+    names_elsewhere = {}
+    for name, f in functions.items():
+        inside = Counter(n.value for n in m.findall(f, m.Name()))
+        names_elsewhere[name] = {n for n, count in everywhere.items() if count > inside[n]}
     out: list[cst.CSTNode] = []
     for stmt in body:
         if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
@@ -72,6 +77,25 @@ def inline_row_helpers(body: list[cst.CSTNode], origin: Origin) -> list[cst.CSTN
         new = stmt.visit(_LoopBodies(functions, names_elsewhere))
         out.append(stmt if new is stmt else made_from(new, stmt, origin))
     return out
+
+
+def _module_functions(body: list[cst.CSTNode]) -> dict[str, cst.FunctionDef | None]:
+    """Functions of the module's scope: top-level ones and those defined in a ``with`` or ``if``
+    block at the top level (no new scope there); None for a name defined twice."""
+    found: dict[str, cst.FunctionDef | None] = {}
+
+    class _Defs(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            name = node.name.value
+            found[name] = None if name in found else node
+            return False  # a function inside a function is its own scope
+
+        def visit_ClassDef(self, node) -> bool:
+            return False
+
+    for stmt in body:
+        stmt.visit(_Defs())
+    return found
 
 
 def _plain(function: cst.FunctionDef) -> bool:
@@ -181,6 +205,12 @@ def _inlined(function: cst.FunctionDef, call: cst.Call, targets: list[cst.Assign
     if returned is not None and targets:
         unpacked = _unpacked(targets[0], returned, statements, position + replaced) \
             or _used_once(targets[0], returned, statements, position + replaced)
+        if unpacked is None and isinstance(targets[0].target, (cst.Tuple, cst.List)) and _never_falsy(returned) \
+                and isinstance(returned, cst.Tuple):
+            elementwise = _elementwise(targets[0].target, returned)
+            if elementwise is not None:
+                made += elementwise
+                return made, replaced
         if unpacked is not None:
             made += unpacked
             replaced += 1
@@ -301,11 +331,17 @@ def _unpacked(target: cst.AssignTarget, returned: cst.BaseExpression, statements
     if not m.matches(following, m.SimpleStatementLine(body=[m.Assign(
             targets=[m.AssignTarget(m.Tuple() | m.List())], value=m.Name(name))])):
         return None
-    names = following.body[0].targets[0].target.elements
+    if any(m.findall(s, m.Name(name)) for s in statements[position + 1:]):
+        return None
+    return _elementwise(following.body[0].targets[0].target, returned)
+
+
+def _elementwise(target: cst.Tuple | cst.List, returned: cst.Tuple) -> list[cst.BaseStatement] | None:
+    """``a, b = x, y`` as ``a = x`` and ``b = y`` (``a = a`` left out), when no element reads a
+    name assigned before it."""
+    names = target.elements
     if len(names) != len(returned.elements) or not all(
             isinstance(e, cst.Element) and isinstance(e.value, cst.Name) for e in names):
-        return None
-    if any(m.findall(s, m.Name(name)) for s in statements[position + 1:]):
         return None
     made, assigned = [], set()
     for element, value in zip(names, returned.elements):

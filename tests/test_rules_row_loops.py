@@ -274,3 +274,41 @@ def test_a_statistic_of_other_rows_used_per_row_is_joined_onto_each_row(tmp_path
     assert result.status == "valid", result.report.text()
     assert not result.report.opaque_steps and not result.report.pandas_steps
     assert ".aggregate(avg_resp" in result.code and "lt.join(" in result.code  # one number, on each row
+
+
+HEADER_NAMES_SCRIPT = '''
+import os
+import numpy as np
+
+lines = open("data/e.csv").read().splitlines()
+header = lines[0].split(",")
+i_score = header.index("score")
+i_max = header.index("max_score")
+i_final = header.index("final")
+X, y = [], []
+for line in lines[1:]:
+    p = line.split(",")
+    if p[i_score] == "abs":
+        continue
+    X.append([float(p[i_score]) / float(p[i_max])])
+    y.append(float(p[i_final]))
+os.makedirs("out", exist_ok=True)
+np.save("out/X.npy", np.array(X))
+np.save("out/y.npy", np.array(y))
+'''
+
+
+def test_positions_looked_up_in_the_header_are_read_by_name(tmp_path: Path, monkeypatch) -> None:
+    rng = np.random.default_rng(6)
+    n = 120
+    (tmp_path / "data").mkdir()
+    # the export's column order is not the one the script was written against
+    pd.DataFrame({"final": rng.uniform(1, 6, n).round(1), "id": range(n),
+                  "score": np.where(rng.random(n) < 0.1, "abs", rng.integers(0, 50, n).astype(str)),
+                  "max_score": 50}).to_csv(tmp_path / "data" / "e.csv", index=False)
+    (tmp_path / "s.py").write_text(HEADER_NAMES_SCRIPT)
+    monkeypatch.chdir(tmp_path)
+    result = lt.rewrite("s.py", engine="rules", timeout=120)
+    assert result.status == "valid", result.report.text()
+    assert not result.report.opaque_steps and not result.report.pandas_steps
+    assert "'score'" in result.code or '"score"' in result.code  # by name, not by position

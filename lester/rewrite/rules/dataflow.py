@@ -638,6 +638,9 @@ class ScriptReader:
             return FileIn(path, self.line(line_node), encoding=encoding)
         if func in ("csv.reader", "csv.DictReader", "reader", "DictReader"):
             file = self.value(args[0].value, line_node, names)
+            skipped = 0
+            if isinstance(file, Lines):  # csv.DictReader(lines): the file's records past the lines skipped
+                file, skipped = file.file, file.skipped - file.file.skipped
             if not isinstance(file, FileIn):
                 raise self.fail(line_node, "csv reader over something other than an open file")
             options = {}
@@ -650,7 +653,7 @@ class ScriptReader:
                     options[key] = code_of(val)
                 else:
                     raise self.fail(line_node, f"csv option {key}= is not translated")
-            reader = CsvReader(file, "Dict" in func, options)
+            reader = CsvReader(file, "Dict" in func, options, skipped)
             if "fieldnames" in kwargs:
                 reader.fieldnames = list(self.const(kwargs["fieldnames"], line_node))
             return reader

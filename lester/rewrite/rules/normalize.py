@@ -49,6 +49,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from lester.rewrite.analysis import function_locals
+from lester.rewrite.rules.header_names import fields_by_header_name
 from lester.rewrite.rules.row_helpers import inline_row_helpers, parse_then_drop_none
 from lester.rewrite.rules.substitution import KeepingPositions, NameSubstitution, Origin, made_from
 
@@ -65,6 +66,7 @@ def normalized(module: cst.Module) -> tuple[list[cst.CSTNode], Origin]:
     origin: Origin = {}
     body = flatten_main(list(module.body), origin)
     body = inline_calls(body, origin)
+    body = fields_by_header_name(body, origin)
     body = parse_then_drop_none(body, origin)
     body = inline_row_helpers(body, origin)
     body = inplace_as_assignment(body, origin)

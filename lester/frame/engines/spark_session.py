@@ -8,6 +8,7 @@ explain themselves instead of failing inside py4j.
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import shutil
 import subprocess
@@ -49,11 +50,12 @@ def unavailable() -> str | None:
     Examples
     --------
     >>> reason = unavailable()
-    >>> reason is None or "pyspark" in reason or "Java" in reason
+    >>> reason is None or "installed" in reason or "Java" in reason
     True
     """
-    if importlib.util.find_spec("pyspark") is None:
-        return "pyspark is not installed (pip install 'lester[spark]')"
+    for package in ("pyspark", "sqlglot"):
+        if importlib.util.find_spec(package) is None:
+            return f"{package} is not installed (pip install 'lester[spark]')"
     java = os.path.join(os.environ["JAVA_HOME"], "bin", "java") if os.environ.get("JAVA_HOME") else shutil.which("java")
     if java is None or not os.path.exists(java):
         return ("no Java runtime found for Spark (install OpenJDK 17, e.g. apt-get install "
@@ -91,6 +93,9 @@ def session(master: str | None = None, settings: dict[str, str] | None = None) -
                 builder = builder.config(key, value)
             active = builder.getOrCreate()
             active.sparkContext.setLogLevel("FATAL")
+            # pyspark logs each refused expression with the JVM's stack; lester raises its own error
+            for logger in ("DataFrameQueryContextLogger", "SQLQueryContextLogger"):
+                logging.getLogger(logger).setLevel(logging.CRITICAL)
         for key, value in SESSION_SETTINGS.items():
             if key.startswith("spark.sql."):
                 active.conf.set(key, value)

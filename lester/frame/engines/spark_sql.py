@@ -21,17 +21,16 @@ function Spark does not know is refused by Spark's analyser, and the engine repo
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-
-import sqlglot
-from sqlglot import exp
+from typing import Any
 
 # Functions whose values are not the same on the two engines by design (other hash functions,
 # other random streams, other clocks).
 _DIFFERENT_BY_DESIGN = frozenset({"hash", "md5_number", "random", "uuid", "gen_random_uuid",
                                   "setseed", "now", "current_timestamp", "current_date",
                                   "get_current_timestamp", "today"})
-_LIST_FUNCTIONS = (exp.Array, exp.Split, exp.RegexpSplit, exp.ArrayConcat, exp.ArrayDistinct,
-                   exp.ArraySort, exp.ArrayFilter, exp.Transform, exp.StringToArray)
+# expression classes that make lists (sqlglot's names)
+_LIST_FUNCTIONS = ("Array", "Split", "RegexpSplit", "ArrayConcat", "ArrayDistinct", "ArraySort",
+                   "ArrayFilter", "Transform", "StringToArray")
 
 
 class UnsupportedExpression(ValueError):
@@ -61,6 +60,7 @@ def to_spark_sql(text: str, types: Mapping[str, str]) -> str:
 
     Examples
     --------
+    >>> import pytest; _ = pytest.importorskip("sqlglot")  # the spark extra
     >>> to_spark_sql('"tags"[1]', {"tags": "array<string>"})
     'TRY_ELEMENT_AT(`tags`, 1)'
     >>> to_spark_sql('len("tags") > 1', {"tags": "array<string>"})
@@ -72,6 +72,9 @@ def to_spark_sql(text: str, types: Mapping[str, str]) -> str:
     ...
     lester.frame.engines.spark_sql.UnsupportedExpression: regexp_replace without the 'g' option replaces the first match on DuckDB and every match on Spark
     """
+    # sqlglot comes with the spark extra: imported here, so the module loads without it
+    import sqlglot
+
     try:
         tree = sqlglot.parse_one(text, read="duckdb")
     except sqlglot.errors.SqlglotError as exc:
@@ -84,15 +87,17 @@ def to_spark_sql(text: str, types: Mapping[str, str]) -> str:
         raise UnsupportedExpression(f"SQLGlot cannot write it as Spark SQL ({exc})") from None
 
 
-def _rewriter(types: Mapping[str, str]) -> Callable[[exp.Expression], exp.Expression]:
-    def is_list(node: exp.Expression) -> bool:
+def _rewriter(types: Mapping[str, str]) -> Callable[[Any], Any]:
+    from sqlglot import exp
+
+    def is_list(node: Any) -> bool:
         if isinstance(node, exp.Paren):
             return is_list(node.this)
         if isinstance(node, exp.Column):
             return types.get(node.name.lower(), "").startswith("array<")
-        return isinstance(node, _LIST_FUNCTIONS)
+        return type(node).__name__ in _LIST_FUNCTIONS
 
-    def is_double(node: exp.Expression) -> bool:
+    def is_double(node: Any) -> bool:
         if isinstance(node, exp.Paren):
             return is_double(node.this)
         if isinstance(node, exp.Column):
@@ -101,7 +106,7 @@ def _rewriter(types: Mapping[str, str]) -> Callable[[exp.Expression], exp.Expres
             return node.to.this in (exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT)
         return isinstance(node, exp.Literal) and not node.is_string and "." in node.this
 
-    def rewrite(node: exp.Expression) -> exp.Expression:
+    def rewrite(node: Any) -> Any:
         if isinstance(node, exp.Bracket):
             return _element_at(node)
         if isinstance(node, exp.Length) and is_list(node.this):
@@ -129,8 +134,10 @@ def _rewriter(types: Mapping[str, str]) -> Callable[[exp.Expression], exp.Expres
     return rewrite
 
 
-def _element_at(node: exp.Bracket) -> exp.Expression:
+def _element_at(node: Any) -> Any:
     """``l[i]`` as ``try_element_at``: 1-based, negative from the end, NULL out of range."""
+    from sqlglot import exp
+
     if len(node.expressions) != 1 or isinstance(node.expressions[0], exp.Slice):
         raise UnsupportedExpression("list slices (l[a:b]) have no Spark form with DuckDB's bounds")
     index = node.expressions[0]
@@ -146,12 +153,14 @@ def _element_at(node: exp.Bracket) -> exp.Expression:
     return exp.Anonymous(this="TRY_ELEMENT_AT", expressions=[node.this, index])
 
 
-def _boundary_diff(node: exp.Expression) -> exp.Expression:
+def _boundary_diff(node: Any) -> Any:
     """DuckDB's ``date_diff``: the part boundaries between the two truncated timestamps."""
+    from sqlglot import exp
+
     unit = node.args.get("unit")
     part = (unit.name if unit is not None else "day").upper()
 
-    def truncated(value: exp.Expression) -> exp.Expression:
+    def truncated(value: Any) -> Any:
         return exp.Anonymous(this="DATE_TRUNC", expressions=[exp.Literal.string(part), value])
 
     return exp.TimestampDiff(this=truncated(node.this), expression=truncated(node.expression),

@@ -691,3 +691,16 @@ def test_docstring_examples_run():
     import lester.pipeline.matrix_provenance as module
 
     assert doctest.testmod(module, raise_on_error=False).failed == 0
+
+
+def test_a_pipeline_after_the_column_transformer_keeps_or_widens_the_provenance() -> None:
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import Normalizer
+
+    frame = pd.DataFrame({"c": ["a", "b", "a"], "x": [1.0, 2.0, 3.0], "z": [3.0, 4.0, 5.0]})
+    features = ColumnTransformer([("o", OneHotEncoder(), ["c"]), ("s", StandardScaler(), ["x"])])
+    scaled = Pipeline([("f", features), ("sc", StandardScaler())]).fit(frame)
+    assert [c.input_columns for c in matrix_column_provenance(scaled)] == [("c",), ("c",), ("x",)]
+    normalised = Pipeline([("f", features), ("n", Normalizer())]).fit(frame)  # divides by the row's norm
+    columns = matrix_column_provenance(normalised)
+    assert {c.input_columns for c in columns} == {("c", "x")} and {c.basis for c in columns} == {"conservative"}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -639,10 +640,12 @@ def matrix_column_provenance(
         >>> [c.input_columns for c in columns]
         [('country',), ('country',), ('age',)]
     """
+    if isinstance(encoder, Pipeline) and encoder.steps and isinstance(encoder.steps[0][1], ColumnTransformer):
+        return _after_column_transformer(encoder, input_columns, sample)
     if not isinstance(encoder, ColumnTransformer):
         raise TypeError(
-            "matrix_column_provenance needs a fitted ColumnTransformer, "
-            f"got {type(encoder).__name__}"
+            "matrix_column_provenance needs a fitted ColumnTransformer (or a Pipeline that starts "
+            f"with one), got {type(encoder).__name__}"
         )
     try:
         check_is_fitted(encoder, "transformers_")
@@ -673,6 +676,38 @@ def matrix_column_provenance(
                     basis=basis,
                 )
             )
+    return columns
+
+
+# steps that scale each matrix column by its own statistics: a column still reads what it read
+_PER_COLUMN_STEPS = ("StandardScaler", "MinMaxScaler", "MaxAbsScaler", "RobustScaler")
+
+
+def _after_column_transformer(
+    encoder: Pipeline, input_columns: Sequence[str] | None, sample: pd.DataFrame | None
+) -> list[MatrixColumn]:
+    """``Pipeline([("features", ColumnTransformer(...)), ("norm", Normalizer())])``: the
+    ColumnTransformer's columns, through steps that keep the width. A per-column scaler keeps
+    each column's inputs; any other step (a ``Normalizer`` divides by the whole row's norm) may
+    mix the row, so each of its columns reads every input (``"conservative"``)."""
+    columns = matrix_column_provenance(encoder.steps[0][1], input_columns, sample=sample)
+    everything = tuple(dict.fromkeys(name for c in columns for name in c.input_columns))
+    for step_name, step in encoder.steps[1:]:
+        if step is None or step == "passthrough":
+            continue
+        width = getattr(step, "n_features_in_", None)
+        try:
+            out_width = len(step.get_feature_names_out())
+        except Exception:  # noqa: BLE001 - a step without output names: its width is unknown
+            out_width = None
+        if width != len(columns) or out_width != len(columns):
+            raise MatrixProvenanceError(
+                f"matrix_column_provenance: the Pipeline step {step_name!r} changes the matrix "
+                f"width ({width} -> {out_width}); only steps that keep it are followed"
+            )
+        if type(step).__name__ not in _PER_COLUMN_STEPS:
+            columns = [dataclasses.replace(c, input_columns=everything, basis="conservative", transformer=step_name)
+                       for c in columns]
     return columns
 
 

@@ -156,3 +156,20 @@ def test_a_loop_over_frames_changed_in_place_is_the_body_once_per_frame() -> Non
                         'test["Sex"] = test["Sex"].map({"female": 1, "male": 0})']
     assert out[3].startswith("for d in [train, test]:")  # rebinding d changes neither frame
     assert out[-1].startswith("for dataset in combine:")  # the list changed: not known any more
+
+
+def test_a_parameter_named_like_its_argument_is_that_argument_after_inlining() -> None:
+    # clean(rows) into def clean(rows): the body reads the caller's rows, not an unbound copy
+    body, _ = normalized(cst.parse_module(textwrap.dedent("""
+        def clean(rows):
+            good = []
+            for r in rows:
+                if r["x"]:
+                    good.append(r)
+            return good
+        rows = load()
+        good = clean(rows)
+        print(len(rows), len(good))
+    """)))
+    code = cst.Module(body).code
+    assert "for r in rows:" in code and "clean_rows" not in code

@@ -228,8 +228,9 @@ def _inline(function: cst.FunctionDef, call: cst.Call, targets: list[cst.AssignT
     later = {n.value for s in body[position + 1:] for n in m.findall(s, m.Name())}
     bindings: list[tuple[str, cst.BaseExpression]] = []
     for name, value in bound:
-        if isinstance(value, cst.Name) and value.value == name:
-            continue  # load(df) into def load(df): the same object under the same name
+        if isinstance(value, cst.Name) and value.value == name and not (name in renames and _rebinds(function, name)):
+            renames.pop(name, None)  # clean(rows) into def clean(rows): the same object, the same name
+            continue
         if isinstance(value, cst.Name) and value.value not in local:
             rebinds, mutates = _rebinds(function, name), _mutates(function, name)
             if not rebinds:

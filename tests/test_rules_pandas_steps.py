@@ -218,3 +218,33 @@ def test_reset_index_in_a_pandas_step_keeps_the_index_that_carries_provenance() 
     step = program.code[program.code.index("def _pandas_step_"):]
     assert 'df = df.drop_duplicates(subset="city", keep="last")\n' in step and "reset_index" not in step
     assert "columns=['id', 'city', 'income', 'age']" in program.code
+
+
+def test_dummies_made_apart_and_glued_back_are_one_get_dummies_call() -> None:
+    import libcst as cst
+
+    from lester.rewrite.rules.dummies_concat import dummies_in_one_call
+
+    body = list(cst.parse_module(
+        "dummies = pd.get_dummies(train[['Education', 'Area']], drop_first=True)\n"
+        "train = pd.concat([train.drop(['Education', 'Area'], axis=1), dummies], axis=1)\n").body)
+    code = cst.Module(dummies_in_one_call(body, {})).code
+    assert code.startswith("train = pd.get_dummies(train, columns = ['Education', 'Area'], drop_first=True)")
+    # other columns dropped than encoded: not the same frame, left as written
+    other = list(cst.parse_module(
+        "dummies = pd.get_dummies(train[['Education']])\n"
+        "train = pd.concat([train.drop(['Area'], axis=1), dummies], axis=1)\n").body)
+    assert cst.Module(dummies_in_one_call(other, {})).code == cst.Module(other).code
+
+
+def test_rows_dropped_by_index_keep_the_columns_known() -> None:
+    program = compile_script(textwrap.dedent("""
+        import os
+        import pandas as pd
+        df = pd.read_csv("data/h.csv")
+        df = df.drop(df[(df["area"] > 4000) & (df["price"] < 300)].index)
+        df = pd.get_dummies(df, columns=["zone"], drop_first=True)
+        os.makedirs("out", exist_ok=True)
+        df[["area", "price"]].to_csv("out/prepared.csv", index=False)
+    """), filename="s.py", allow_opaque=False, heads={"data/h.csv": "area,price,zone\n"})
+    assert program.pandas_steps  # the drop by index runs as the script's pandas code

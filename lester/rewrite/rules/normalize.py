@@ -49,6 +49,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from lester.rewrite.analysis import function_locals
+from lester.rewrite.rules.dummies_concat import dummies_in_one_call
 from lester.rewrite.rules.header_names import fields_by_header_name
 from lester.rewrite.rules.row_helpers import inline_row_helpers, parse_then_drop_none
 from lester.rewrite.rules.substitution import KeepingPositions, NameSubstitution, Origin, made_from
@@ -70,6 +71,7 @@ def normalized(module: cst.Module) -> tuple[list[cst.CSTNode], Origin]:
     body = parse_then_drop_none(body, origin)
     body = inline_row_helpers(body, origin)
     body = inplace_as_assignment(body, origin)
+    body = dummies_in_one_call(body, origin)
     body = readline_loops(body, origin)
     body = header_flags(body, origin)
     body = unrolled_dict_loops(body, origin)

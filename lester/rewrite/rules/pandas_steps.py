@@ -25,7 +25,7 @@ import libcst.matchers as m
 
 from lester.rewrite.analysis import StatementNames, root_name
 from lester.rewrite.rules.column_names import renamed
-from lester.rewrite.rules.expressions import GLOBAL, is_literal, literal_value
+from lester.rewrite.rules.expressions import GLOBAL, code_of, is_literal, literal_value
 from lester.rewrite.rules.program import RulesUnsupported
 from lester.rewrite.rules.values import Frame, Series
 
@@ -495,6 +495,9 @@ def _chain(reader: Any, value: cst.BaseExpression, source: str,
             return inner, kept  # left out of the step's code: see _KeepIndex
         if method in _SOME_ROWS and "axis" not in kwargs:
             return inner, False
+        if method == "drop" and "columns" not in kwargs and (
+                "index" in kwargs or (args and code_of(kwargs.get("axis", cst.Integer("0"))) in ("0", "'index'", '"index"'))):
+            return inner, False  # df.drop(df[mask].index): rows, not columns
         if method == "drop":
             dropped = kwargs.get("columns") or (args[0] if args and "axis" in kwargs else None)
             names = _names_in(_constant(reader, dropped)) if dropped is not None else None

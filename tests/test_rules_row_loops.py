@@ -312,3 +312,45 @@ def test_positions_looked_up_in_the_header_are_read_by_name(tmp_path: Path, monk
     assert result.status == "valid", result.report.text()
     assert not result.report.opaque_steps and not result.report.pandas_steps
     assert "'score'" in result.code or '"score"' in result.code  # by name, not by position
+
+
+APPENDED_FIELDS_SCRIPT = '''
+import csv
+import os
+from collections import defaultdict
+
+trips = []
+with open("data/trips.csv") as f:
+    reader = csv.reader(f)
+    next(reader)
+    for trip_id, driver, km, litres in reader:
+        if litres == "":
+            continue
+        trips.append([trip_id, driver, float(km), float(litres)])
+per_driver = defaultdict(int)
+for tr in trips:
+    per_driver[tr[1]] += 1
+for tr in trips:
+    tr.append(per_driver[tr[1]])
+    tr.append(100 * tr[3] / tr[2])
+os.makedirs("out", exist_ok=True)
+with open("out/prepared.csv", "w") as out:
+    out.write("trip_id,driver,km,litres,driver_trips,l_per_100km\\n")
+    for tr in trips:
+        out.write(",".join(str(v) for v in tr) + "\\n")
+'''
+
+
+def test_fields_appended_to_list_rows_are_columns_the_rows_keep(tmp_path: Path, monkeypatch) -> None:
+    rng = np.random.default_rng(9)
+    n = 100
+    (tmp_path / "data").mkdir()
+    pd.DataFrame({"trip_id": range(n), "driver": rng.choice(["ann", "bo", "cy"], n),
+                  "km": rng.uniform(5, 300, n).round(1),
+                  "litres": np.where(rng.random(n) < 0.1, "", rng.uniform(1, 30, n).round(2).astype(str))}
+                 ).to_csv(tmp_path / "data" / "trips.csv", index=False)
+    (tmp_path / "s.py").write_text(APPENDED_FIELDS_SCRIPT)
+    monkeypatch.chdir(tmp_path)
+    result = lt.rewrite("s.py", engine="rules", timeout=120)
+    assert result.status == "valid", result.report.text()
+    assert not result.report.opaque_steps and not result.report.pandas_steps

@@ -949,7 +949,7 @@ class ScriptReader:
             ctx.names[index_name.value] = None  # the row number: not followed
             ctx.index_name = index_name.value
         self.start_rows(ctx, source, target, stmt)
-        if isinstance(source, Rows) and source.shape.kind == "dict" and isinstance(target, cst.Name):
+        if isinstance(source, Rows) and source.shape.kind in ("dict", "tuple") and isinstance(target, cst.Name):
             ctx.rows_source, ctx.loop_body = source, list(stmt.body.body)
         self.body(stmt.body.body, ctx)
 
@@ -1355,23 +1355,38 @@ class ScriptReader:
         if source is None or ctx.names is None or row.kind not in ("row", "record") or ctx.parent is not None:
             raise self.fail(line_node, f"assignment to {code_of(target)!r} outside a loop over a list of dicts")
         key = subscript_key(target)
-        if not isinstance(key, str) or isinstance(row.fields, _AnyColumn):
+        if not isinstance(key, str) or isinstance(row.fields, _AnyColumn) or source.shape.kind != "dict":
             raise self.fail(line_node, f"assignment to {code_of(target)!r}: only named fields of known rows")
+        self._add_row_field(ctx, name, key, value, line_node, code_of(target))
+
+    def append_to_row(self, ctx: Ctx, name: str, value, line_node) -> None:
+        """``row.append(v)`` on the list rows of a list: a new last position, which the list's
+        rows keep afterwards (as for ``r["flag"] = ...``)."""
+        row, source = ctx.names[name], ctx.rows_source
+        if source is None or source.shape.kind != "tuple" or isinstance(row.fields, _AnyColumn) \
+                or sorted(row.fields) != list(range(len(row.fields))) or ctx.parent is not None:
+            raise self.fail(line_node, f"{name}.append(...) on something other than the list rows of a list")
+        self._add_row_field(ctx, name, len(row.fields), value, line_node, f"{name}[{len(row.fields)}]")
+
+    def _add_row_field(self, ctx: Ctx, name: str, key: str | int, value, line_node, label: str) -> None:
+        row, source = ctx.names[name], ctx.rows_source
+        target = label
         if line_node not in ctx.loop_body:
-            raise self.fail(line_node, f"{code_of(target)!r} is set inside a block of the loop")
+            raise self.fail(line_node, f"{target!r} is set inside a block of the loop")
         before = ctx.loop_body[:ctx.loop_body.index(line_node)]
         if any(not isinstance(s, cst.SimpleStatementLine) or m.findall(s, m.Continue() | m.Break()) for s in before):
-            raise self.fail(line_node, f"{code_of(target)!r} is set after rows may have been skipped")
+            raise self.fail(line_node, f"{target!r} is set after rows may have been skipped")
         rexpr = self.expr(ctx, value, line_node)
         col = rexpr.column
         if col is None:
-            col = self.plan.fresh_column(ctx.rs, identifier(key) or "value")
-            self.plan.project(ctx.rs, col, rexpr, self.line(line_node), f"{code_of(target)} = {code_of(value).strip()}")
+            hint = key if isinstance(key, str) else f"{name}_{key}"
+            col = self.plan.fresh_column(ctx.rs, identifier(hint) or "value")
+            self.plan.project(ctx.rs, col, rexpr, self.line(line_node), f"{target} = {code_of(value).strip()}")
         fields = dict(row.fields)
         fields[key] = (col, rexpr.ctype)
         ctx.names[name] = RowB(fields, kind=row.kind)
         source.rs = ctx.rs  # the list's rows now carry the field (look-ups by [] keep every row)
-        source.shape = Shape("dict", {k: c for k, (c, _t) in fields.items()})
+        source.shape = Shape(source.shape.kind, {k: c for k, (c, _t) in fields.items()})
 
     def unpack(self, ctx: Ctx, target, value, line_node) -> None:
         probe = self._index_probe(ctx, value, line_node)
@@ -1538,6 +1553,9 @@ class ScriptReader:
         owner_node, method = call.func.value, call.func.attr.value
         if isinstance(owner_node, cst.Name):
             owner = self.env.get(owner_node.value) if owner_node.value not in ctx.names else ctx.names[owner_node.value]
+            if isinstance(owner, RowB) and method == "append" and len(call.args) == 1:
+                self.append_to_row(ctx, owner_node.value, call.args[0].value, line_node)
+                return
             if isinstance(owner, Collector) and method == "append":
                 self.collect(owner, call.args[0].value, line_node, ctx)
                 return

@@ -46,6 +46,22 @@ How to run
     python benchmarks/bench_frame.py --rows 250000 --repeats 5
 
 It prints a table and writes ``benchmarks/results/bench_frame.json`` (``--output`` to change).
+
+On Spark
+--------
+::
+
+    python benchmarks/bench_frame.py --engine spark            # 1M rows on all engines, 10M on DuckDB and Spark
+    python benchmarks/bench_frame.py --engine spark --quick    # 100k and 1M rows
+
+runs the same lester pipeline (both variants) on the DuckDB engine, on the Spark engine in
+local mode (``--spark-master``, default ``local[*]``) and, at the smaller size, on lester's
+pandas engine and as hand-written pandas (no provenance); the larger size runs the whole
+pipeline (``aggregate``) on DuckDB and Spark only. Spark's session start (and a warm-up run
+on 1,000 rows) is timed apart and not counted. Every case checks that Spark's rows and
+provenance equal DuckDB's (ids exactly, sums within float tolerance) and says so in
+``agree``; the script exits non-zero if one does not. It writes
+``benchmarks/results/bench_frame_spark.json`` (a list ``cases``).
 """
 
 from __future__ import annotations
@@ -53,6 +69,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -168,12 +185,12 @@ def lester_country_summary_frame(mails: pd.DataFrame, customers: pd.DataFrame) -
     )
 
 
-def lester_rows(mails: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
-    return lester_prepared_frame(mails, customers).to_pandas(provenance=True)
+def lester_rows(mails: pd.DataFrame, customers: pd.DataFrame, engine: str = "duckdb") -> pd.DataFrame:
+    return lester_prepared_frame(mails, customers).to_pandas(provenance=True, engine=engine)
 
 
-def lester_country_summary(mails: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
-    return lester_country_summary_frame(mails, customers).to_pandas(provenance=True)
+def lester_country_summary(mails: pd.DataFrame, customers: pd.DataFrame, engine: str = "duckdb") -> pd.DataFrame:
+    return lester_country_summary_frame(mails, customers).to_pandas(provenance=True, engine=engine)
 
 
 # -- 2. plain pandas ------------------------------------------------------------------------------
@@ -545,6 +562,129 @@ def run_benchmark(
     }
 
 
+# -- the Spark engine next to DuckDB and pandas (--engine spark) ------------------------------------------
+SPARK_RESULTS = RESULTS.parent / "bench_frame_spark.json"
+SPARK_SIZES = {False: (FULL_ROWS, 10 * FULL_ROWS), True: (QUICK_ROWS, FULL_ROWS)}  # by --quick
+
+
+def check_engine_rows_agree(duck: pd.DataFrame, other: pd.DataFrame, what: str) -> None:
+    """The same prepared rows, each with the same ids (row order is each engine's own)."""
+    if len(duck) != len(other):
+        raise Disagreement(f"{what}: {len(other)} rows, DuckDB {len(duck)}")
+    a = duck.sort_values("prov:mails").reset_index(drop=True)
+    b = other.sort_values("prov:mails").reset_index(drop=True)
+    for column in ("prov:mails", "prov:customers", "mail_id", "customer_id", "word_count", "country"):
+        if not (a[column].to_numpy() == b[column].to_numpy()).all():
+            raise Disagreement(f"{what}: column {column} differs from DuckDB's")
+    if not np.allclose(a["amount_eur"].to_numpy(float), b["amount_eur"].to_numpy(float)):
+        raise Disagreement(f"{what}: column amount_eur differs from DuckDB's")
+
+
+def check_engine_summaries_agree(duck: pd.DataFrame, other: pd.DataFrame, what: str) -> None:
+    """The same groups and values, and each group the same lists of mail and customer ids."""
+    check_summaries_agree(duck, other, what)
+    a, b = duck.set_index("country"), other.set_index("country")
+    for country in a.index:
+        for column in ("prov:mails", "prov:customers"):
+            if sorted(a.at[country, column]) != sorted(b.at[country, column]):
+                raise Disagreement(f"{what}: the {column} ids of group {country} differ from DuckDB's")
+
+
+def _spark_case(mails: pd.DataFrame, customers: pd.DataFrame, variant: str, repeats: int,
+                baselines: bool) -> dict[str, Any]:
+    run = lester_rows if variant == "rows" else lester_country_summary
+    check = check_engine_rows_agree if variant == "rows" else check_engine_summaries_agree
+    case: dict[str, Any] = {"rows": len(mails), "customers": len(customers), "variant": variant}
+    results = {}
+    for engine in ("duckdb", "spark") + (("pandas",) if baselines else ()):
+        with console.status(f"{len(mails):,} rows, {variant}, lester on {engine}"):
+            best, times, results[engine] = best_of(repeats, lambda: run(mails, customers, engine))
+        case[f"{engine}_s"] = best
+        case[f"{engine}_times_s"] = times
+    if baselines:
+        hand_written = pandas_rows if variant == "rows" else pandas_country_summary
+        with console.status(f"{len(mails):,} rows, {variant}, hand-written pandas"):
+            case["plain_pandas_s"], case["plain_pandas_times_s"], _ = best_of(
+                repeats, lambda: hand_written(mails, customers))
+    case["output_rows"] = len(results["duckdb"])
+    case["spark_over_duckdb"] = case["spark_s"] / case["duckdb_s"]
+    disagreements = []
+    for engine in results:
+        if engine != "duckdb":
+            try:
+                check(results["duckdb"], results[engine], f"{len(mails):,} rows, {variant}, {engine}")
+            except Disagreement as exc:
+                disagreements.append(str(exc))
+    case["agree"] = not disagreements
+    case["disagreements"] = disagreements
+    return case
+
+
+def run_spark_benchmark(quick: bool, repeats: int, master: str, large_repeats: int) -> dict[str, Any]:
+    from lester.frame.engines import configure_engine
+    from lester.frame.engines.spark_session import session
+
+    load_at_start = load_average()
+    cores = os.cpu_count() or 1
+    settings = {"spark.driver.memory": "8g", "spark.sql.shuffle.partitions": str(4 * cores)}
+    with console.status(f"starting Spark ({master})"):
+        started = time.perf_counter()
+        spark = session(master, settings)
+        configure_engine("spark", spark=spark)
+        start_s = time.perf_counter() - started
+        mails, customers = make_data(1_000)
+        started = time.perf_counter()
+        lester_country_summary(mails, customers, "spark")
+        warm_up_s = time.perf_counter() - started
+    console.print(f"Spark {spark.version} on {spark.sparkContext.master}: session {start_s:.1f} s, "
+                  f"warm-up run {warm_up_s:.1f} s (neither counted)")
+    small, large = SPARK_SIZES[quick]
+    cases = []
+    for n_rows, variants, times, baselines in ((small, ("aggregate", "rows"), repeats, True),
+                                               (large, ("aggregate",), large_repeats, False)):
+        with console.status(f"generating {n_rows:,} mails"):
+            mails, customers = make_data(n_rows)
+        for variant in variants:
+            cases.append(_spark_case(mails, customers, variant, times, baselines))
+            console.print(f"{n_rows:,} rows, {variant}: " + ", ".join(
+                f"{k[:-2]} {v:.2f} s" for k, v in cases[-1].items() if k.endswith("_s") and not k.endswith("times_s")))
+        del mails, customers
+        gc.collect()
+    return {
+        "benchmark": "bench_frame --engine spark",
+        "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "scope": "from in-memory pandas DataFrames (each engine gets the sources from them: "
+        "Spark's time includes handing them to the JVM as Arrow and the results back); "
+        "Spark's session start and a warm-up run are not counted",
+        "pipeline": "as bench_frame: filter, join, SQL project, row-wise Python project "
+        "(Arrow batch function on Spark), group-by on country (aggregate) or not (rows)",
+        "spark": {"version": spark.version, "master": spark.sparkContext.master, "settings": settings,
+                  "session_start_s": start_s, "warm_up_s": warm_up_s},
+        "repeats": {"small": repeats, "large": large_repeats},
+        "cases": cases,
+        "machine": {**machine_description(), "load_average_1m_at_start": load_at_start},
+    }
+
+
+def print_spark_table(result: dict[str, Any]) -> None:
+    table = Table(
+        title="lester on Spark (local mode) next to DuckDB and pandas",
+        caption=f"best of {result['repeats']['small']} (smaller size) and {result['repeats']['large']} "
+        f"(larger size). pandas engine: lester's reference engine; plain pandas: hand-written, "
+        f"no provenance. {result['machine']['usable_cores']} cores, {result['spark']['master']}.",
+    )
+    for column in ("rows", "variant", "DuckDB", "Spark", "pandas engine", "plain pandas", "Spark/DuckDB", "agree"):
+        table.add_column(column, justify="left" if column in ("variant", "agree") else "right")
+    for case in result["cases"]:
+        def seconds(key: str) -> str:
+            return f"{case[key]:.2f} s" if key in case else "-"
+
+        table.add_row(f"{case['rows']:,}", case["variant"], seconds("duckdb_s"), seconds("spark_s"),
+                      seconds("pandas_s"), seconds("plain_pandas_s"), f"{case['spark_over_duckdb']:.1f}x",
+                      "[green]yes[/green]" if case["agree"] else "[red]NO[/red]")
+    console.print(table)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -566,8 +706,22 @@ def main(argv: list[str] | None = None) -> int:
         default=100_000,
         help="prefix the row-at-a-time loop runs on when it would be too slow",
     )
-    parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
+    parser.add_argument("--output", type=Path, default=None, help="where to write the JSON")
+    parser.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                        help="spark: the Spark engine next to DuckDB and pandas (see 'On Spark')")
+    parser.add_argument("--spark-master", default="local[*]", help="with --engine spark")
+    parser.add_argument("--large-repeats", type=int, default=1,
+                        help="with --engine spark: runs per engine at the larger size")
     args = parser.parse_args(argv)
+    if args.engine == "spark":
+        result = run_spark_benchmark(args.quick, args.repeats, args.spark_master, args.large_repeats)
+        print_spark_table(result)
+        output = args.output or SPARK_RESULTS
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(result, indent=2) + "\n")
+        console.print(f"wrote {output}")
+        return 0 if all(case["agree"] for case in result["cases"]) else 1
+    args.output = args.output or RESULTS
     n_rows = args.rows or (QUICK_ROWS if args.quick else FULL_ROWS)
 
     try:

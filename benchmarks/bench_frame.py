@@ -598,7 +598,7 @@ def _spark_case(mails: pd.DataFrame, customers: pd.DataFrame, variant: str, repe
     results = {}
     for engine in ("duckdb", "spark") + (("pandas",) if baselines else ()):
         with console.status(f"{len(mails):,} rows, {variant}, lester on {engine}"):
-            best, times, results[engine] = best_of(repeats, lambda: run(mails, customers, engine))
+            best, times, results[engine] = best_of(repeats, lambda engine=engine: run(mails, customers, engine))
         case[f"{engine}_s"] = best
         case[f"{engine}_times_s"] = times
     if baselines:
@@ -609,10 +609,10 @@ def _spark_case(mails: pd.DataFrame, customers: pd.DataFrame, variant: str, repe
     case["output_rows"] = len(results["duckdb"])
     case["spark_over_duckdb"] = case["spark_s"] / case["duckdb_s"]
     disagreements = []
-    for engine in results:
+    for engine, result in results.items():
         if engine != "duckdb":
             try:
-                check(results["duckdb"], results[engine], f"{len(mails):,} rows, {variant}, {engine}")
+                check(results["duckdb"], result, f"{len(mails):,} rows, {variant}, {engine}")
             except Disagreement as exc:
                 disagreements.append(str(exc))
     case["agree"] = not disagreements
@@ -676,7 +676,7 @@ def print_spark_table(result: dict[str, Any]) -> None:
     for column in ("rows", "variant", "DuckDB", "Spark", "pandas engine", "plain pandas", "Spark/DuckDB", "agree"):
         table.add_column(column, justify="left" if column in ("variant", "agree") else "right")
     for case in result["cases"]:
-        def seconds(key: str) -> str:
+        def seconds(key: str, case: dict[str, Any] = case) -> str:
             return f"{case[key]:.2f} s" if key in case else "-"
 
         table.add_row(f"{case['rows']:,}", case["variant"], seconds("duckdb_s"), seconds("spark_s"),

@@ -7,6 +7,8 @@ tests/test_engines_agree.py.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -40,7 +42,7 @@ def spark_rows(frame: lt.Frame, sort: bool = True) -> list[tuple]:
 def _plain(value):
     if isinstance(value, (list, np.ndarray)):
         return tuple(sorted(_plain(v) for v in value))
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     return value.item() if isinstance(value, np.generic) else value
 

@@ -22,15 +22,15 @@ def _rows(frame: pd.DataFrame, columns: list[str]) -> list[tuple]:
     return _row_set(frame, columns)
 
 
-def _cli_run(workdir: Path, store: str, *engine: str) -> Path:
-    sources = [f"--source={name}={path}" for name, path in _sources(workdir).items()]
-    result = CliRunner().invoke(main, ["run", str(workdir / "aggregate.py"), *sources, "--store",
-                                       str(workdir / store), "--no-cache", "-q", *engine])
+def _cli_run(folder: Path, store: str, *engine: str) -> Path:
+    sources = [f"--source={name}={path}" for name, path in _sources(folder).items()]
+    result = CliRunner().invoke(main, ["run", str(folder / "aggregate.py"), *sources, "--store",
+                                       str(folder / store), "--no-cache", "-q", *engine])
     assert result.exit_code == 0, result.output
-    return workdir / store / "runs" / result.output.strip()
+    return folder / store / "runs" / result.output.strip()
 
 
-def test_a_spark_run_stores_what_a_duckdb_run_stores(spark_engine, workdir):
+def test_a_spark_run_stores_what_a_duckdb_run_stores(spark_engine, workdir):  # noqa: F811 - the fixture
     on_spark = _cli_run(workdir, "spark-store", "--engine", "spark", "--spark-master", "local[2]")
     on_duckdb = _cli_run(workdir, "duckdb-store")
     columns = ["customer_id", "country", "mails", "length", "score", "prov:customers", "prov:mails"]
@@ -40,7 +40,7 @@ def test_a_spark_run_stores_what_a_duckdb_run_stores(spark_engine, workdir):
             _rows(pd.read_parquet(on_duckdb / f"{split}.parquet"), columns)
 
 
-def test_engine_in_lester_toml_and_forget_rederives_on_spark(spark_engine, workdir, monkeypatch):
+def test_engine_in_lester_toml_and_forget_rederives_on_spark(spark_engine, workdir, monkeypatch):  # noqa: F811
     (workdir / "lester.toml").write_text('[engine]\nname = "spark"\n')
     runs = {}
     for engine, config in (("spark", workdir / "lester.toml"), ("duckdb", None)):

@@ -58,7 +58,7 @@ def raise_worker_error(exc: BaseException) -> None:
     raise error from None
 
 
-def _row_id(batch: pa.RecordBatch, labels: list[str]):
+def _row_id(batch: pa.RecordBatch, labels: list[tuple[str, str]]):
     def row_id(i: int) -> dict[str, Any]:
         ids = {}
         for label, column in labels:
@@ -138,7 +138,7 @@ def common_type(step: Step, serialized: list[bytes]) -> pa.DataType:
     kinds = [pa.ipc.read_schema(pa.py_buffer(s)).field("v").type for s in serialized]
     kinds = [k for k in kinds if not pa.types.is_null(k)]
     if not kinds:
-        return pa.string()  # no value anywhere: DuckDB registers such a column as VARCHAR
+        return pa.null()  # no value anywhere (no rows, say): as on DuckDB, a NULL-typed column
     try:
         schema = pa.unify_schemas([pa.schema([("v", k)]) for k in kinds], promote_options="permissive")
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:

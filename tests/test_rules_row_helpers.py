@@ -14,7 +14,7 @@ import pandas as pd
 
 import lester as lt
 from lester.rewrite.rules.row_helpers import inline_row_helpers
-from tests.rewrite_checks import assert_valid_and_declarative
+from tests.rewrite_checks import SAVES_X_AND_Y, assert_valid_and_declarative
 
 
 def _inlined(source: str) -> str:
@@ -130,10 +130,7 @@ def _script() -> str:
                 kind, minutes, done = parsed
                 X.append([minutes, 1.0 if kind == "A" else 0.0])
                 y.append(done)
-        os.makedirs("out", exist_ok=True)
-        np.save("out/X.npy", np.array(X))
-        np.save("out/y.npy", np.array(y))
-    """)
+    """) + SAVES_X_AND_Y
 
 
 def test_a_script_parsing_rows_in_a_helper_is_valid_and_declarative(tmp_path: Path, monkeypatch) -> None:

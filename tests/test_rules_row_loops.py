@@ -15,6 +15,7 @@ import pandas as pd
 import lester as lt
 from lester.rewrite.rules.compiler import compile_script
 from lester.rewrite.rules.normalize import header_flags
+from tests.rewrite_checks import SAVES_X_AND_Y, rewrite_declaratively
 
 HEADS = {"data/c.csv": "id,name,kind,minutes,status,visits,member\n"}
 
@@ -255,24 +256,16 @@ for t in tickets:
         continue
     X.append([resp / avg_resp, float(t["hour"])])
     y.append(1 if t["escalated"] == "yes" else 0)
-os.makedirs("out", exist_ok=True)
-np.save("out/X.npy", np.array(X))
-np.save("out/y.npy", np.array(y))
-'''
+''' + SAVES_X_AND_Y
 
 
 def test_a_statistic_of_other_rows_used_per_row_is_joined_onto_each_row(tmp_path: Path, monkeypatch) -> None:
     rng = np.random.default_rng(4)
     n = 140
-    (tmp_path / "data").mkdir()
-    pd.DataFrame({"id": range(n), "resp": np.where(rng.random(n) < 0.15, "n/a", rng.uniform(1, 30, n).round(2)),
+    tickets = pd.DataFrame({"id": range(n), "resp": np.where(rng.random(n) < 0.15, "n/a", rng.uniform(1, 30, n).round(2)),
                   "status": rng.choice(["open", "spam", "closed"], n), "hour": rng.integers(0, 24, n),
-                  "escalated": rng.choice(["yes", "no"], n)}).to_csv(tmp_path / "data" / "t.csv", index=False)
-    (tmp_path / "s.py").write_text(STATISTIC_SCRIPT)
-    monkeypatch.chdir(tmp_path)
-    result = lt.rewrite("s.py", engine="rules", timeout=120)
-    assert result.status == "valid", result.report.text()
-    assert not result.report.opaque_steps and not result.report.pandas_steps
+                  "escalated": rng.choice(["yes", "no"], n)})
+    result = rewrite_declaratively(tmp_path, monkeypatch, STATISTIC_SCRIPT, {"t.csv": tickets}, matched=("X", "y"))
     assert ".aggregate(avg_resp" in result.code and "lt.join(" in result.code  # one number, on each row
 
 
@@ -292,25 +285,17 @@ for line in lines[1:]:
         continue
     X.append([float(p[i_score]) / float(p[i_max])])
     y.append(float(p[i_final]))
-os.makedirs("out", exist_ok=True)
-np.save("out/X.npy", np.array(X))
-np.save("out/y.npy", np.array(y))
-'''
+''' + SAVES_X_AND_Y
 
 
 def test_positions_looked_up_in_the_header_are_read_by_name(tmp_path: Path, monkeypatch) -> None:
     rng = np.random.default_rng(6)
     n = 120
-    (tmp_path / "data").mkdir()
     # the export's column order is not the one the script was written against
-    pd.DataFrame({"final": rng.uniform(1, 6, n).round(1), "id": range(n),
+    exams = pd.DataFrame({"final": rng.uniform(1, 6, n).round(1), "id": range(n),
                   "score": np.where(rng.random(n) < 0.1, "abs", rng.integers(0, 50, n).astype(str)),
-                  "max_score": 50}).to_csv(tmp_path / "data" / "e.csv", index=False)
-    (tmp_path / "s.py").write_text(HEADER_NAMES_SCRIPT)
-    monkeypatch.chdir(tmp_path)
-    result = lt.rewrite("s.py", engine="rules", timeout=120)
-    assert result.status == "valid", result.report.text()
-    assert not result.report.opaque_steps and not result.report.pandas_steps
+                  "max_score": 50})
+    result = rewrite_declaratively(tmp_path, monkeypatch, HEADER_NAMES_SCRIPT, {"e.csv": exams}, matched=("X", "y"))
     assert "'score'" in result.code or '"score"' in result.code  # by name, not by position
 
 
@@ -344,13 +329,7 @@ with open("out/prepared.csv", "w") as out:
 def test_fields_appended_to_list_rows_are_columns_the_rows_keep(tmp_path: Path, monkeypatch) -> None:
     rng = np.random.default_rng(9)
     n = 100
-    (tmp_path / "data").mkdir()
-    pd.DataFrame({"trip_id": range(n), "driver": rng.choice(["ann", "bo", "cy"], n),
+    trips = pd.DataFrame({"trip_id": range(n), "driver": rng.choice(["ann", "bo", "cy"], n),
                   "km": rng.uniform(5, 300, n).round(1),
-                  "litres": np.where(rng.random(n) < 0.1, "", rng.uniform(1, 30, n).round(2).astype(str))}
-                 ).to_csv(tmp_path / "data" / "trips.csv", index=False)
-    (tmp_path / "s.py").write_text(APPENDED_FIELDS_SCRIPT)
-    monkeypatch.chdir(tmp_path)
-    result = lt.rewrite("s.py", engine="rules", timeout=120)
-    assert result.status == "valid", result.report.text()
-    assert not result.report.opaque_steps and not result.report.pandas_steps
+                  "litres": np.where(rng.random(n) < 0.1, "", rng.uniform(1, 30, n).round(2).astype(str))})
+    rewrite_declaratively(tmp_path, monkeypatch, APPENDED_FIELDS_SCRIPT, {"trips.csv": trips}, matched=("prepared",))

@@ -72,21 +72,18 @@ def _split_separator(node: cst.BaseExpression, of: m.BaseMatcherNode) -> str | N
     return separator if isinstance(separator, str) and len(separator) == 1 else None
 
 
-def _single_assign(stmt: cst.CSTNode) -> tuple[str, cst.BaseExpression] | None:
-    if m.matches(stmt, m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(m.Name())])])):
-        return stmt.body[0].targets[0].target.value, stmt.body[0].value
-    return None
+def _assignments(body: list[cst.CSTNode]):
+    """(name, value) of every top-level ``name = value``."""
+    for stmt in body:
+        if m.matches(stmt, m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(m.Name())])])):
+            yield stmt.body[0].targets[0].target.value, stmt.body[0].value
 
 
 def _headers(body: list[cst.CSTNode]) -> dict[str, tuple[str, str]]:
     found = {}
-    for stmt in body:
-        assigned = _single_assign(stmt)
-        if assigned is None:
-            continue
-        name, value = assigned
-        separator = _split_separator(value, m.Subscript(value=m.Name(), slice=[m.SubscriptElement(
-            m.Index(m.Integer("0")))]))
+    first_line = m.Subscript(value=m.Name(), slice=[m.SubscriptElement(m.Index(m.Integer("0")))])
+    for name, value in _assignments(body):
+        separator = _split_separator(value, first_line)
         if separator is not None:
             inner = value.func.value
             while isinstance(inner, cst.Call):
@@ -97,13 +94,9 @@ def _headers(body: list[cst.CSTNode]) -> dict[str, tuple[str, str]]:
 
 def _positions(body: list[cst.CSTNode], headers: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
     found = {}
-    for stmt in body:
-        assigned = _single_assign(stmt)
-        if assigned is None:
-            continue
-        name, value = assigned
-        if m.matches(value, m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("index")),
-                                   args=[m.Arg(m.SimpleString())])) and value.func.value.value in headers:
+    lookup = m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("index")), args=[m.Arg(m.SimpleString())])
+    for name, value in _assignments(body):
+        if m.matches(value, lookup) and value.func.value.value in headers:
             field = value.args[0].value.evaluated_value
             if isinstance(field, str):
                 found[name] = (value.func.value.value, field)
@@ -124,10 +117,10 @@ def _by_name(loop: cst.For, headers: dict, positions: dict) -> cst.For | None:
         return None
     lines, line = loop.iter.value.value, loop.target.value
     statements = list(loop.body.body)
-    assigned = _single_assign(statements[0]) if statements else None
-    if assigned is None:
+    assigned = list(_assignments(statements[:1]))
+    if not assigned:
         return None
-    row, value = assigned
+    row, value = assigned[0]
     separator = _split_separator(value, m.Name(line))
     if separator is None:
         return None

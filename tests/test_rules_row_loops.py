@@ -333,3 +333,25 @@ def test_fields_appended_to_list_rows_are_columns_the_rows_keep(tmp_path: Path, 
                   "km": rng.uniform(5, 300, n).round(1),
                   "litres": np.where(rng.random(n) < 0.1, "", rng.uniform(1, 30, n).round(2).astype(str))})
     rewrite_declaratively(tmp_path, monkeypatch, APPENDED_FIELDS_SCRIPT, {"trips.csv": trips}, matched=("prepared",))
+
+
+def test_a_header_flag_that_keeps_the_header_line_reads_it_first() -> None:
+    body = list(cst.parse_module(textwrap.dedent("""
+        with open("data/c.csv") as f:
+            first = True
+            for line in f:
+                if first:
+                    first = False
+                    header = line
+                    continue
+                rows.append(line)
+        done = True
+        for line in open("data/d.csv").readlines():
+            if done:
+                done = False
+                continue
+            rows.append(line)
+    """)).body)
+    out = cst.Module(header_flags(body, {})).code
+    assert "line = next(f)\n    header = line\n    for line in f:\n        rows.append(line)" in out
+    assert "for line in open(\"data/d.csv\").readlines()[1:]:\n    rows.append(line)" in out

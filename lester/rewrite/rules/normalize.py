@@ -435,9 +435,12 @@ class _HeaderFlag(KeepingPositions):
 
     def leave_For(self, original: cst.For, updated: cst.For):
         inner = list(updated.body.body)
-        flag = _flag_test(inner[0]) if inner else None
+        found = _flag_test(inner[0]) if inner else None
+        flag, kept = found if found is not None else (None, [])
         # the flag appears three times: set before the loop, tested, cleared
         if flag is None or self.counts.get(flag) != 3 or updated.orelse is not None:
+            return updated
+        if kept and not isinstance(updated.target, cst.Name):
             return updated
         iterable, start = updated.iter, None
         if m.matches(iterable, m.Call(func=m.Name("enumerate"))) and iterable.args and not iterable.args[0].keyword:
@@ -450,13 +453,23 @@ class _HeaderFlag(KeepingPositions):
         if (m.matches(iterable, m.Call(func=m.Attribute(value=m.Name("csv"), attr=m.Name("reader")) | m.Name("reader"),
                                        args=[m.Arg(m.Name())]))):
             skipped = iterable.args[0].value  # csv.reader(f): the header row is the first line of f
+        listed = (isinstance(iterable, cst.Name) and iterable.value in self.lists) or m.matches(
+            iterable, m.Call(func=m.Attribute(attr=m.Name("readlines") | m.Name("splitlines")) | m.Name("list")))
         if isinstance(skipped, cst.Name) and (skipped.value in self.iterators or skipped is not iterable):
-            before.append(cst.SimpleStatementLine([cst.Expr(cst.Call(cst.Name("next"), [cst.Arg(skipped)]))]))
+            first_row = cst.Call(cst.Name("next"), [cst.Arg(skipped if skipped is iterable else iterable)])
             rows = iterable
-        elif isinstance(iterable, cst.Name) and iterable.value in self.lists:
+        elif listed:
+            first_row = cst.Subscript(iterable, [cst.SubscriptElement(cst.Index(cst.Integer("0")))])
             rows = cst.Subscript(iterable, [cst.SubscriptElement(cst.Slice(lower=cst.Integer("1"), upper=None))])
+            if not isinstance(iterable, cst.Name) and kept:
+                return updated  # the list would be read twice
         else:
             return updated
+        if kept:  # the first row, then what the script kept of it
+            before.append(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(updated.target)], first_row)]))
+            before += [cst.SimpleStatementLine([small]) for small in kept]
+        elif rows is iterable:
+            before.append(cst.SimpleStatementLine([cst.Expr(cst.Call(cst.Name("next"), [cst.Arg(skipped)]))]))
         if start is not None:  # enumerate counts the skipped row, as the flag's loop did
             rows = cst.Call(cst.Name("enumerate"), [cst.Arg(rows), cst.Arg(cst.Integer(str(int(start.value) + 1)))])
         loop = made_from(updated.with_changes(iter=rows, body=updated.body.with_changes(body=inner[1:])), original,
@@ -464,18 +477,23 @@ class _HeaderFlag(KeepingPositions):
         return cst.FlattenSentinel([*(made_from(b, original, self.origin) for b in before), loop])
 
 
-def _flag_test(stmt: cst.CSTNode) -> str | None:
-    """``if flag: flag = False; continue`` (in either order of the two statements)."""
+def _flag_test(stmt: cst.CSTNode) -> tuple[str, list[cst.BaseSmallStatement]] | None:
+    """``if flag: flag = False; continue`` (in either order), and the assignments the block
+    makes besides (``header = line``: what the script keeps of the first row)."""
     if not (isinstance(stmt, cst.If) and isinstance(stmt.test, cst.Name) and stmt.orelse is None):
         return None
     flag = stmt.test.value
-    smalls = [small for line in stmt.body.body if isinstance(line, cst.SimpleStatementLine) for small in line.body]
-    if len(smalls) != 2 or len(stmt.body.body) != len([1 for line in stmt.body.body
-                                                         if isinstance(line, cst.SimpleStatementLine)]):
+    if not all(isinstance(line, cst.SimpleStatementLine) for line in stmt.body.body):
         return None
-    cleared = any(m.matches(s, m.Assign(targets=[m.AssignTarget(m.Name(flag))], value=m.Name("False"))) for s in smalls)
-    skipped = any(isinstance(s, cst.Continue) for s in smalls)
-    return flag if cleared and skipped else None
+    smalls = [small for line in stmt.body.body for small in line.body]
+    cleared = [s for s in smalls if m.matches(s, m.Assign(targets=[m.AssignTarget(m.Name(flag))], value=m.Name("False")))]
+    skipped = [s for s in smalls if isinstance(s, cst.Continue)]
+    kept = [s for s in smalls if s not in cleared and s not in skipped]
+    if len(cleared) != 1 or len(skipped) != 1 or not isinstance(smalls[-1], cst.Continue):
+        return None
+    if not all(m.matches(s, m.Assign(targets=[m.AssignTarget(m.Name())])) for s in kept):
+        return None
+    return flag, kept
 
 
 # -- loops over a dict of constructors -------------------------------------------------------

@@ -439,3 +439,19 @@ def test_request_ids_match_stored_ids_exactly_as_text():
     # text and float ids compare as their text
     assert id_mask(np.array(["a", "07", "7"], dtype=object), {"07"}).tolist() == [False, True, False]
     assert id_mask(np.array([7.0, 7.5]), {"7.0", "7"}).tolist() == [True, False]
+
+
+def test_forgetting_every_row_of_a_group_removes_the_groups_aggregate_row(workdir):
+    # an aggregate over no rows left is no row: the customer's row must go, not keep stale counts
+    # (as every reader sees the version: the row stays in the shared chunk until lester purge)
+    _run(workdir, "aggregate.py")
+    mails = pd.read_csv(workdir / "mails.csv")
+    all_of_one = mails.loc[mails["email"] == "c10@x.org", "mail_id"].tolist()
+    assert all_of_one
+    (change,) = forget("mails", all_of_one, store=workdir / ".lester").changes
+    from lester.pipeline.store import load_rows
+
+    folder = workdir / ".lester" / "runs" / change.new_run_id
+    new = pd.concat([load_rows(folder, "train"), load_rows(folder, "test")])  # deletion vectors applied
+    assert 10 not in set(new["customer_id"])
+    assert not set(all_of_one) & {i for ids in new["prov:mails"] for i in ids}

@@ -123,3 +123,19 @@ def test_a_prep_only_script_is_a_data_preparation_pipeline(folder: Path, monkeyp
     result = run("pipeline.py", store=folder / ".lester", cache=False, capture=False)
     kept = (pd.read_csv("data/people.csv")["income"] > 45).sum()
     assert result.model is None and len(result.train) + len(result.test) == kept
+
+
+def test_a_script_that_saves_x_and_y_but_fits_nothing_has_no_model(folder: Path, monkeypatch) -> None:
+    script, code = _opaque(folder, """
+        import os
+        import numpy as np
+        import pandas as pd
+
+        df = pd.read_csv("data/people.csv").dropna()
+        os.makedirs("out", exist_ok=True)
+        np.save("out/X.npy", df[["age", "income"]].to_numpy())
+        np.save("out/y.npy", df["label"].to_numpy())
+    """)
+    _, candidate, report = _validate(folder, script, code)
+    assert report.valid, report.text()
+    assert {c.what for c in report.checks} == {"X", "y"} and candidate.model is None

@@ -94,7 +94,7 @@ _MODEL_STAGES = '''def encode_features() -> ColumnTransformer:
 
 def extract_label(prepared: pd.DataFrame) -> np.ndarray:
     if "_y" not in prepared.columns:
-        raise ValueError({filename!r} + ": the script fitted no model on labels in this run")
+        raise NotImplementedError({filename!r} + " gave no labels in this run: the pipeline has none")
     return prepared["_y"].to_numpy()
 
 
@@ -104,7 +104,7 @@ def make_model(**params):
         # dataprep's rows came from lester's cache: run the script again for its estimator
         _run_script(_DEFAULT_INPUTS)
     if "model" not in _FITTED:
-        raise ValueError({filename!r} + ": the script fitted no estimator in this run")
+        raise NotImplementedError({filename!r} + " fitted no estimator in this run: the pipeline has none")
     return clone(_FITTED["model"]).set_params(**params)
 '''
 

@@ -248,3 +248,17 @@ def test_rows_dropped_by_index_keep_the_columns_known() -> None:
         df[["area", "price"]].to_csv("out/prepared.csv", index=False)
     """), filename="s.py", allow_opaque=False, heads={"data/h.csv": "area,price,zone\n"})
     assert program.pandas_steps  # the drop by index runs as the script's pandas code
+
+
+def test_a_list_of_column_names_changed_in_place_stays_a_constant() -> None:
+    program = compile_script(textwrap.dedent("""
+        import os
+        import pandas as pd
+        df = pd.read_csv("data/h.csv")
+        cols = ["area", "price", "zone"]
+        cols.remove("zone")
+        cols.append("rooms")
+        os.makedirs("out", exist_ok=True)
+        df[cols].to_csv("out/prepared.csv", index=False)
+    """), filename="s.py", allow_opaque=False, heads={"data/h.csv": "area,price,zone,rooms\n"})
+    assert "['area', 'price', 'rooms']" in program.code and not program.pandas_steps

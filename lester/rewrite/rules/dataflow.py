@@ -469,6 +469,23 @@ class ScriptReader:
             return
         raise self.fail(line_node, f"assignment to {code_of(target)!r} is not translated")
 
+    def _constant_list_change(self, call: cst.Call, line_node) -> bool:
+        """``cols.remove("y")`` / ``append`` / ``extend`` / ``insert`` on a list of constants:
+        the constant changes as the script's list does, and the module keeps the statement."""
+        if not (m.matches(call, m.Call(func=m.Attribute(value=m.Name(), attr=m.Name(
+                "remove") | m.Name("append") | m.Name("extend") | m.Name("insert"))))
+                and isinstance(self.constants.get(call.func.value.value), list)
+                and all(a.keyword is None and is_literal(a.value) for a in call.args)):
+            return False
+        changed = list(self.constants[call.func.value.value])
+        try:
+            getattr(changed, call.func.attr.value)(*(literal_value(a.value) for a in call.args))
+        except (ValueError, TypeError, IndexError):
+            return False  # the script's own call fails there: let it say so
+        self.constants[call.func.value.value] = changed
+        self.copied.append(line_node)
+        return True
+
     def module_expr(self, call: cst.BaseExpression, line_node) -> None:
         if not isinstance(call, cst.Call):
             raise self.fail(line_node, f"expression {code_of(call)!r} is not translated")
@@ -479,6 +496,8 @@ class ScriptReader:
                 call.func.value):
             self.model = Model(code_of(call.func.value), self.line(line_node))
             self.fitted_on(call, line_node)
+            return
+        if self._constant_list_change(call, line_node):
             return
         if isinstance(call.func, cst.Attribute):
             from lester.rewrite.rules import pandas_ops

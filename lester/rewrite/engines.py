@@ -55,6 +55,9 @@ class RewriteTask:
     inputs_preview: dict[str, str] = field(default_factory=dict)
     hint: str = ""
     inputs_head: dict[str, str] = field(default_factory=dict)  # the first lines uncut (preview cuts them)
+    # module-level lists of names as the script's run on the sample left them (column lists it
+    # computed from the data): the rules engine reads those it cannot evaluate as constants
+    name_lists: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -109,7 +112,8 @@ class RulesEngine:
             heads = {task.analysis.sources[name]: text
                      for name, text in (task.inputs_head or task.inputs_preview).items()
                      if name in task.analysis.sources}
-            program = compile_script(task.analysis.source, filename=task.analysis.filename, heads=heads)
+            program = compile_script(task.analysis.source, filename=task.analysis.filename, heads=heads,
+                                     name_lists=task.name_lists)
         except RulesUnsupported as exc:
             lines = tuple(exc.lines) if getattr(exc, "lines", None) else None
             raise StageUnsupported(getattr(exc, "stage", "dataprep"), lines,

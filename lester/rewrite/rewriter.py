@@ -310,6 +310,7 @@ class _Loop:
         self.best: tuple[Proposal, str, ValidationReport | None] | None = None
         self.valid: tuple[Proposal, str, ValidationReport] | None = None
         self.fallback: tuple[Proposal, str, ValidationReport] | None = None  # valid, with opaque steps
+        self.without_lists: tuple[Proposal, str, ValidationReport] | None = None  # valid before name_lists
         self.error: str | None = None
         self.unsupported: StageUnsupported | None = None
         self.warnings: list[str] = []
@@ -322,7 +323,9 @@ class _Loop:
         for position, engine in enumerate(chain):
             llm_later = any(e.repairs for e in chain[position + 1:])
             tries = 1 + max_repairs if engine.repairs else 1
-            for _ in range(tries):
+            attempt = 0
+            while attempt < tries:
+                attempt += 1
                 started = time.perf_counter()
                 self.say(engine.name, "proposing a pipeline" if feedback is None else "repairing")
                 try:
@@ -346,6 +349,13 @@ class _Loop:
                     return
                 self.usage.merge(proposal.usage)
                 feedback = self._judge(proposal, started)
+                if self._read_lists_again(engine, proposal):
+                    tries += 1  # the same engine again, with the column lists the script computed
+                    feedback = None
+                    continue
+                if self.valid is None and self.without_lists is not None:
+                    self.valid = self.without_lists  # the first reading was valid, if opaque: keep it
+                self.without_lists = None
                 if self.valid is not None and self.valid[0].opaque_steps and llm_later and self.fallback is None:
                     # valid, but parts run as opaque Python: let the LLM try to express them in the DSL
                     self.fallback, self.valid = self.valid, None
@@ -359,6 +369,19 @@ class _Loop:
             stage = self.unsupported
             self.error = (f"stage {stage.stage}{_lines(stage.lines)} could not be rewritten by the rules "
                           f"engine: {stage.reason}. To rewrite it with an LLM, {HOW_TO_CONFIGURE}")
+
+    def _read_lists_again(self, engine: Engine, proposal: Proposal) -> bool:
+        """Whether the rules should read the script again with the lists of column names its
+        run on the sample computed (``select_dtypes(...).columns.tolist()``): once, when they
+        kept something opaque or failed, and the run left such lists."""
+        if engine.name != "rules" or self.task.name_lists or self.original is None \
+                or not self.original.name_lists:
+            return False
+        if self.valid is not None and not self.valid[0].opaque_steps:
+            return False
+        self.task.name_lists = dict(self.original.name_lists)
+        self.without_lists, self.valid = self.valid, None
+        return True
 
     def _judge(self, proposal: Proposal, started: float) -> Feedback | None:
         """Check one proposal; the feedback for the next attempt, or None when it is valid."""

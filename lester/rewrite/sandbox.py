@@ -79,6 +79,7 @@ class Outputs:
     files: dict[str, int] = field(default_factory=dict)
     found: dict[str, str] = field(default_factory=dict)  # role -> "file out/X.npy" / "variable X"
     read: list[str] = field(default_factory=list)  # files the script opened for reading, found or not
+    name_lists: dict[str, list[str]] = field(default_factory=dict)  # module-level lists of names, as they ended
     log: str = ""
     protections: dict[str, str] = field(default_factory=dict)  # protection -> "on: ..." / "off: why"
 
@@ -225,6 +226,8 @@ def _run(arguments: list[str], run: _RunFolder, timeout: float) -> Outputs:
     outputs.files = {str(k): int(v) for k, v in (result.get("files") or {}).items() if isinstance(v, int)}
     outputs.found = {str(k): str(v)[:300] for k, v in (result.get("found") or {}).items()}
     outputs.read = [str(p) for p in (result.get("read") or []) if isinstance(p, str)][:1000]
+    lists = result.get("name_lists") or {}
+    outputs.name_lists = {str(k): [str(i) for i in v] for k, v in lists.items() if isinstance(v, list)}
     return outputs
 
 

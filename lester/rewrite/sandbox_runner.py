@@ -116,6 +116,7 @@ def run_original(script: str, capture: Path, roles: dict) -> dict:
     except BaseException as exc:  # noqa: BLE001 - report whatever the user's script raised
         result.update(status="error", error=_error(exc, script))
     _keep(namespace, roles, capture, result)
+    result["name_lists"] = _name_lists(namespace)
     _keep_fitted(recorder, capture, result)
     result["read"] = _reads(recorder.opened)
     namespace = recorder = None
@@ -184,6 +185,25 @@ def _keep(namespace: dict, roles: dict, capture: Path, result: dict) -> None:
                 result["found"][role] = f"variable {name}"
         except Exception as exc:  # noqa: BLE001 - a value we cannot keep is reported, not fatal
             result.setdefault("not_kept", {})[role] = f"{name}: {type(exc).__name__}: {exc}"
+
+
+def _name_lists(namespace: dict) -> dict[str, list[str]]:
+    """The script's module-level lists of names as they ended (``cat_cols =
+    df.select_dtypes("object").columns.tolist()``): column lists computed from the data, which
+    the rules engine can read as constants. Lists, tuples and pandas Index objects of short
+    strings only; the rules engine uses one only where every item names a column of the frame
+    it is read with, so values of the data's rows never become code."""
+    found = {}
+    for name, value in list(namespace.items()):
+        if name.startswith("_") or type(value).__name__ not in ("list", "tuple", "Index"):
+            continue
+        try:
+            items = list(value)
+        except Exception:  # noqa: BLE001 - an object we cannot list is not a list of names
+            continue
+        if 0 < len(items) <= 500 and all(isinstance(i, str) and len(i) <= 200 for i in items):
+            found[name] = items
+    return found
 
 
 def _keep_fitted(recorder, capture: Path, result: dict) -> None:

@@ -31,12 +31,16 @@ from lester.rewrite.rules.values import Label, Matrix, Output
 
 
 def compile_script(source: str, *, filename: str = "<script>", allow_opaque: bool = True,
-                   heads: Mapping[str, str] | None = None) -> RulesProgram:
+                   heads: Mapping[str, str] | None = None,
+                   name_lists: Mapping[str, list[str]] | None = None) -> RulesProgram:
     """Compile a messy script into a pipeline module.
 
     ``heads`` maps an input's path (as the script writes it) to its first lines: a table read
     with ``pd.read_csv`` then has the columns they name, so ``dropna()``, ``drop_duplicates()``
-    or ``index_col=0`` over all its columns can be translated.
+    or ``index_col=0`` over all its columns can be translated. ``name_lists`` are module-level
+    lists of names as the script's own run left them: a column list computed from the data
+    (``df.select_dtypes("object").columns.tolist()``) is read as that constant where every name
+    in it is a column of the frame it is used with, and the report says so.
 
     Example:
         >>> program = compile_script(open("messy.py").read(), filename="messy.py")   # doctest: +SKIP
@@ -44,15 +48,17 @@ def compile_script(source: str, *, filename: str = "<script>", allow_opaque: boo
         >>> program.sources, program.opaque_steps                                   # doctest: +SKIP
     """
     try:
-        return _compile(source, filename, heads or {})
+        return _compile(source, filename, heads or {}, name_lists or {})
     except RulesUnsupported as exc:
         if not allow_opaque:
             raise
         return opaque_program(source, filename, exc)
 
 
-def _compile(source: str, filename: str, heads: Mapping[str, str]) -> RulesProgram:
+def _compile(source: str, filename: str, heads: Mapping[str, str],
+             name_lists: Mapping[str, list[str]]) -> RulesProgram:
     reader = ScriptReader(source, filename, heads)
+    reader.name_lists = dict(name_lists)
     reader.generated_helpers = []
     reader.read()
     plan = reader.plan

@@ -122,6 +122,8 @@ class ScriptReader:
         self.plan = DataprepPlan()
         self.env: dict[str, Any] = {}
         self.constants: dict[str, Any] = {}
+        self.name_lists: dict[str, list[str]] = {}  # lists of names as the script's run ended them
+        self.observed: set[str] = set()  # names read from name_lists: their in-place changes are in them
         self.copied: list[cst.CSTNode] = []  # helper functions, constants, imports (in order)
         self.imports: dict[str, cst.CSTNode] = {}
         self.outputs: dict[str, Output] = {}
@@ -176,6 +178,9 @@ class ScriptReader:
             except Exception as exc:  # noqa: BLE001 - a construct the reader does not expect
                 error = self._unsupported(stmt, exc)
                 pandas_steps.restore(self, state)
+                if self._observed_list(stmt, body, index):
+                    index += 1
+                    continue
                 after = pandas_steps.keep_as_pandas(self, body, index, error)
                 if isinstance(after, int):
                     index = after
@@ -189,6 +194,48 @@ class ScriptReader:
             index += 1
         if blockers:
             raise all_blockers(blockers)
+
+    _LIST_CHANGES = ("remove", "append", "extend", "insert", "sort", "reverse")
+
+    def _observed_list(self, stmt: cst.CSTNode, body: list, index: int) -> bool:
+        """``cat_cols = df.select_dtypes("object").columns.tolist()`` (a list of columns the
+        rules cannot compute): the list as the script's run on the sample ended it, when every
+        item is a column of a frame the statement reads, the name is bound only here, and its
+        in-place changes (``cat_cols.remove("y")``, already in the observed value) all come
+        before its first use. The report notes it: on other data the script could pick others."""
+        if not m.matches(stmt, m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(m.Name())])])):
+            return False
+        name, value = stmt.body[0].targets[0].target.value, stmt.body[0].value
+        observed = self.name_lists.get(name)
+        if not observed:
+            return False
+        frames = [self.env[n.value] for n in m.findall(value, m.Name()) if isinstance(self.env.get(n.value), Frame)]
+        columns = {c for f in frames if f.columns is not None for c in f.columns}
+        if not columns or not set(observed) <= columns:
+            return False  # only names of columns, never values of the data's rows, become code
+        stores = m.AssignTarget(target=m.Name(name)) | m.AugAssign(target=m.Name(name)) | m.For(target=m.Name(name))
+        if sum(len(m.findall(s, stores)) for s in body) != 1:
+            return False
+        change = m.Call(func=m.Attribute(value=m.Name(name), attr=m.OneOf(*map(m.Name, self._LIST_CHANGES))))
+        used = False
+        for later in body[index + 1:]:
+            if not m.findall(later, m.Name(name)):
+                continue
+            if m.matches(later, m.SimpleStatementLine(body=[m.Expr(change)])):
+                if used:
+                    return False  # changed after a use: the final value is not what the use saw
+                continue
+            if m.findall(later, change):
+                return False
+            used = True
+        self.constants[name] = list(observed)
+        self.env[name] = GLOBAL
+        self.observed.add(name)
+        self.copied.append(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(name))],
+                                                               cst.parse_expression(repr(list(observed))))]))
+        self.notes.append(f"line {self.line(stmt)}: {name} is the list the script computed on the sample data "
+                          f"({len(observed)} columns); the pipeline uses these columns")
+        return True
 
     def _block(self, stmt: cst.CSTNode) -> None:
         """What a statement the rules could not read binds or changes is unknown from here on."""
@@ -472,6 +519,9 @@ class ScriptReader:
     def _constant_list_change(self, call: cst.Call, line_node) -> bool:
         """``cols.remove("y")`` / ``append`` / ``extend`` / ``insert`` on a list of constants:
         the constant changes as the script's list does, and the module keeps the statement."""
+        if m.matches(call, m.Call(func=m.Attribute(value=m.Name(), attr=m.OneOf(*map(
+                m.Name, self._LIST_CHANGES))))) and call.func.value.value in self.observed:
+            return True  # the observed list is the one these changes left
         if not (m.matches(call, m.Call(func=m.Attribute(value=m.Name(), attr=m.Name(
                 "remove") | m.Name("append") | m.Name("extend") | m.Name("insert"))))
                 and isinstance(self.constants.get(call.func.value.value), list)

@@ -38,12 +38,13 @@ import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from lester.errors import LesterError
+from lester.pipeline.definition import STAGES
 
 STAGE_ORDER = (
     "imports", "helpers", "dataprep", "encode_features", "extract_label", "make_model",
     "output", "irrelevant",
 )
-PIPELINE_STAGES = ("dataprep", "encode_features", "extract_label", "make_model")
+PIPELINE_STAGES = STAGES  # the pipeline contract's stages, in order (lester.pipeline.definition)
 
 # Calls whose first argument (or ``path=``/``filepath_or_buffer=``) is a file that is read.
 _READERS = {

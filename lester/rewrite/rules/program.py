@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 
 from lester.errors import LesterError
 
-STAGES = ("dataprep", "encode_features", "extract_label", "make_model")
 
 
 @dataclass(frozen=True)

@@ -1081,6 +1081,11 @@ def _compare_xy(X: Any, y: Any, X_mod: Any, y_mod: Any, subset: bool) -> str | N
     import numpy as np
 
     X, X_mod = np.asarray(X, dtype=float), np.asarray(X_mod, dtype=float)
+    if subset and X.ndim == 2 and X_mod.ndim == 2 and X.shape[1] != X_mod.shape[1]:
+        # fitted on a train split: an encoder whose width depends on the rows it saw (a
+        # vocabulary, one-hot categories) has fewer columns than the module's fitted on every row
+        return (f"unchecked: the script fits on a split, and its encoder's width ({X.shape[1]} columns) "
+                f"depends on the rows it saw (the module's, on every row: {X_mod.shape[1]})")
     if X.ndim != 2 or X_mod.ndim != 2 or X.shape[1] != X_mod.shape[1]:
         return f"X: shape {X.shape} vs the module's {X_mod.shape}"
     if not subset and X.shape[0] != X_mod.shape[0]:

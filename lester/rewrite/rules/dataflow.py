@@ -51,6 +51,7 @@ from lester.rewrite.rules.runtime_config import with_defaults
 from lester.rewrite.rules.plan import DataprepPlan, RowExpr, RowSet, identifier, quote
 from lester.rewrite.rules.program import RulesUnsupported, all_blockers
 from lester.rewrite.rules.slicing import backward_slice
+from lester.rewrite.rules.substitution import bound_once
 from lester.rewrite.rules.values import (
     Blocked,
     CategoryIndex,
@@ -195,8 +196,6 @@ class ScriptReader:
         if blockers:
             raise all_blockers(blockers)
 
-    _LIST_CHANGES = ("remove", "append", "extend", "insert", "sort", "reverse")
-
     def _observed_list(self, stmt: cst.CSTNode, body: list, index: int) -> bool:
         """``cat_cols = df.select_dtypes("object").columns.tolist()`` (a list of columns the
         rules cannot compute): the list as the script's run on the sample ended it, when every
@@ -213,10 +212,9 @@ class ScriptReader:
         columns = {c for f in frames if f.columns is not None for c in f.columns}
         if not columns or not set(observed) <= columns:
             return False  # only names of columns, never values of the data's rows, become code
-        stores = m.AssignTarget(target=m.Name(name)) | m.AugAssign(target=m.Name(name)) | m.For(target=m.Name(name))
-        if sum(len(m.findall(s, stores)) for s in body) != 1:
+        if not bound_once(body, name):
             return False
-        change = m.Call(func=m.Attribute(value=m.Name(name), attr=m.OneOf(*map(m.Name, self._LIST_CHANGES))))
+        change = _list_change(name, _LIST_CHANGES)
         used = False
         for later in body[index + 1:]:
             if not m.findall(later, m.Name(name)):
@@ -519,11 +517,9 @@ class ScriptReader:
     def _constant_list_change(self, call: cst.Call, line_node) -> bool:
         """``cols.remove("y")`` / ``append`` / ``extend`` / ``insert`` on a list of constants:
         the constant changes as the script's list does, and the module keeps the statement."""
-        if m.matches(call, m.Call(func=m.Attribute(value=m.Name(), attr=m.OneOf(*map(
-                m.Name, self._LIST_CHANGES))))) and call.func.value.value in self.observed:
+        if m.matches(call, _list_change(None, _LIST_CHANGES)) and call.func.value.value in self.observed:
             return True  # the observed list is the one these changes left
-        if not (m.matches(call, m.Call(func=m.Attribute(value=m.Name(), attr=m.Name(
-                "remove") | m.Name("append") | m.Name("extend") | m.Name("insert"))))
+        if not (m.matches(call, _list_change(None, _CONSTANT_LIST_CHANGES))
                 and isinstance(self.constants.get(call.func.value.value), list)
                 and all(a.keyword is None and is_literal(a.value) for a in call.args)):
             return False
@@ -1437,9 +1433,8 @@ class ScriptReader:
             raise self.fail(line_node, f"{name}.append(...) on something other than the list rows of a list")
         self._add_row_field(ctx, name, len(row.fields), value, line_node, f"{name}[{len(row.fields)}]")
 
-    def _add_row_field(self, ctx: Ctx, name: str, key: str | int, value, line_node, label: str) -> None:
+    def _add_row_field(self, ctx: Ctx, name: str, key: str | int, value, line_node, target: str) -> None:
         row, source = ctx.names[name], ctx.rows_source
-        target = label
         if line_node not in ctx.loop_body:
             raise self.fail(line_node, f"{target!r} is set inside a block of the loop")
         before = ctx.loop_body[:ctx.loop_body.index(line_node)]
@@ -2480,6 +2475,16 @@ def _is_empty_collection(value: cst.BaseExpression) -> bool:
 
 def _is_continue_line(stmt) -> bool:
     return isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[-1], cst.Continue)
+
+
+_LIST_CHANGES = ("remove", "append", "extend", "insert", "sort", "reverse")  # in place, on a list
+_CONSTANT_LIST_CHANGES = ("remove", "append", "extend", "insert")  # followed on a list of constants
+
+
+def _list_change(name: str | None, methods: tuple[str, ...]) -> m.Call:
+    """A matcher of ``NAME.method(...)`` for one of ``methods`` (any name when None)."""
+    owner = m.Name() if name is None else m.Name(name)
+    return m.Call(func=m.Attribute(value=owner, attr=m.OneOf(*map(m.Name, methods))))
 
 
 def _seen_key(stmts: list, position: int) -> tuple[cst.BaseExpression, str] | None:

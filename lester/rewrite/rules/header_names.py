@@ -35,7 +35,7 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
-from lester.rewrite.rules.substitution import Origin, made_from
+from lester.rewrite.rules.substitution import Origin, bound_once, made_from
 
 
 def fields_by_header_name(body: list[cst.CSTNode], origin: Origin) -> list[cst.CSTNode]:
@@ -89,7 +89,7 @@ def _headers(body: list[cst.CSTNode]) -> dict[str, tuple[str, str]]:
             while isinstance(inner, cst.Call):
                 inner = inner.func.value
             found[name] = (inner.value.value, separator)
-    return {h: v for h, v in found.items() if _bound_once(body, h)}
+    return {h: v for h, v in found.items() if bound_once(body, h)}
 
 
 def _positions(body: list[cst.CSTNode], headers: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
@@ -100,13 +100,7 @@ def _positions(body: list[cst.CSTNode], headers: dict[str, tuple[str, str]]) -> 
             field = value.args[0].value.evaluated_value
             if isinstance(field, str):
                 found[name] = (value.func.value.value, field)
-    return {p: v for p, v in found.items() if _bound_once(body, p)}
-
-
-def _bound_once(body: list[cst.CSTNode], name: str) -> bool:
-    stores = sum(len(m.findall(s, m.AssignTarget(target=m.Name(name)) | m.AugAssign(target=m.Name(name))
-                               | m.For(target=m.Name(name)))) for s in body)
-    return stores == 1
+    return {p: v for p, v in found.items() if bound_once(body, p)}
 
 
 def _by_name(loop: cst.For, headers: dict, positions: dict) -> cst.For | None:

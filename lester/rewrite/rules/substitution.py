@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import libcst as cst
+import libcst.matchers as m
 
 Origin = dict[int, cst.CSTNode]  # id(new statement) -> the script's statement it stands for
 
@@ -34,6 +35,12 @@ class KeepingPositions(cst.CSTTransformer):
         if result is updated_node and updated_node is not original_node and updated_node.deep_equals(original_node):
             return original_node
         return result
+
+
+def bound_once(body: list[cst.CSTNode], name: str) -> bool:
+    """Whether ``name`` is assigned (``=``, ``+=``, a ``for`` target) exactly once in ``body``."""
+    stores = m.AssignTarget(target=m.Name(name)) | m.AugAssign(target=m.Name(name)) | m.For(target=m.Name(name))
+    return sum(len(m.findall(s, stores)) for s in body) == 1
 
 
 def made_from(new: cst.CSTNode, old: cst.CSTNode, origin: Origin) -> cst.CSTNode:

@@ -47,9 +47,9 @@ from lester.rewrite.rules.expressions import (
     translate,
 )
 from lester.rewrite.rules.normalize import normalized
-from lester.rewrite.rules.runtime_config import with_defaults
 from lester.rewrite.rules.plan import DataprepPlan, RowExpr, RowSet, identifier, quote
 from lester.rewrite.rules.program import RulesUnsupported, all_blockers
+from lester.rewrite.rules.runtime_config import with_defaults
 from lester.rewrite.rules.slicing import backward_slice
 from lester.rewrite.rules.substitution import bound_once
 from lester.rewrite.rules.values import (

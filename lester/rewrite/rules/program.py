@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from lester.errors import LesterError
 
 
-
 @dataclass(frozen=True)
 class OpaqueStep:
     """A part of the script kept as the original Python code instead of being translated.

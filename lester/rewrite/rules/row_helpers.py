@@ -411,7 +411,8 @@ def _fused(body: list[cst.CSTNode], position: int, functions: set[str], origin: 
             loop = cst.parse_statement(
                 f"for {for_in.target.value} in ITERABLE:\n    {row} = CALL\n    if {row} is None:\n"
                 f"        continue\n    {result}.append({row})\n")
-            loop = loop.visit(NameSubstitution(lambda n: {"ITERABLE": for_in.iter, "CALL": comp.elt}.get(n)))
+            placeholders = {"ITERABLE": for_in.iter, "CALL": comp.elt}
+            loop = loop.visit(NameSubstitution(placeholders.get))
             start = cst.parse_statement(f"{result} = []\n")
             made = [made_from(start, body[position], origin), made_from(loop, body[position], origin)]
             return body[:position] + made + [s for i, s in enumerate(body[position + 1:], position + 1)

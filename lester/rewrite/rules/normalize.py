@@ -52,7 +52,13 @@ from lester.rewrite.analysis import function_locals
 from lester.rewrite.rules.dummies_concat import dummies_in_one_call
 from lester.rewrite.rules.header_names import fields_by_header_name
 from lester.rewrite.rules.row_helpers import inline_row_helpers, parse_then_drop_none
-from lester.rewrite.rules.substitution import KeepingPositions, NameSubstitution, Origin, made_from
+from lester.rewrite.rules.substitution import (
+    KeepingPositions,
+    NameSubstitution,
+    Origin,
+    function_call,
+    made_from,
+)
 
 _INPLACE_METHODS = {
     "fillna", "drop", "dropna", "rename", "replace", "drop_duplicates", "reset_index", "set_index",
@@ -100,7 +106,7 @@ def inline_calls(body: list[cst.CSTNode], origin: Origin) -> list[cst.CSTNode]:
         out: list[cst.CSTNode] = []
         taken = {n.value for s in body for n in m.findall(s, m.Name())}
         for position, stmt in enumerate(body):
-            call, targets = _statement_call(stmt, functions)
+            call, targets = function_call(stmt, functions)
             if call is None:
                 hoisted = _hoisted(stmt, functions, taken, origin)
                 out += hoisted or [stmt]
@@ -185,18 +191,6 @@ def _inlinable(function: cst.FunctionDef) -> bool:
         return True
     last = statements[-1] if statements else None
     return len(returns) == 1 and m.matches(last, m.SimpleStatementLine(body=[m.Return()]))
-
-
-def _statement_call(stmt: cst.CSTNode, functions: dict) -> tuple[cst.Call | None, list[cst.AssignTarget]]:
-    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
-        return None, []
-    small = stmt.body[0]
-    value, targets = (small.value, list(small.targets)) if isinstance(small, cst.Assign) else (
-        (small.value, []) if isinstance(small, cst.Expr) else (None, []))
-    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in functions:
-        if all(a.star == "" for a in value.args):
-            return value, targets
-    return None, []
 
 
 def _inline(function: cst.FunctionDef, call: cst.Call, targets: list[cst.AssignTarget], stmt: cst.CSTNode,

@@ -49,7 +49,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from lester.rewrite.analysis import function_locals
-from lester.rewrite.rules.substitution import NameSubstitution, Origin, made_from
+from lester.rewrite.rules.substitution import NameSubstitution, Origin, function_call, made_from
 
 _MAX_DEPTH = 4
 _NONE_GUARDS = (m.If(test=m.Comparison(left=m.Name(), comparisons=[m.ComparisonTarget(m.Is(), m.Name("None"))]),
@@ -136,8 +136,8 @@ class _LoopBodies(cst.CSTTransformer):
 
     def _inline_first(self, statements: list[cst.BaseStatement]) -> bool:
         for position, stmt in enumerate(statements):
-            call, targets = _called(stmt, self.functions)
-            if call is None:
+            call, targets = function_call(stmt, self.functions)
+            if call is None or len(targets) > 1:
                 continue
             made = _inlined(self.functions[call.func.value], call, targets, statements, position,
                             self.names_elsewhere[call.func.value])
@@ -145,18 +145,6 @@ class _LoopBodies(cst.CSTTransformer):
                 statements[position:position + made[1]] = made[0]
                 return True
         return False
-
-
-def _called(stmt: cst.CSTNode, functions: dict) -> tuple[cst.Call | None, list[cst.AssignTarget]]:
-    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
-        return None, []
-    small = stmt.body[0]
-    value, targets = (small.value, list(small.targets)) if isinstance(small, cst.Assign) else (
-        (small.value, []) if isinstance(small, cst.Expr) else (None, []))
-    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in functions \
-            and all(a.star == "" for a in value.args) and len(targets) <= 1:
-        return value, targets
-    return None, []
 
 
 def _inlined(function: cst.FunctionDef, call: cst.Call, targets: list[cst.AssignTarget],

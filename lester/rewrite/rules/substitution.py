@@ -43,6 +43,20 @@ def bound_once(body: list[cst.CSTNode], name: str) -> bool:
     return sum(len(m.findall(s, stores)) for s in body) == 1
 
 
+def function_call(stmt: cst.CSTNode, functions: dict) -> tuple[cst.Call | None, list[cst.AssignTarget]]:
+    """``f(...)`` or ``a = f(...)`` calling one of the script's ``functions`` (no ``*args``): the
+    call and the assignment's targets, else ``(None, [])``."""
+    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
+        return None, []
+    small = stmt.body[0]
+    value, targets = (small.value, list(small.targets)) if isinstance(small, cst.Assign) else (
+        (small.value, []) if isinstance(small, cst.Expr) else (None, []))
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in functions \
+            and all(a.star == "" for a in value.args):
+        return value, targets
+    return None, []
+
+
 def made_from(new: cst.CSTNode, old: cst.CSTNode, origin: Origin) -> cst.CSTNode:
     """Record that ``new`` stands for ``old`` (or for what ``old`` stood for) and return it."""
     origin[id(new)] = origin.get(id(old), old)
